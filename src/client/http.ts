@@ -1,0 +1,301 @@
+// Typed client of the HTTP API (PROTOCOL.md, "HTTP API"), over the host's fetch: Node 20 and browsers.
+// 64-bit ids (userId, msgId, groupId) are strings, seqs are numbers, times are ISO 8601 strings.
+
+export interface RegisterRequest {
+  userId: string
+  username: string
+  /** 8–128 characters. */
+  password: string
+}
+
+export interface RegisterResult {
+  userId: string
+  username: string
+}
+
+export interface LoginResult {
+  userId: string
+  username: string
+  token: string
+  expiresAt: string
+}
+
+export interface UserInfo {
+  userId: string
+  username: string
+  /** 1 normal, 2 banned. */
+  status: number
+  createTime: string
+  lastLoginTime: string | null
+}
+
+export interface UserStatus {
+  userId: string
+  online: boolean
+  /** Open connections. */
+  devices: number
+}
+
+export interface Friend {
+  userId: string
+  username: string
+}
+
+export interface CreateGroupRequest {
+  conversationName: string
+  conversationDesc?: string
+  /** Besides the creator, who joins as owner. */
+  members: string[]
+}
+
+export interface ConversationSummary {
+  conversationId: string
+  /** 0 private, 1 group. */
+  conversationType: 0 | 1
+  conversationName: string
+  unreadCount: number
+  lastMsgId: string | null
+  lastMsgContent: string | null
+  lastMsgSender: string | null
+  lastMsgTime: string | null
+  lastSeq: number
+  lastReadSeq: number
+}
+
+export interface ConversationSync {
+  /** Newest first. */
+  conversations: ConversationSummary[]
+  totalUnreadCount: number
+}
+
+export interface SyncCheck {
+  syncNeeded: boolean
+  /** The caller's latest userSeq. */
+  targetSeq: number
+  /** The lastSyncSeq sent. */
+  currentSeq: number
+}
+
+/** 0 sent, 1 delivered, 2 read, 3 recalled (content empty), 4 push failed. */
+export type MessageStatus = 0 | 1 | 2 | 3 | 4
+
+export interface MessageInfo {
+  msgId: string
+  /** The caller's userSeq in pullBatch, the conversationSeq elsewhere. */
+  seq: number
+  conversationSeq: number
+  conversationId: string
+  fromUserId: string
+  toUserId: string | null
+  groupId: string | null
+  /** 1 private, 2 group. */
+  msgType: 1 | 2
+  /** 1 text, 2 image, 3 file, 4 voice, 5 video, 6 location, 99 system. */
+  contentType: number
+  content: string
+  status: MessageStatus
+  createTime: string
+}
+
+export interface PullBatch {
+  messages: MessageInfo[]
+  /** True only if a message at or after nextSeq exists. */
+  hasMore: boolean
+  /** Last returned userSeq + 1, or the fromSeq sent if none. */
+  nextSeq: number
+}
+
+export interface PullRequest {
+  conversationId: string
+  startSeq: number
+  /** Inclusive. */
+  endSeq?: number
+  limit?: number
+}
+
+export interface ConversationPull {
+  conversationId: string
+  messages: MessageInfo[]
+  hasMore: boolean
+}
+
+export interface GroupPull {
+  /** Messages after each lastSeq sent, by conversationId. */
+  conversations: Record<string, MessageInfo[]>
+  latestSeqs: Record<string, number>
+  hasMore: boolean
+}
+
+export interface LatestSeq {
+  conversationId: string
+  latestSeq: number
+}
+
+export interface ReadCount {
+  msgId: string
+  readCount: number
+}
+
+export interface UserStatusUpdate {
+  /** 1 normal, 2 banned (kicks the user's connections). */
+  status: 1 | 2
+  /** ISO 8601, or null to lift a mute. */
+  mutedUntil?: string | null
+}
+
+/** A response whose envelope is not 200; `status` is its code (the HTTP status when there is no envelope). */
+export class ImHttpError extends Error {
+  readonly status: number
+
+  constructor(status: number, message: string) {
+    super(message)
+    this.name = 'ImHttpError'
+    this.status = status
+  }
+}
+
+interface Envelope {
+  code?: unknown
+  message?: unknown
+  data?: unknown
+}
+
+const segment = encodeURIComponent
+
+export class ImHttpClient {
+  readonly baseUrl: string
+  /** Bearer token sent with every request; set by login, cleared by logout. */
+  token: string | null = null
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '')
+  }
+
+  register(request: RegisterRequest): Promise<RegisterResult> {
+    return this.#request('POST', '/users/register', request, null)
+  }
+
+  async login(userId: string, password: string): Promise<LoginResult> {
+    const result = await this.#request<LoginResult>('POST', '/users/login', { userId, password }, null)
+    this.token = result.token
+    return result
+  }
+
+  /** Revokes every token issued to the caller so far. */
+  async logout(): Promise<void> {
+    await this.#request('POST', '/users/logout')
+    this.token = null
+  }
+
+  info(userId: string): Promise<UserInfo> {
+    return this.#request('GET', `/users/info/${segment(userId)}`)
+  }
+
+  /** The caller's or a friend's presence. */
+  status(userId: string): Promise<UserStatus> {
+    return this.#request('GET', `/users/status/${segment(userId)}`)
+  }
+
+  async addFriend(friendId: string): Promise<void> {
+    await this.#request('POST', '/users/friends', { friendId })
+  }
+
+  async removeFriend(friendId: string): Promise<void> {
+    await this.#request('DELETE', `/users/friends/${segment(friendId)}`)
+  }
+
+  friends(): Promise<Friend[]> {
+    return this.#request('GET', '/users/friends')
+  }
+
+  async block(userId: string): Promise<void> {
+    await this.#request('POST', '/users/blacklist', { userId })
+  }
+
+  async unblock(userId: string): Promise<void> {
+    await this.#request('DELETE', `/users/blacklist/${segment(userId)}`)
+  }
+
+  /** Returns the new group's conversationId, `group_{id}`. */
+  createGroup(request: CreateGroupRequest): Promise<string> {
+    return this.#request('POST', '/api/conversations/create', { ...request, conversationType: 'GROUP' })
+  }
+
+  async addMembers(conversationId: string, userIds: string[]): Promise<void> {
+    await this.#request('POST', `/api/groups/${segment(conversationId)}/members`, { userIds })
+  }
+
+  /** The owner removes a member, or a member leaves. */
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    await this.#request('DELETE', `/api/groups/${segment(conversationId)}/members/${segment(userId)}`)
+  }
+
+  members(conversationId: string): Promise<string[]> {
+    return this.#request('GET', `/api/groups/${segment(conversationId)}/members`)
+  }
+
+  syncConversations(limit?: number): Promise<ConversationSync> {
+    return this.#request('POST', '/api/conversations/sync', { limit })
+  }
+
+  syncCheck(lastSyncSeq: number): Promise<SyncCheck> {
+    return this.#request('POST', '/api/messages/sync-check', { lastSyncSeq })
+  }
+
+  /** The caller's messages with userSeq ≥ fromSeq, ascending. */
+  pullBatch(fromSeq: number, limit?: number): Promise<PullBatch> {
+    return this.#request('POST', '/api/messages/pull-batch', { fromSeq, limit })
+  }
+
+  /** One conversation's messages by conversationSeq. */
+  pull(request: PullRequest): Promise<ConversationPull> {
+    return this.#request('POST', '/api/messages/pull', request)
+  }
+
+  /** Group messages after each conversation's lastSeq. */
+  groupPull(conversations: Record<string, number>, limit?: number): Promise<GroupPull> {
+    return this.#request('POST', '/api/group-messages/pull', { conversations, limit })
+  }
+
+  latestSeq(conversationId: string): Promise<LatestSeq> {
+    return this.#request('GET', `/api/group-messages/latest-seq/${segment(conversationId)}`)
+  }
+
+  readCount(msgId: string): Promise<ReadCount> {
+    return this.#request('GET', `/api/messages/${segment(msgId)}/read-count`)
+  }
+
+  async recall(msgId: string): Promise<void> {
+    await this.#request('POST', `/api/messages/${segment(msgId)}/recall`)
+  }
+
+  /** Bans, unbans or mutes a user; needs the server's admin token. */
+  async adminSetStatus(adminToken: string, userId: string, update: UserStatusUpdate): Promise<void> {
+    await this.#request('POST', `/admin/users/${segment(userId)}/status`, update, adminToken)
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown, token: string | null = this.token): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    if (token !== null) headers.authorization = `Bearer ${token}`
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    let envelope: Envelope
+    try {
+      envelope = JSON.parse(text) as Envelope
+    } catch {
+      // Not ours: a proxy's error page, say.
+      throw new ImHttpError(response.status, text === '' ? response.statusText : text)
+    }
+    if (typeof envelope !== 'object' || envelope === null) throw new ImHttpError(response.status, 'response is not an envelope')
+    const code = typeof envelope.code === 'number' && response.ok ? envelope.code : response.status
+    if (code !== 200) {
+      throw new ImHttpError(code, typeof envelope.message === 'string' ? envelope.message : response.statusText)
+    }
+    return envelope.data as T
+  }
+}

@@ -1,0 +1,15 @@
+// Public client API. TCP and UDP transports stay out of this file's imports (they need node:net and
+// node:dgram); ImConnection.open loads them on demand, so browser bundles get WebSocket only.
+export { ImConnection, type FramePredicate, type OpenOptions, type TransportKind } from './connection.js'
+export { TransportOpenError, type CloseInfo, type Transport, type TransportEvents, type TransportOptions } from './transport.js'
+export { openWsTransport, webSocketUrl } from './ws-transport.js'
+export {
+  MessageType,
+  decodeFrame,
+  encodeFrame,
+  type DecodedFrame,
+  type Frame,
+  type MessageTypeCode,
+  type ReadNotification,
+  type ReadReceipt,
+} from '../proto/codec.js'

@@ -1,0 +1,144 @@
+import { availableParallelism } from 'node:os'
+import { resolve } from 'node:path'
+
+/**
+ * Settings come from the environment (PROTOCOL.md "Running"). Every value is
+ * validated once at start; a bad one stops the server with a ConfigError whose
+ * message names the variable, so an operator sees one clear line.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export type PrivateChatPolicy = 'friends' | 'open'
+
+export interface Config {
+  readonly host: string
+  readonly httpPort: number
+  readonly wsPort: number
+  readonly tcpPort: number
+  readonly udpPort: number
+  readonly dataDir: string
+  readonly databaseUrl: string | null
+  readonly redisUrl: string | null
+  readonly nodeId: string | null
+  readonly shards: number
+  readonly jwtSecret: string | null
+  readonly adminToken: string | null
+  readonly embeddedPgPort: number | null
+  readonly privateChat: PrivateChatPolicy
+  readonly logLevel: string
+  readonly tokenTtlSeconds: number
+  readonly maxDevices: number
+  readonly maxFrameBytes: number
+  readonly maxContentBytes: number
+  readonly maxUdpBytes: number
+  readonly maxHttpBodyBytes: number
+  readonly rateLimitPerSecond: number
+  readonly loginTimeoutMs: number
+  readonly idleTimeoutMs: number
+  readonly maxBufferedBytes: number
+  readonly recallWindowMs: number
+  readonly groupReadReceiptMaxMembers: number
+  readonly scryptCost: number
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+function read (env: Env, name: string): string | undefined {
+  const value = env[name]
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function integer (env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`)
+  }
+  return Number(raw)
+}
+
+function port (env: Env, name: string, fallback: number): number {
+  return integer(env, name, fallback, 0, 65535)
+}
+
+function url (env: Env, name: string, protocols: string[]): string | null {
+  const raw = read(env, name)
+  if (raw === undefined) return null
+  let parsed: URL
+  try {
+    parsed = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} must be a URL (${protocols.join(' or ')}), got '${raw}'`)
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got '${parsed.protocol}'`)
+  }
+  return raw
+}
+
+function oneOf<T extends string> (env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`)
+  }
+  return raw as T
+}
+
+function secret (env: Env, name: string, minLength: number): string | null {
+  const raw = read(env, name)
+  if (raw === undefined) return null
+  if (raw.length < minLength) throw new ConfigError(`${name} must be at least ${minLength} characters long`)
+  return raw
+}
+
+export function loadConfig (env: Env = process.env): Config {
+  const host = read(env, 'IMPLUS_HOST') ?? '0.0.0.0'
+  if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`IMPLUS_HOST must be an address to bind, got '${host}'`)
+  const nodeId = read(env, 'IMPLUS_NODE_ID') ?? null
+  if (nodeId !== null && !/^[\w.-]{1,64}$/.test(nodeId)) {
+    throw new ConfigError(`IMPLUS_NODE_ID must be 1-64 letters, digits, '.', '_' or '-', got '${nodeId}'`)
+  }
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:'])
+  const jwtSecret = secret(env, 'IMPLUS_JWT_SECRET', 32)
+  if (redisUrl !== null && jwtSecret === null) {
+    throw new ConfigError('IMPLUS_JWT_SECRET is required in cluster mode (REDIS_URL set): every host must sign with the same secret')
+  }
+  const embeddedPgPort = read(env, 'IMPLUS_EMBEDDED_PG_PORT') === undefined
+    ? null
+    : integer(env, 'IMPLUS_EMBEDDED_PG_PORT', 0, 1, 65535)
+  return Object.freeze({
+    host,
+    httpPort: port(env, 'IMPLUS_HTTP_PORT', 8080),
+    wsPort: port(env, 'IMPLUS_WS_PORT', 8902),
+    tcpPort: port(env, 'IMPLUS_TCP_PORT', 8900),
+    udpPort: port(env, 'IMPLUS_UDP_PORT', 8901),
+    dataDir: resolve(read(env, 'IMPLUS_DATA_DIR') ?? './data'),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl,
+    nodeId,
+    shards: integer(env, 'IMPLUS_SHARDS', availableParallelism(), 1, 64),
+    jwtSecret,
+    adminToken: secret(env, 'IMPLUS_ADMIN_TOKEN', 16),
+    embeddedPgPort,
+    privateChat: oneOf<PrivateChatPolicy>(env, 'IMPLUS_PRIVATE_CHAT', 'friends', ['friends', 'open']),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    tokenTtlSeconds: integer(env, 'IMPLUS_TOKEN_TTL_SECONDS', 24 * 3600, 1, 365 * 24 * 3600),
+    maxDevices: integer(env, 'IMPLUS_MAX_DEVICES', 5, 1, 100),
+    maxFrameBytes: integer(env, 'IMPLUS_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    maxContentBytes: integer(env, 'IMPLUS_MAX_CONTENT_BYTES', 16 * 1024, 1, 16 * 1024 * 1024),
+    maxUdpBytes: 1200,
+    maxHttpBodyBytes: integer(env, 'IMPLUS_MAX_HTTP_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    rateLimitPerSecond: integer(env, 'IMPLUS_RATE_LIMIT', 200, 1, 1_000_000),
+    loginTimeoutMs: integer(env, 'IMPLUS_LOGIN_TIMEOUT_MS', 10_000, 100, 600_000),
+    idleTimeoutMs: integer(env, 'IMPLUS_IDLE_TIMEOUT_MS', 180_000, 1000, 3_600_000),
+    maxBufferedBytes: integer(env, 'IMPLUS_MAX_BUFFERED_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    recallWindowMs: integer(env, 'IMPLUS_RECALL_WINDOW_MS', 120_000, 0, 7 * 24 * 3600 * 1000),
+    groupReadReceiptMaxMembers: integer(env, 'IMPLUS_GROUP_READ_RECEIPT_MAX', 200, 0, 100_000),
+    scryptCost: integer(env, 'IMPLUS_SCRYPT_COST', 15, 10, 20)
+  })
+}

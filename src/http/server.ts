@@ -1,0 +1,163 @@
+import type { HttpResponse, TemplatedApp } from '../io/uws.js'
+import { AppError, Status, badRequest, forbidden, reasonPhrase, tooLarge, unauthorized, type StatusCode } from '../errors.js'
+import type { TokenService } from '../auth/tokens.js'
+import type { Metrics } from '../metrics.js'
+import type { Logger } from '../log.js'
+
+export type Auth = 'none' | 'user' | 'admin'
+type Method = 'get' | 'post' | 'del'
+
+export interface Request {
+  /** The token's user; '' on routes without user auth. */
+  readonly userId: string
+  readonly params: readonly string[]
+  readonly query: string
+  /** Parsed JSON object of a POST body, {} when the body is empty. */
+  readonly body: Record<string, unknown>
+}
+
+export type Handler = (req: Request) => unknown
+
+export interface HttpDeps {
+  readonly tokens: TokenService
+  readonly adminToken: string | null
+  readonly maxBodyBytes: number
+  readonly metrics: Metrics
+  readonly log: Logger
+}
+
+const JSON_HEADER = 'application/json; charset=utf-8'
+
+/**
+ * The HTTP API's plumbing on a uWS app: routing, body limits, bearer auth,
+ * the `{code, message, data}` envelope and per-route counters. Route modules
+ * register plain handlers that return data or throw AppError.
+ */
+export class HttpApi {
+  constructor (private readonly app: TemplatedApp, private readonly deps: HttpDeps) {
+    app.any('/*', res => {
+      res.cork(() => sendEnvelope(res, Status.NOT_FOUND, 'no such endpoint', null))
+    })
+  }
+
+  get (pattern: string, auth: Auth, handler: Handler): this { return this.route('get', pattern, auth, handler) }
+  post (pattern: string, auth: Auth, handler: Handler): this { return this.route('post', pattern, auth, handler) }
+  del (pattern: string, auth: Auth, handler: Handler): this { return this.route('del', pattern, auth, handler) }
+
+  /** A route answering with text rather than the JSON envelope (health and metrics). */
+  text (pattern: string, handler: () => { status: StatusCode, body: string, contentType?: string }): this {
+    this.app.get(pattern, res => {
+      const { status, body, contentType } = handler()
+      res.writeStatus(`${status} ${reasonPhrase(status)}`).writeHeader('content-type', contentType ?? 'text/plain; charset=utf-8').end(body)
+    })
+    return this
+  }
+
+  private route (method: Method, pattern: string, auth: Auth, handler: Handler): this {
+    const paramCount = pattern.split('/').filter(s => s.startsWith(':')).length
+    const { metrics } = this.deps
+    const counters = new Map<number, { value: number }>()
+    const count = (status: number): void => {
+      let series = counters.get(status)
+      if (series === undefined) {
+        series = metrics.counter('http_requests_total', 'HTTP requests by route and status.', { route: `${method.toUpperCase()} ${pattern}`, status: String(status) })
+        counters.set(status, series)
+      }
+      series.value++
+    }
+    this.app[method](pattern, (res, req) => {
+      // uWS invalidates `req` when this callback returns: copy what we need first.
+      const params: string[] = []
+      for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''))
+      const authorization = req.getHeader('authorization')
+      const contentLength = req.getHeader('content-length')
+      const query = req.getQuery() ?? ''
+      const state = { aborted: false }
+      res.onAborted(() => { state.aborted = true })
+      void this.handle(res, state, { method, params, authorization, contentLength, query }, auth, handler)
+        .then(status => count(status))
+    })
+    return this
+  }
+
+  private async handle (
+    res: HttpResponse, state: { aborted: boolean },
+    incoming: { method: Method, params: string[], authorization: string, contentLength: string, query: string },
+    auth: Auth, handler: Handler
+  ): Promise<number> {
+    let status: StatusCode = Status.OK
+    let message = 'success'
+    let data: unknown = null
+    try {
+      const body = incoming.method === 'get' ? {} : await readJson(res, incoming.contentLength, this.deps.maxBodyBytes)
+      const userId = await this.authenticate(auth, incoming.authorization)
+      data = await handler({ userId, params: incoming.params, query: incoming.query, body })
+      if (data === undefined) data = null
+    } catch (err) {
+      if (err instanceof AppError) {
+        status = err.status
+        message = err.message
+      } else {
+        status = Status.INTERNAL
+        message = 'internal error'
+        this.deps.log.error({ err }, 'HTTP handler failed')
+      }
+    }
+    if (!state.aborted) res.cork(() => sendEnvelope(res, status, message, data))
+    return status
+  }
+
+  private async authenticate (auth: Auth, header: string): Promise<string> {
+    if (auth === 'none') return ''
+    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : ''
+    if (auth === 'admin') {
+      if (this.deps.adminToken === null) throw forbidden('admin API is off: set IMPLUS_ADMIN_TOKEN')
+      if (token !== this.deps.adminToken) throw unauthorized('admin token required')
+      return ''
+    }
+    if (token === '') throw unauthorized('missing bearer token')
+    return await this.deps.tokens.authenticate(token)
+  }
+}
+
+function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown): void {
+  res.writeStatus(`${status} ${reasonPhrase(status)}`)
+    .writeHeader('content-type', JSON_HEADER)
+    .end(JSON.stringify({ code: status, message, data }))
+}
+
+function readJson (res: HttpResponse, contentLength: string, limit: number): Promise<Record<string, unknown>> {
+  if (contentLength !== '' && Number(contentLength) > limit) return Promise.reject(tooLarge(`body over ${limit} bytes`))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let failed = false
+    res.onData((chunk, isLast) => {
+      if (failed) return
+      size += chunk.byteLength
+      if (size > limit) {
+        failed = true
+        reject(tooLarge(`body over ${limit} bytes`))
+        return
+      }
+      // uWS neuters the ArrayBuffer after this callback: copy it.
+      chunks.push(Buffer.from(chunk.slice(0)))
+      if (!isLast) return
+      const text = Buffer.concat(chunks).toString('utf8')
+      if (text.trim() === '') return resolve({})
+      try {
+        const parsed: unknown = JSON.parse(text)
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return reject(badRequest('body must be a JSON object'))
+        resolve(parsed as Record<string, unknown>)
+      } catch {
+        reject(badRequest('malformed JSON body'))
+      }
+    })
+  })
+}
+
+/** Where a body's `userId` stands for the caller (PROTOCOL.md), any other value is refused. */
+export function assertCaller (req: Request, field: unknown): void {
+  if (field !== undefined && field !== null && String(field) !== req.userId) throw forbidden('userId is not the token\'s user')
+}
+

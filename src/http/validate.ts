@@ -1,0 +1,34 @@
+import { badRequest } from '../errors.js'
+import { isUserId } from '../ids.js'
+
+/** Input checks for HTTP bodies and paths: each failure is a 400 naming the field. */
+export function userIdField (value: unknown, name: string): string {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value
+  if (!isUserId(text)) throw badRequest(`${name} must be a decimal integer from 1 to 2^63-1 without leading zeros`)
+  return text
+}
+
+export function stringField (value: unknown, name: string, min: number, max: number): string {
+  if (typeof value !== 'string') throw badRequest(`${name} must be a string`)
+  const length = [...value].length
+  if (length < min || length > max) throw badRequest(`${name} must be ${min} to ${max} characters long`)
+  return value
+}
+
+export function optionalStringField (value: unknown, name: string, max: number): string | null {
+  return value === undefined || value === null ? null : stringField(value, name, 0, max)
+}
+
+export function intField (value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === null) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw badRequest(`${name} must be an integer from ${min} to ${max}`)
+  }
+  return value
+}
+
+export function userIdList (value: unknown, name: string, max: number): string[] {
+  if (!Array.isArray(value)) throw badRequest(`${name} must be an array of user ids`)
+  if (value.length > max) throw badRequest(`${name} may hold at most ${max} user ids`)
+  return [...new Set(value.map((v, i) => userIdField(v, `${name}[${i}]`)))]
+}

@@ -1,0 +1,92 @@
+export type TransportKind = 'ws' | 'tcp' | 'udp'
+
+export const ConnState = Object.freeze({
+  /** Connected, no valid login yet: only 2001 is accepted. */
+  NEW: 0,
+  /** Token accepted, 1001 not yet sent: pushes are held so 1001 always comes first. */
+  LOGGING_IN: 1,
+  READY: 2,
+  CLOSED: 3
+})
+
+/** Frames this connection has written in the current turn, flushed together (one cork / writev per socket). */
+const dirty: Connection[] = []
+let flushScheduled = false
+
+function flushDirty (): void {
+  flushScheduled = false
+  for (let i = 0; i < dirty.length; i++) dirty[i]!.flush()
+  dirty.length = 0
+}
+
+/**
+ * One client connection, whatever the transport: everything past src/io/
+ * sees only this. Transports implement the write side; the gateway drives
+ * the state machine.
+ */
+export abstract class Connection {
+  abstract readonly kind: TransportKind
+  state: number = ConnState.NEW
+  userId = ''
+  deviceId = ''
+  readonly connectedAt: number
+  lastSeen: number
+  /** Token bucket for the per-connection frame rate limit. */
+  tokens: number
+  tokensAt: number
+  protected pending: Uint8Array[] = []
+  private queued = false
+  private held: Uint8Array[] | null = null
+
+  constructor (readonly id: number, rate: number) {
+    this.connectedAt = this.lastSeen = this.tokensAt = Date.now()
+    this.tokens = rate
+  }
+
+  /** Queues a frame for this turn's write. The bytes must not change afterwards. */
+  send (frame: Uint8Array): void {
+    if (this.state === ConnState.CLOSED) return
+    if (this.held !== null) {
+      this.held.push(frame)
+      return
+    }
+    this.pending.push(frame)
+    if (!this.queued) {
+      this.queued = true
+      dirty.push(this)
+      if (!flushScheduled) {
+        flushScheduled = true
+        queueMicrotask(flushDirty)
+      }
+    }
+  }
+
+  /** Holds deliveries until release(): used between token check and 1001. */
+  hold (): void {
+    this.held ??= []
+  }
+
+  release (): void {
+    const held = this.held
+    this.held = null
+    if (held !== null) for (const frame of held) this.send(frame)
+  }
+
+  flush (): void {
+    this.queued = false
+    if (this.pending.length === 0 || this.state === ConnState.CLOSED) {
+      this.pending.length = 0
+      return
+    }
+    const frames = this.pending
+    this.pending = []
+    this.write(frames)
+  }
+
+  /** Writes frames to the socket; disconnects a reader whose buffer passed the bound. */
+  protected abstract write (frames: Uint8Array[]): void
+  /** Sends what is queued, then closes. */
+  abstract end (): void
+  /** Bytes accepted but not yet taken by the peer. */
+  abstract bufferedBytes (): number
+}

@@ -1,0 +1,266 @@
+import { ConnState, type Connection } from './connection.js'
+import type { SessionRegistry } from './registry.js'
+import { newFramePeek, peekFrame } from './frame-peek.js'
+import { decodeFrame, encodeFrame, MessageType } from '../proto/codec.js'
+import { AppError, Status } from '../errors.js'
+import { isMsgId, isUserId, isGroupId, privateConversationId, groupConversationId, parseConversationId } from '../ids.js'
+import { shardOf } from '../shards/route.js'
+import { shardOfMsgId } from '../snowflake.js'
+import type { Logger } from '../log.js'
+import type { Metrics } from '../metrics.js'
+
+/** What the gateway needs from the shard pool. */
+export interface ShardRouting {
+  readonly shards: number
+  route (shard: number, connId: number, userId: string, frame: Uint8Array): void
+  presence (online: string[], offline: string[]): void
+}
+
+export interface GatewayDeps {
+  readonly registry: SessionRegistry
+  readonly shards: ShardRouting
+  readonly authenticate: (token: string) => Promise<string>
+  /** The user's latest committed userSeq, sent in 1001 so a client sees its gap at login. */
+  readonly latestUserSeq: (userId: string) => Promise<number>
+  readonly maxContentBytes: number
+  readonly rateLimitPerSecond: number
+  readonly loginTimeoutMs: number
+  readonly idleTimeoutMs: number
+  readonly log: Logger
+  readonly metrics: Metrics
+}
+
+const CLIENT_SEQ_MAX = 64
+
+/**
+ * The protocol state machine every transport feeds: login, heartbeat,
+ * logout, limits, and routing of chat frames to the shard that owns their
+ * conversation. It reads only what routing needs (frame-peek); shards decode
+ * the rest.
+ */
+export class Gateway {
+  private readonly peek = newFramePeek()
+  private readonly framesIn
+  private readonly refused
+  private readonly logins
+  private accepting = true
+
+  constructor (private readonly deps: GatewayDeps) {
+    this.framesIn = deps.metrics.counter('implus_frames_in_total', 'Frames received from clients.')
+    this.refused = deps.metrics.counter('implus_frames_refused_total', 'Frames answered with 1006 or 1009.')
+    this.logins = deps.metrics.counter('implus_logins_total', 'Successful logins.')
+    deps.metrics.collect(() => {
+      connections.value = deps.registry.size
+      users.value = deps.registry.users
+    })
+    const connections = deps.metrics.gauge('implus_connections', 'Open client connections on this host.')
+    const users = deps.metrics.gauge('implus_online_users', 'Users with at least one connection on this host.')
+    setInterval(() => this.sweep(), 1000).unref()
+  }
+
+  /** Stops taking new connections (drain); existing ones keep working until closed. */
+  stopAccepting (): void {
+    this.accepting = false
+  }
+
+  get isAccepting (): boolean {
+    return this.accepting
+  }
+
+  opened (conn: Connection): void {
+    this.deps.registry.track(conn)
+  }
+
+  closed (conn: Connection): void {
+    conn.state = ConnState.CLOSED
+    if (this.deps.registry.remove(conn)) this.deps.shards.presence([], [conn.userId])
+  }
+
+  /** A frame from a client. `bytes` is only valid during this call. */
+  frame (conn: Connection, bytes: Uint8Array, maxBytes = Infinity): void {
+    this.framesIn.value++
+    const now = Date.now()
+    conn.lastSeen = now
+    const peek = this.peek
+    if (!peekFrame(bytes, peek)) return this.error(conn, Status.BAD_REQUEST, 'malformed frame')
+    if (!this.allow(conn, now)) return this.refuse(conn, peek.clientSeq, Status.RATE_LIMITED, 'rate limited')
+    if (bytes.length > maxBytes) return this.refuse(conn, peek.clientSeq, Status.TOO_LARGE, `frame over ${maxBytes} bytes: use TCP or WebSocket`)
+    const type = peek.type
+    if (type === MessageType.LOGIN) return void this.login(conn, peek.token, peek.fromId, bytes)
+    if (conn.userId === '') return this.error(conn, Status.UNAUTHORIZED, 'not logged in')
+    switch (type) {
+      case MessageType.HEARTBEAT:
+        return conn.send(encodeFrame({ type: MessageType.HEARTBEAT_RESPONSE, content: 'pong', timestamp: now }))
+      case MessageType.LOGOUT:
+        return this.close(conn, 'logged out')
+      case MessageType.PRIVATE_CHAT:
+      case MessageType.GROUP_CHAT:
+        return this.routeChat(conn, type, bytes)
+      case MessageType.MESSAGE_ACK:
+      case MessageType.MESSAGE_RECALL:
+        if (!isMsgId(peek.uid)) return this.error(conn, Status.BAD_REQUEST, 'uid must be a message id')
+        return this.deps.shards.route(shardOfMsgId(peek.uid, this.deps.shards.shards), conn.id, conn.userId, bytes)
+      case MessageType.BATCH_MESSAGE_ACK:
+        return this.routeBatchAck(conn, bytes)
+      case MessageType.GROUP_CONVERSATION_ACK:
+        return this.routeGroupAck(conn, bytes)
+      case MessageType.MESSAGE_READ_RECEIPT:
+        return this.routeReadReceipt(conn, bytes)
+      default:
+        return this.error(conn, Status.BAD_REQUEST, `unknown message type ${type}`)
+    }
+  }
+
+  /** Logs in a connection whose token was checked during the WebSocket handshake. */
+  loginVerified (conn: Connection, userId: string, deviceId: string): void {
+    void this.completeLogin(conn, userId, deviceId)
+  }
+
+  /** Sends 1002 with the reason and closes: logout, ban, revocation, device cap, shutdown. */
+  close (conn: Connection, reason: string): void {
+    if (conn.state === ConnState.CLOSED) return
+    conn.send(encodeFrame({ type: MessageType.KICKOUT_NOTIFICATION, content: reason, timestamp: Date.now() }))
+    conn.end()
+  }
+
+  kickUser (userId: string, reason: string): void {
+    for (const conn of [...this.deps.registry.devices(userId)]) this.close(conn, reason)
+  }
+
+  closeAll (reason: string): void {
+    for (const conn of [...this.deps.registry.connections]) this.close(conn, reason)
+  }
+
+  private async login (conn: Connection, token: string, fromId: string, bytes: Uint8Array): Promise<void> {
+    if (conn.state === ConnState.READY) {
+      return conn.send(encodeFrame({ type: MessageType.LOGIN_RESPONSE, errorCode: 0, toId: conn.userId, userSeq: await this.deps.latestUserSeq(conn.userId), timestamp: Date.now() }))
+    }
+    if (conn.state !== ConnState.NEW) return
+    if (!this.accepting) return this.close(conn, 'server shutting down')
+    const deviceId = decodeDeviceId(bytes)
+    conn.state = ConnState.LOGGING_IN
+    let userId: string
+    try {
+      userId = await this.deps.authenticate(token)
+      if (fromId !== '' && fromId !== userId) throw new AppError(Status.FORBIDDEN, 'fromId is not the token\'s user')
+    } catch (err) {
+      const status = err instanceof AppError ? err.status : Status.INTERNAL
+      if (!(err instanceof AppError)) this.deps.log.error({ err }, 'login failed')
+      conn.state = ConnState.NEW
+      conn.send(encodeFrame({ type: MessageType.LOGIN_RESPONSE, errorCode: status, content: (err as Error).message, timestamp: Date.now() }))
+      return conn.end()
+    }
+    await this.completeLogin(conn, userId, deviceId)
+  }
+
+  private async completeLogin (conn: Connection, userId: string, deviceId: string): Promise<void> {
+    if (conn.state === ConnState.CLOSED) return
+    conn.state = ConnState.LOGGING_IN
+    conn.userId = userId
+    conn.deviceId = deviceId
+    conn.hold()
+    const { evicted, cameOnline } = this.deps.registry.bind(conn)
+    if (cameOnline) this.deps.shards.presence([userId], [])
+    if (evicted !== null) this.close(evicted, 'too many devices: signed in elsewhere')
+    let userSeq = 0
+    try {
+      userSeq = await this.deps.latestUserSeq(userId)
+    } catch (err) {
+      this.deps.log.error({ err, userId }, 'cannot read latest userSeq at login')
+    }
+    if (conn.state === ConnState.CLOSED) return
+    this.logins.value++
+    conn.state = ConnState.READY
+    conn.send(encodeFrame({ type: MessageType.LOGIN_RESPONSE, errorCode: 0, toId: userId, userSeq, timestamp: Date.now() }))
+    conn.release()
+  }
+
+  private routeChat (conn: Connection, type: number, bytes: Uint8Array): void {
+    const peek = this.peek
+    if (peek.fromId !== '' && peek.fromId !== conn.userId) return this.refuse(conn, peek.clientSeq, Status.FORBIDDEN, 'fromId is not the logged-in user')
+    if (peek.clientSeq.length === 0 || peek.clientSeq.length > CLIENT_SEQ_MAX) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'clientSeq must be 1 to 64 characters')
+    if (peek.contentBytes > this.deps.maxContentBytes) return this.refuse(conn, peek.clientSeq, Status.TOO_LARGE, `content over ${this.deps.maxContentBytes} bytes`)
+    let conversationId: string
+    if (type === MessageType.PRIVATE_CHAT) {
+      if (!isUserId(peek.toId)) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'toId must be a user id')
+      if (peek.toId === conn.userId) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'cannot send a private message to yourself')
+      conversationId = privateConversationId(conn.userId, peek.toId)
+      if (peek.conversationId !== '' && peek.conversationId !== conversationId) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, `conversationId must be ${conversationId}`)
+    } else {
+      const groupId = peek.toId !== '' ? peek.toId : parseConversationId(peek.conversationId)?.kind === 'group' ? peek.conversationId.slice(6) : ''
+      if (!isGroupId(groupId)) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'toId must be a group id or conversationId group_{id}')
+      conversationId = groupConversationId(groupId)
+      if (peek.conversationId !== '' && peek.conversationId !== conversationId) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'toId and conversationId disagree')
+    }
+    this.deps.shards.route(shardOf(conversationId, this.deps.shards.shards), conn.id, conn.userId, bytes)
+  }
+
+  /** A batch ACK may name messages of several shards: each shard gets the frame and takes its own ids. */
+  private routeBatchAck (conn: Connection, bytes: Uint8Array): void {
+    const content = decodeFrame(bytes).content
+    const shards = new Set<number>()
+    for (const id of content.split(',')) {
+      const msgId = id.trim()
+      if (isMsgId(msgId)) shards.add(shardOfMsgId(msgId, this.deps.shards.shards))
+    }
+    if (shards.size === 0) return this.error(conn, Status.BAD_REQUEST, 'content must list message ids separated by commas')
+    for (const shard of shards) this.deps.shards.route(shard, conn.id, conn.userId, bytes)
+  }
+
+  private routeGroupAck (conn: Connection, bytes: Uint8Array): void {
+    const content = decodeFrame(bytes).content
+    const shards = new Set<number>()
+    for (const item of content.split(',')) {
+      const conversationId = item.slice(0, item.lastIndexOf(':')).trim()
+      if (parseConversationId(conversationId) !== null) shards.add(shardOf(conversationId, this.deps.shards.shards))
+    }
+    if (shards.size === 0) return this.error(conn, Status.BAD_REQUEST, 'content must list conversationId:seq items separated by commas')
+    for (const shard of shards) this.deps.shards.route(shard, conn.id, conn.userId, bytes)
+  }
+
+  private routeReadReceipt (conn: Connection, bytes: Uint8Array): void {
+    const receipt = decodeFrame(bytes).readReceipt
+    const conversationId = receipt?.conversationId ?? ''
+    if (parseConversationId(conversationId) === null) return this.error(conn, Status.BAD_REQUEST, 'readReceipt.conversationId must be a conversation id')
+    this.deps.shards.route(shardOf(conversationId, this.deps.shards.shards), conn.id, conn.userId, bytes)
+  }
+
+  private allow (conn: Connection, now: number): boolean {
+    const rate = this.deps.rateLimitPerSecond
+    conn.tokens = Math.min(rate, conn.tokens + (now - conn.tokensAt) * rate / 1000)
+    conn.tokensAt = now
+    if (conn.tokens < 1) return false
+    conn.tokens -= 1
+    return true
+  }
+
+  /** 1006 for a chat frame the server will not take. */
+  private refuse (conn: Connection, clientSeq: string, status: number, reason: string): void {
+    this.refused.value++
+    conn.send(encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq, errorCode: status, content: reason, timestamp: Date.now() }))
+  }
+
+  /** 1009 for a frame that makes no sense here. */
+  error (conn: Connection, status: number, reason: string): void {
+    this.refused.value++
+    conn.send(encodeFrame({ type: MessageType.ERROR, errorCode: status, content: reason, timestamp: Date.now() }))
+  }
+
+  private sweep (): void {
+    const now = Date.now()
+    const { loginTimeoutMs, idleTimeoutMs } = this.deps
+    for (const conn of this.deps.registry.connections) {
+      if (conn.state === ConnState.NEW && now - conn.connectedAt > loginTimeoutMs) this.close(conn, 'login timeout')
+      else if (now - conn.lastSeen > idleTimeoutMs) this.close(conn, 'idle timeout')
+    }
+  }
+}
+
+function decodeDeviceId (bytes: Uint8Array): string {
+  try {
+    return decodeFrame(bytes).deviceId.slice(0, 64)
+  } catch {
+    return ''
+  }
+}
+

@@ -1,0 +1,184 @@
+import { Worker } from 'node:worker_threads'
+import type { SeqEngine } from '../seq/engine.js'
+import type { ShardRouting } from './gateway.js'
+import type { Logger } from '../log.js'
+import { AppError, type StatusCode } from '../errors.js'
+import type { CallReply, FromShard, OutboundBatch, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
+
+/** Frames bound for one shard during this turn, packed for one transfer. */
+class InboundBuilder {
+  data = new Uint8Array(64 * 1024)
+  index: number[] = []
+  users: string[] = []
+  used = 0
+
+  add (connId: number, userId: string, frame: Uint8Array): void {
+    if (this.used + frame.length > this.data.length) {
+      const grown = new Uint8Array(Math.max(this.data.length * 2, this.used + frame.length))
+      grown.set(this.data.subarray(0, this.used))
+      this.data = grown
+    }
+    this.data.set(frame, this.used)
+    this.index.push(connId, this.used, frame.length)
+    this.users.push(userId)
+    this.used += frame.length
+  }
+
+  take (): { t: 'frames', data: Uint8Array, index: Int32Array, users: string[] } {
+    const batch = { t: 'frames' as const, data: this.data.subarray(0, this.used), index: Int32Array.from(this.index), users: this.users }
+    this.data = new Uint8Array(this.data.length)
+    this.index = []
+    this.users = []
+    this.used = 0
+    return batch
+  }
+}
+
+export type DeliverFn = (batch: OutboundBatch) => void
+
+/**
+ * The shard worker threads, seen from the main thread: frames go out in one
+ * transfer per shard per turn, deliveries come back the same way, and the
+ * shards' sequence requests are served here by the one SeqEngine.
+ */
+export class ShardPool implements ShardRouting {
+  private readonly workers: Worker[] = []
+  private readonly builders: InboundBuilder[] = []
+  private flushScheduled = false
+  private online: string[] = []
+  private offline: string[] = []
+  private readonly calls = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
+  private nextCallId = 1
+  private drained: (() => void)[] = []
+
+  constructor (
+    readonly shards: number,
+    private readonly base: Omit<ShardWorkerData, 'index' | 'shards'>,
+    private readonly seq: SeqEngine,
+    private readonly deliver: DeliverFn,
+    private readonly log: Logger
+  ) {}
+
+  async start (): Promise<void> {
+    const started: Promise<void>[] = []
+    for (let index = 0; index < this.shards; index++) {
+      const worker = new Worker(new URL('../workers/shard.js', import.meta.url), {
+        workerData: { ...this.base, index, shards: this.shards } satisfies ShardWorkerData
+      })
+      this.workers.push(worker)
+      this.builders.push(new InboundBuilder())
+      started.push(new Promise((resolve, reject) => {
+        worker.once('error', reject)
+        worker.on('message', (message: FromShard) => {
+          if (message.t === 'ready') {
+            worker.off('error', reject)
+            worker.on('error', err => this.log.fatal({ err, shard: index }, 'shard worker crashed'))
+            resolve()
+          } else {
+            this.receive(worker, message)
+          }
+        })
+      }))
+      worker.on('exit', code => {
+        if (code !== 0) {
+          // A shard owns conversations outright; running without it would silently drop them.
+          this.log.fatal({ shard: index, code }, 'shard worker exited; stopping the process')
+          process.exit(1)
+        }
+      })
+    }
+    await Promise.all(started)
+  }
+
+  route (shard: number, connId: number, userId: string, frame: Uint8Array): void {
+    this.builders[shard]!.add(connId, userId, frame)
+    this.scheduleFlush()
+  }
+
+  presence (online: string[], offline: string[]): void {
+    for (const u of online) this.online.push(u)
+    for (const u of offline) this.offline.push(u)
+    this.scheduleFlush()
+  }
+
+  usersChanged (userIds: string[]): void {
+    this.broadcast({ t: 'users', userIds })
+  }
+
+  /** Asks one shard to do something in order with its message traffic; rejects with the shard's AppError. */
+  call<T> (shard: number, op: string, args: unknown): Promise<T> {
+    const id = this.nextCallId++
+    return new Promise<T>((resolve, reject) => {
+      this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      this.post(this.workers[shard]!, { t: 'call', id, op, args })
+    })
+  }
+
+  /** Shards finish and commit what they have accepted, then stop. */
+  async drain (): Promise<void> {
+    this.flush()
+    await new Promise<void>(resolve => {
+      let left = this.workers.length
+      if (left === 0) return resolve()
+      this.drained.push(() => { if (--left === 0) resolve() })
+      this.broadcast({ t: 'drain' })
+    })
+    await Promise.all(this.workers.map(w => w.terminate()))
+  }
+
+  private scheduleFlush (): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => this.flush())
+  }
+
+  private flush (): void {
+    this.flushScheduled = false
+    if (this.online.length > 0 || this.offline.length > 0) {
+      this.broadcast({ t: 'presence', online: this.online, offline: this.offline })
+      this.online = []
+      this.offline = []
+    }
+    for (let i = 0; i < this.builders.length; i++) {
+      const builder = this.builders[i]!
+      if (builder.used === 0) continue
+      const batch = builder.take()
+      this.workers[i]!.postMessage(batch, [batch.data.buffer as ArrayBuffer])
+    }
+  }
+
+  private receive (worker: Worker, message: FromShard): void {
+    switch (message.t) {
+      case 'out':
+        return this.deliver(message)
+      case 'seq':
+        this.seq.allocate(message.keys).then(
+          values => this.post(worker, { t: 'seq', id: message.id, values }, [values.buffer as ArrayBuffer]),
+          (err: Error) => {
+            this.log.error({ err }, 'sequence allocation failed')
+            this.post(worker, { t: 'seq', id: message.id, values: new Float64Array(0), error: err.message })
+          })
+        return
+      case 'reply':
+        return this.settle(message)
+      case 'drained':
+        return void this.drained.shift()?.()
+    }
+  }
+
+  private settle (reply: CallReply): void {
+    const pending = this.calls.get(reply.id)
+    if (pending === undefined) return
+    this.calls.delete(reply.id)
+    if (reply.ok) pending.resolve(reply.value)
+    else pending.reject(new AppError((reply.status ?? 500) as StatusCode, reply.message ?? 'shard call failed'))
+  }
+
+  private broadcast (message: ToShard): void {
+    for (const worker of this.workers) this.post(worker, message)
+  }
+
+  private post (worker: Worker, message: ToShard, transfer: ArrayBuffer[] = []): void {
+    worker.postMessage(message, transfer)
+  }
+}

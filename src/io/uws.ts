@@ -1,0 +1,27 @@
+import { createRequire } from 'node:module'
+import type * as Uws from 'uWebSockets.js'
+
+export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket as ListenSocket } from 'uWebSockets.js'
+
+const require = createRequire(import.meta.url)
+
+/**
+ * Loads uWebSockets.js's native binary by path. The package's own entry point
+ * silently falls back to a slow pure-JavaScript server when the binary does
+ * not load; we never want that, so a missing binary is an error at start.
+ */
+function loadNative (): typeof Uws {
+  const binary = `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`
+  try {
+    return require(binary) as typeof Uws
+  } catch (err) {
+    throw new Error(`the native uWebSockets.js binary (${binary}) does not load on this machine, and implus does not run on the pure-JavaScript fallback: ${(err as Error).message}`)
+  }
+}
+
+export const uws = loadNative()
+
+/** True when `App` comes from a compiled addon rather than JavaScript: what the startup log and tests check. */
+export function isNativeUws (): boolean {
+  return Function.prototype.toString.call(uws.App).includes('[native code]')
+}

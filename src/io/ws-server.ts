@@ -1,0 +1,118 @@
+import { uws, type ListenSocket, type WebSocket } from './uws.js'
+import { Connection, ConnState } from './connection.js'
+import type { Gateway } from './gateway.js'
+import type { SessionRegistry } from './registry.js'
+import { AppError, Status, reasonPhrase } from '../errors.js'
+
+interface WsData {
+  conn: WsConnection | null
+  /** Set when the handshake carried a valid ?token=. */
+  userId: string
+}
+
+class WsConnection extends Connection {
+  readonly kind = 'ws'
+  constructor (id: number, rate: number, private readonly ws: WebSocket<WsData>, private readonly maxBuffered: number) {
+    super(id, rate)
+  }
+
+  protected write (frames: Uint8Array[]): void {
+    const ws = this.ws
+    ws.cork(() => {
+      for (let i = 0; i < frames.length; i++) ws.send(frames[i]!, true)
+    })
+    if (ws.getBufferedAmount() > this.maxBuffered) {
+      this.state = ConnState.CLOSED
+      ws.end(1008, 'slow reader: outgoing buffer over the limit')
+    }
+  }
+
+  end (): void {
+    this.flush()
+    if (this.state === ConnState.CLOSED) return
+    this.state = ConnState.CLOSED
+    this.ws.end(1000, 'bye')
+  }
+
+  bufferedBytes (): number {
+    return this.ws.getBufferedAmount()
+  }
+}
+
+export interface WsServerOptions {
+  readonly host: string
+  readonly port: number
+  readonly maxFrameBytes: number
+  readonly maxBufferedBytes: number
+  readonly rateLimitPerSecond: number
+  readonly authenticate: (token: string) => Promise<string>
+}
+
+/**
+ * WebSocket transport on uWS: `/websocket`, one binary frame per ChatMessage.
+ * A `?token=` in the handshake is checked before the upgrade (401 without it).
+ */
+export function startWsServer (gateway: Gateway, registry: SessionRegistry, options: WsServerOptions): Promise<{ socket: ListenSocket, port: number }> {
+  const app = uws.App()
+  app.ws<WsData>('/websocket', {
+    // Frames between maxFrameBytes and twice that get our own 1009 close; beyond that uWS closes at once.
+    maxPayloadLength: options.maxFrameBytes * 2,
+    maxBackpressure: options.maxBufferedBytes,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: 0,
+    sendPingsAutomatically: false,
+    upgrade: (res, req, context) => {
+      const token = new URLSearchParams(req.getQuery() ?? '').get('token')
+      const key = req.getHeader('sec-websocket-key')
+      const protocol = req.getHeader('sec-websocket-protocol')
+      const extensions = req.getHeader('sec-websocket-extensions')
+      if (!gateway.isAccepting) {
+        res.writeStatus(`${Status.UNAVAILABLE} ${reasonPhrase(Status.UNAVAILABLE)}`).end('server shutting down')
+        return
+      }
+      if (token === null || token === '') {
+        res.upgrade<WsData>({ conn: null, userId: '' }, key, protocol, extensions, context)
+        return
+      }
+      const state = { aborted: false }
+      res.onAborted(() => { state.aborted = true })
+      options.authenticate(token).then(userId => {
+        if (state.aborted) return
+        res.cork(() => res.upgrade<WsData>({ conn: null, userId }, key, protocol, extensions, context))
+      }, (err: unknown) => {
+        if (state.aborted) return
+        const status = err instanceof AppError ? err.status : Status.INTERNAL
+        res.cork(() => res.writeStatus(`${status} ${reasonPhrase(status)}`).end((err as Error).message))
+      })
+    },
+    open: ws => {
+      const data = ws.getUserData()
+      const conn = new WsConnection(registry.newId(), options.rateLimitPerSecond, ws, options.maxBufferedBytes)
+      data.conn = conn
+      gateway.opened(conn)
+      if (data.userId !== '') gateway.loginVerified(conn, data.userId, '')
+    },
+    message: (ws, message, isBinary) => {
+      const conn = ws.getUserData().conn!
+      if (!isBinary) {
+        conn.lastSeen = Date.now()
+        return gateway.error(conn, Status.BAD_REQUEST, 'text frames are not accepted: send binary protobuf frames')
+      }
+      if (message.byteLength > options.maxFrameBytes) {
+        conn.state = ConnState.CLOSED
+        return ws.end(1009, `frame over ${options.maxFrameBytes} bytes`)
+      }
+      gateway.frame(conn, new Uint8Array(message))
+    },
+    close: ws => {
+      const conn = ws.getUserData().conn
+      if (conn !== null) gateway.closed(conn)
+    }
+  })
+  return new Promise((resolve, reject) => {
+    app.listen(options.host, options.port, socket => {
+      if (socket === false) reject(new Error(`WebSocket cannot listen on ${options.host}:${options.port}`))
+      else resolve({ socket, port: uws.us_socket_local_port(socket as never) })
+    })
+  })
+}

@@ -1,0 +1,7 @@
+import { pino, type Logger } from 'pino'
+
+export type { Logger }
+
+export function createLogger (level: string, bindings: Record<string, unknown> = {}): Logger {
+  return pino({ level, base: { pid: process.pid, ...bindings } })
+}

@@ -1,0 +1,140 @@
+import { availableParallelism } from 'node:os'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { createLogger, type Logger } from './log.js'
+import { loadSecrets } from './secrets.js'
+import { openDatabase } from './db/database.js'
+import { UserStore } from './users/store.js'
+import { TokenService } from './auth/tokens.js'
+import { PasswordHasher } from './auth/passwords.js'
+import { Metrics } from './metrics.js'
+import { uws, isNativeUws, type ListenSocket } from './io/uws.js'
+import { HttpApi } from './http/server.js'
+import { userRoutes, type SessionControl } from './http/users.js'
+import { adminRoutes } from './http/admin.js'
+import { healthRoutes, type Phase } from './http/health.js'
+import { MemorySeqEngine } from './seq/memory.js'
+import { SessionRegistry } from './io/registry.js'
+import { ShardPool } from './io/shard-pool.js'
+import { createDelivery } from './io/delivery.js'
+import { Gateway } from './io/gateway.js'
+import { startWsServer } from './io/ws-server.js'
+import { startTcpServer } from './io/tcp-server.js'
+import { startUdpServer } from './io/udp-server.js'
+import { latestUserSeq } from './users/sequences.js'
+
+const SHUTDOWN_DEADLINE_MS = 25_000
+
+async function main (config: Config, log: Logger): Promise<void> {
+  let phase: Phase = 'starting'
+  const metrics = new Metrics()
+  const secrets = await loadSecrets(config.dataDir, config.jwtSecret)
+  const db = await openDatabase(config, secrets.embeddedPgPassword, log)
+  const users = new UserStore(db.sql)
+  const tokens = new TokenService(secrets.jwtSecret, config.tokenTtlSeconds, users)
+  const passwords = new PasswordHasher(config.scryptCost, Math.max(1, availableParallelism() - 1))
+
+  const seq = new MemorySeqEngine(db.sql)
+  const registry = new SessionRegistry(config.maxDevices)
+  const shards = new ShardPool(config.shards, {
+    nodeSlot: 0,
+    databaseUrl: db.url,
+    logLevel: config.logLevel,
+    privateChat: config.privateChat,
+    maxContentBytes: config.maxContentBytes,
+    recallWindowMs: config.recallWindowMs,
+    groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers
+  }, seq, createDelivery(registry, metrics), log)
+  await shards.start()
+  const gateway = new Gateway({
+    registry,
+    shards,
+    authenticate: token => tokens.authenticate(token),
+    latestUserSeq: userId => latestUserSeq(db.sql, userId),
+    maxContentBytes: config.maxContentBytes,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    loginTimeoutMs: config.loginTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    log,
+    metrics
+  })
+  const sessions: SessionControl = {
+    devices: async userId => registry.devices(userId).length,
+    kick: (userId, reason) => gateway.kickUser(userId, reason),
+    userChanged: userId => shards.usersChanged([userId])
+  }
+
+  const httpApp = uws.App()
+  const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, metrics, log })
+  healthRoutes(api, () => phase, metrics)
+  userRoutes(api, { users, tokens, passwords, sessions })
+  adminRoutes(api, users, tokens, sessions)
+  const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
+  const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes, rateLimitPerSecond: config.rateLimitPerSecond }
+  const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
+  const tcp = await startTcpServer(gateway, registry, { ...transport, port: config.tcpPort })
+  const udp = await startUdpServer(gateway, registry, { host: config.host, port: config.udpPort, maxDatagramBytes: config.maxUdpBytes, rateLimitPerSecond: config.rateLimitPerSecond })
+  const ports = { http: http.port, ws: ws.port, tcp: tcp.port, udp: udp.port }
+
+  phase = 'ready'
+  log.info({
+    http: `http://${config.host}:${ports.http}`,
+    ws: `ws://${config.host}:${ports.ws}/websocket`,
+    tcp: `tcp://${config.host}:${ports.tcp}`,
+    udp: `udp://${config.host}:${ports.udp}`,
+    ports,
+    database: db.embedded ? 'embedded' : 'external',
+    shards: config.shards,
+    uwsNative: isNativeUws()
+  }, 'implus listening')
+
+  let stopping = false
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    phase = 'draining'
+    log.info({ signal }, 'draining')
+    const deadline = setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting')
+      process.exit(1)
+    }, SHUTDOWN_DEADLINE_MS)
+    deadline.unref()
+    // Stop taking clients, let shards commit and answer what they accepted, then say goodbye.
+    gateway.stopAccepting()
+    uws.us_listen_socket_close(ws.socket)
+    tcp.server.close()
+    await shards.drain()
+    gateway.closeAll('server shutting down')
+    udp.socket.close()
+    uws.us_listen_socket_close(http.socket)
+    await seq.close()
+    await passwords.close()
+    await db.close()
+    log.info('stopped')
+    process.exit(0)
+  }
+  process.once('SIGTERM', () => void stop('SIGTERM'))
+  process.once('SIGINT', () => void stop('SIGINT'))
+}
+
+function listen (app: ReturnType<typeof uws.App>, host: string, port: number, what: string): Promise<{ socket: ListenSocket, port: number }> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, socket => {
+      if (socket === false) reject(new Error(`${what} cannot listen on ${host}:${port}`))
+      else resolve({ socket, port: uws.us_socket_local_port(socket as never) })
+    })
+  })
+}
+
+let config: Config
+try {
+  config = loadConfig()
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  process.stderr.write(`implus: configuration error: ${err.message}\n`)
+  process.exit(1)
+}
+const log = createLogger(config.logLevel)
+main(config, log).catch(err => {
+  log.fatal({ err }, 'implus failed to start')
+  process.exit(1)
+})

@@ -1,0 +1,79 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+
+type Labels = Record<string, string>
+
+interface Series {
+  readonly labels: string
+  value: number
+}
+
+/**
+ * A small Prometheus registry: counters and gauges with labels, rendered as
+ * text. Hot paths hold a reference to their series and add to it, so an
+ * increment is one property update, not a map lookup by label string.
+ */
+export class Metrics {
+  private readonly families = new Map<string, { help: string, type: 'counter' | 'gauge', series: Map<string, Series> }>()
+  private readonly collectors: (() => void)[] = []
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 })
+
+  constructor () {
+    this.loopDelay.enable()
+    const rss = this.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.')
+    const heap = this.gauge('nodejs_heap_used_bytes', 'V8 heap used in bytes.')
+    const cpu = this.gauge('process_cpu_seconds_total', 'User and system CPU time in seconds.')
+    const lag = this.gauge('nodejs_eventloop_delay_p99_seconds', 'Main thread event loop delay, 99th percentile since the last scrape.')
+    const started = Date.now()
+    const uptime = this.gauge('process_uptime_seconds', 'Seconds since start.')
+    this.collect(() => {
+      const memory = process.memoryUsage()
+      rss.value = memory.rss
+      heap.value = memory.heapUsed
+      const usage = process.cpuUsage()
+      cpu.value = (usage.user + usage.system) / 1e6
+      lag.value = this.loopDelay.percentile(99) / 1e9
+      this.loopDelay.reset()
+      uptime.value = (Date.now() - started) / 1000
+    })
+  }
+
+  counter (name: string, help: string, labels: Labels = {}): Series {
+    return this.series(name, help, 'counter', labels)
+  }
+
+  gauge (name: string, help: string, labels: Labels = {}): Series {
+    return this.series(name, help, 'gauge', labels)
+  }
+
+  /** Runs before each render, for values cheaper to read on demand than to track. */
+  collect (fn: () => void): void {
+    this.collectors.push(fn)
+  }
+
+  render (): string {
+    for (const fn of this.collectors) fn()
+    let out = ''
+    for (const [name, family] of this.families) {
+      out += `# HELP ${name} ${family.help}\n# TYPE ${name} ${family.type}\n`
+      for (const s of family.series.values()) out += `${name}${s.labels} ${s.value}\n`
+    }
+    return out
+  }
+
+  private series (name: string, help: string, type: 'counter' | 'gauge', labels: Labels): Series {
+    let family = this.families.get(name)
+    if (family === undefined) {
+      family = { help, type, series: new Map() }
+      this.families.set(name, family)
+    }
+    const key = Object.keys(labels).length === 0
+      ? ''
+      : `{${Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',')}}`
+    let series = family.series.get(key)
+    if (series === undefined) {
+      series = { labels: key, value: 0 }
+      family.series.set(key, series)
+    }
+    return series
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The sequence service: per-user `userSeq` (key `u:{userId}`) and
+ * per-conversation `conversationSeq` (key `c:{conversationId}`).
+ *
+ * Contract every engine keeps:
+ * - `allocate(keys)` returns one number per entry, in order; a key listed n
+ *   times gets n consecutive numbers. Calls are served in call order, so two
+ *   calls naming one key get increasing numbers in that order.
+ * - Per key, numbers strictly increase and are gap-free in normal running.
+ * - Never reused, across crashes too: numbers come from segments (step
+ *   SEGMENT_STEP) whose upper bound is committed to `sequence_section`
+ *   before the first number of the segment is returned; after a restart (or
+ *   lost Redis data) allocation resumes above the committed bound. A restart
+ *   may therefore skip numbers; it never repeats one.
+ * Engines: memory.ts (one host, the default) and redis.ts (cluster mode).
+ */
+export interface SeqEngine {
+  allocate (keys: readonly string[]): Promise<Float64Array>
+  close (): Promise<void>
+}
+
+export const SEGMENT_STEP = 10_000
+
+export const userSeqKey = (userId: string): string => `u:${userId}`
+export const conversationSeqKey = (conversationId: string): string => `c:${conversationId}`
+
+/** How much to reserve for a key that needs `need` more numbers: whole steps, at least one. */
+export function reservationFor (need: number): number {
+  return Math.max(1, Math.ceil(need / SEGMENT_STEP)) * SEGMENT_STEP
+}

@@ -1,0 +1,660 @@
+import type { Sql } from '../db/connect.js'
+import type { Logger } from '../log.js'
+import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, type Frame } from '../proto/codec.js'
+import { AppError, Status } from '../errors.js'
+import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
+import { parseConversationId, peerOf, privateConversationId, isMsgId, groupConversationId, isUserId } from '../ids.js'
+import { Snowflake, shardOfMsgId } from '../snowflake.js'
+import { shardOf } from './route.js'
+import { IdempotencyCache, IDEMPOTENCY_WINDOW_MS } from './idempotency.js'
+import { PermissionCache } from './permissions.js'
+import { MemberCache, type Group } from './members.js'
+import { TimingWheel, TICK_MS } from './timing-wheel.js'
+import { WriteBatch, MsgType, MsgStatus } from './write-batch.js'
+import { contentRefusal, groupSendRefusal, preview, privateSendRefusal, resendDelayMs, MAX_RESENDS, type Refusal } from './rules.js'
+import type { Outbox } from './outbox.js'
+import type { SeqClient } from './seq-client.js'
+import type { Call, CallReply, InboundBatch } from './thread-messages.js'
+import type { PrivateChatPolicy } from '../config.js'
+
+export interface ShardOptions {
+  readonly index: number
+  readonly shards: number
+  readonly nodeSlot: number
+  readonly privateChat: PrivateChatPolicy
+  readonly recallWindowMs: number
+  readonly groupReadReceiptMaxMembers: number
+}
+
+interface Inbound {
+  readonly connId: number
+  readonly userId: string
+  readonly frame: DecodedFrame
+}
+
+interface Receipt {
+  readonly msgId: string
+  readonly conversationId: string
+  readonly conversationSeq: number
+  /** The sender's userSeq (private messages), 0 for groups. */
+  readonly userSeq: number
+  readonly time: number
+}
+
+interface Send {
+  readonly connId: number
+  readonly senderId: string
+  readonly frame: DecodedFrame
+  readonly key: string
+  readonly conversationId: string
+  /** Private: the other user. Group: ''. */
+  readonly receiverId: string
+  group: Group | null
+  receipt: Receipt | null
+}
+
+interface Pushed {
+  readonly userId: string
+  readonly frame: Uint8Array
+  retry: number
+}
+
+const MAX_CYCLE_FRAMES = 4000
+
+/**
+ * One shard: it owns its conversations outright. Frames queue up while a
+ * cycle runs; each cycle checks, numbers and stores everything queued in one
+ * transaction (group commit), and only after the commit sends receipts and
+ * pushes. One cycle at a time, so a conversation's messages are stored and
+ * delivered in the order they arrived.
+ */
+export class Shard {
+  private queue: Inbound[] = []
+  private calls: { call: Call, reply: (r: CallReply) => void }[] = []
+  private pushFailures: [string, string][] = []
+  private running = false
+  private draining: (() => void) | null = null
+  private readonly online = new Set<string>()
+  private readonly idempotency = new IdempotencyCache<Receipt>()
+  private readonly permissions: PermissionCache
+  private readonly members: MemberCache
+  private readonly wheel = new TimingWheel<Pushed>()
+  private readonly ids: Snowflake
+  /** Until then the in-memory idempotency window may miss sends made before a restart: check the database. */
+  private readonly coldUntil = Date.now() + IDEMPOTENCY_WINDOW_MS
+
+  constructor (
+    private readonly options: ShardOptions,
+    private readonly sql: Sql,
+    private readonly seq: SeqClient,
+    private readonly out: Outbox,
+    private readonly log: Logger
+  ) {
+    this.permissions = new PermissionCache(sql)
+    this.members = new MemberCache(sql)
+    this.ids = new Snowflake(options.nodeSlot, options.index)
+    setInterval(() => this.tick(), TICK_MS).unref()
+  }
+
+  frames (batch: InboundBatch): void {
+    const { data, index, users } = batch
+    for (let i = 0, f = 0; i < index.length; i += 3, f++) {
+      const connId = index[i]!
+      let frame: DecodedFrame
+      try {
+        frame = decodeFrame(data.subarray(index[i + 1]!, index[i + 1]! + index[i + 2]!))
+      } catch {
+        this.out.toConn(connId, encodeFrame({ type: MessageType.ERROR, errorCode: Status.BAD_REQUEST, content: 'malformed frame', timestamp: Date.now() }))
+        continue
+      }
+      this.queue.push({ connId, userId: users[f]!, frame })
+    }
+    this.kick()
+  }
+
+  presence (online: string[], offline: string[]): void {
+    for (const u of online) this.online.add(u)
+    for (const u of offline) this.online.delete(u)
+  }
+
+  usersChanged (userIds: string[]): void {
+    for (const u of userIds) this.permissions.forget(u)
+  }
+
+  call (call: Call, reply: (r: CallReply) => void): void {
+    this.calls.push({ call, reply })
+    this.kick()
+  }
+
+  /** Resolves once everything queued has been committed and answered. */
+  drain (): Promise<void> {
+    return new Promise(resolve => {
+      this.draining = resolve
+      this.kick()
+    })
+  }
+
+  private kick (): void {
+    if (this.running) return
+    if (this.queue.length === 0 && this.calls.length === 0 && this.pushFailures.length === 0) {
+      if (this.draining !== null) {
+        this.out.flush()
+        this.draining()
+        this.draining = null
+      }
+      return
+    }
+    this.running = true
+    void this.cycle().finally(() => {
+      this.running = false
+      this.kick()
+    })
+  }
+
+  private async cycle (): Promise<void> {
+    const items = this.queue.length <= MAX_CYCLE_FRAMES ? this.queue : this.queue.slice(0, MAX_CYCLE_FRAMES)
+    this.queue = items === this.queue ? [] : this.queue.slice(MAX_CYCLE_FRAMES)
+    const calls = this.calls
+    this.calls = []
+    const batch = new WriteBatch()
+    const after: (() => void)[] = []
+    for (const [user, msg] of this.pushFailures) batch.markPushFailed(user, msg)
+    this.pushFailures = []
+    try {
+      const sends: Send[] = []
+      const recalls: Inbound[] = []
+      const reads: Inbound[] = []
+      const groupAcks: Inbound[] = []
+      for (const item of items) {
+        switch (item.frame.type) {
+          case MessageType.PRIVATE_CHAT:
+          case MessageType.GROUP_CHAT: {
+            const send = this.admit(item)
+            if (send !== null) sends.push(send)
+            break
+          }
+          case MessageType.MESSAGE_ACK:
+            this.ack(item.userId, item.frame.uid, batch)
+            break
+          case MessageType.BATCH_MESSAGE_ACK:
+            for (const id of item.frame.content.split(',')) this.ack(item.userId, id.trim(), batch)
+            break
+          case MessageType.GROUP_CONVERSATION_ACK:
+            groupAcks.push(item)
+            break
+          case MessageType.MESSAGE_READ_RECEIPT:
+            reads.push(item)
+            break
+          case MessageType.MESSAGE_RECALL:
+            recalls.push(item)
+            break
+        }
+      }
+      await this.prepare(sends, reads, groupAcks, calls)
+      await this.checkSends(sends)
+      await this.number(sends, batch, after)
+      this.applyGroupAcks(groupAcks, batch)
+      this.applyReads(reads, batch, after)
+      await this.applyRecalls(recalls, batch, after)
+      for (const { call, reply } of calls) await this.applyCall(call, reply, batch, after)
+      if (!batch.empty) await this.commit(batch, sends)
+      for (const fn of after) fn()
+    } catch (err) {
+      this.failCycle(err, items, calls)
+    }
+  }
+
+  /** First look at a send: cheap checks and idempotency. Returns null when it was answered already. */
+  private admit (item: Inbound): Send | null {
+    const { frame, userId, connId } = item
+    const refusal = contentRefusal(frame.content, frame.contentType)
+    if (refusal !== null) return this.refuse(connId, frame.clientSeq, refusal)
+    const key = IdempotencyCache.key(userId, frame.clientSeq)
+    const now = Date.now()
+    const seen = this.idempotency.get(key, now)
+    if (seen !== undefined) {
+      if (seen.receipt !== null) this.out.toConn(connId, this.receiptFrame(frame.clientSeq, seen.receipt))
+      else (seen.waiting ??= []).push(connId)
+      return null
+    }
+    this.idempotency.begin(key, now)
+    const isPrivate = frame.type === MessageType.PRIVATE_CHAT
+    const conversationId = isPrivate
+      ? privateConversationId(userId, frame.toId)
+      : groupConversationId(frame.toId !== '' ? frame.toId : frame.conversationId.slice(6))
+    return { connId, senderId: userId, frame, key, conversationId, receiverId: isPrivate ? frame.toId : '', group: null, receipt: null }
+  }
+
+  /** Loads, in one round of queries, every cached fact this cycle's checks need. */
+  private async prepare (sends: Send[], reads: Inbound[], groupAcks: Inbound[], calls: { call: Call }[]): Promise<void> {
+    const users: string[] = []
+    const pairs: [string, string][] = []
+    const groups: string[] = []
+    for (const s of sends) {
+      users.push(s.senderId)
+      if (s.receiverId !== '') {
+        users.push(s.receiverId)
+        pairs.push([s.receiverId, s.senderId])
+      } else groups.push(s.conversationId)
+    }
+    for (const r of reads) {
+      const id = r.frame.readReceipt?.conversationId ?? ''
+      if (id.startsWith('group_')) groups.push(id)
+    }
+    for (const a of groupAcks) {
+      for (const item of a.frame.content.split(',')) {
+        const id = item.slice(0, item.lastIndexOf(':')).trim()
+        if (id.startsWith('group_') && shardOf(id, this.options.shards) === this.options.index) groups.push(id)
+      }
+    }
+    for (const { call } of calls) {
+      const conv = (call.args as { conversationId?: unknown }).conversationId
+      if (typeof conv === 'string') groups.push(conv)
+    }
+    await Promise.all([this.permissions.load(users, pairs), this.members.load(groups)])
+  }
+
+  /** Permission checks, plus the database's memory of sends from before a restart. */
+  private async checkSends (sends: Send[]): Promise<void> {
+    const now = Date.now()
+    for (let i = 0; i < sends.length; i++) {
+      const s = sends[i]!
+      let refusal: Refusal | null
+      if (s.receiverId !== '') {
+        const relation = this.permissions.relation(s.receiverId, s.senderId)!
+        refusal = privateSendRefusal(this.permissions.user(s.senderId), this.permissions.user(s.receiverId), relation, this.options.privateChat, now)
+      } else {
+        s.group = this.members.get(s.conversationId) ?? null
+        refusal = groupSendRefusal(this.permissions.user(s.senderId), s.group !== null, s.group?.members.has(s.senderId) ?? false, now)
+      }
+      if (refusal !== null) {
+        this.idempotency.forget(s.key)
+        this.refuse(s.connId, s.frame.clientSeq, refusal)
+        sends.splice(i--, 1)
+      }
+    }
+    if (now < this.coldUntil && sends.length > 0) await this.answerStoredRepeats(sends)
+  }
+
+  /** Sends already stored (before a restart, or evicted from memory) get their original receipt and are dropped. */
+  private async answerStoredRepeats (sends: Send[]): Promise<void> {
+    const rows = await this.sql<{ msgId: string, conv: string, seq: string, sender: string, clientSeq: string, ms: number, userSeq: string | null }[]>`
+      select m.msg_id as "msgId", m.conversation_id as conv, m.conversation_seq as seq, m.sender_id as sender,
+             m.client_seq as "clientSeq", extract(epoch from m.send_time) * 1000 as ms,
+             (select l.seq from user_msg_list l where l.user_id = m.sender_id and l.msg_id = m.msg_id) as "userSeq"
+      from message m join unnest(${this.sql.array(sends.map(s => s.senderId))}::text[]::bigint[], ${this.sql.array(sends.map(s => s.frame.clientSeq))}::text[]) as k(sender, cseq)
+        on m.sender_id = k.sender and m.client_seq = k.cseq`
+    if (rows.length === 0) return
+    const stored = new Map(rows.map(r => [IdempotencyCache.key(r.sender, r.clientSeq), r]))
+    for (let i = 0; i < sends.length; i++) {
+      const s = sends[i]!
+      const row = stored.get(s.key)
+      if (row === undefined) continue
+      const receipt: Receipt = { msgId: row.msgId, conversationId: row.conv, conversationSeq: Number(row.seq), userSeq: Number(row.userSeq ?? 0), time: Math.round(Number(row.ms)) }
+      this.settleIdempotency(s, receipt)
+      sends.splice(i--, 1)
+    }
+  }
+
+  /** Allocates seqs and ids and stages rows; receipts and pushes wait in `after` until the commit. */
+  private async number (sends: Send[], batch: WriteBatch, after: (() => void)[]): Promise<void> {
+    if (sends.length === 0) return
+    const keys: string[] = []
+    for (const s of sends) {
+      keys.push(conversationSeqKey(s.conversationId))
+      if (s.receiverId !== '') keys.push(userSeqKey(s.senderId), userSeqKey(s.receiverId))
+    }
+    const values = await this.seq.allocate(keys)
+    const time = Date.now()
+    let v = 0
+    for (const s of sends) {
+      const msgId = this.ids.next()
+      const conversationSeq = values[v++]!
+      const f = s.frame
+      const contentType = f.contentType === 0 ? 1 : f.contentType
+      if (s.receiverId !== '') {
+        const senderSeq = values[v++]!
+        const receiverSeq = values[v++]!
+        batch.message({ msgId, conversationId: s.conversationId, conversationSeq, senderId: s.senderId, receiverId: s.receiverId, msgType: MsgType.PRIVATE, contentType, content: f.content, clientSeq: f.clientSeq, time })
+        batch.userMessage(s.senderId, senderSeq, msgId, s.conversationId)
+        batch.userMessage(s.receiverId, receiverSeq, msgId, s.conversationId)
+        batch.touchUserConversation(s.senderId, s.conversationId, msgId, time, 0)
+        batch.touchUserConversation(s.receiverId, s.conversationId, msgId, time, 1)
+        s.receipt = { msgId, conversationId: s.conversationId, conversationSeq, userSeq: senderSeq, time }
+        after.push(() => this.pushPrivate(s, receiverSeq))
+      } else {
+        batch.message({ msgId, conversationId: s.conversationId, conversationSeq, senderId: s.senderId, receiverId: null, msgType: MsgType.GROUP, contentType, content: f.content, clientSeq: f.clientSeq, time })
+        batch.conversationMessage(s.conversationId, conversationSeq, msgId)
+        // The sender has seen its own message: its sync point moves, so it never counts as unread for it.
+        batch.groupAck(s.senderId, s.conversationId, conversationSeq)
+        s.receipt = { msgId, conversationId: s.conversationId, conversationSeq, userSeq: 0, time }
+        after.push(() => this.notifyGroup(s))
+      }
+    }
+  }
+
+  private pushPrivate (s: Send, receiverSeq: number): void {
+    const r = s.receipt!
+    this.settleIdempotency(s, r)
+    const f = s.frame
+    const push: Frame = {
+      type: MessageType.PRIVATE_CHAT,
+      uid: r.msgId,
+      fromId: s.senderId,
+      toId: s.receiverId,
+      conversationId: r.conversationId,
+      content: f.content,
+      contentType: f.contentType === 0 ? 1 : f.contentType,
+      conversationSeq: r.conversationSeq,
+      timestamp: r.time
+    }
+    push.userSeq = receiverSeq
+    const toReceiver = encodeFrame(push)
+    this.out.toUser(s.receiverId, toReceiver)
+    if (this.online.has(s.receiverId)) this.wheel.schedule(`${r.msgId}:${s.receiverId}`, { userId: s.receiverId, frame: toReceiver, retry: 0 }, resendDelayMs(0))
+    push.userSeq = r.userSeq
+    push.clientSeq = f.clientSeq
+    this.out.toUser(s.senderId, encodeFrame(push), s.connId)
+  }
+
+  private notifyGroup (s: Send): void {
+    const r = s.receipt!
+    this.settleIdempotency(s, r)
+    const note: Frame = {
+      type: MessageType.GROUP_MESSAGE_NOTIFICATION,
+      uid: r.msgId,
+      fromId: s.senderId,
+      conversationId: r.conversationId,
+      conversationSeq: r.conversationSeq,
+      seq: String(r.conversationSeq),
+      content: preview(s.frame.content),
+      timestamp: r.time
+    }
+    const online: string[] = []
+    for (const member of s.group!.members) if (member !== s.senderId && this.online.has(member)) online.push(member)
+    if (online.length > 0) this.out.toMembers(online, encodeFrame(note))
+    note.toId = s.senderId
+    note.clientSeq = s.frame.clientSeq
+    this.out.toUser(s.senderId, encodeFrame(note))
+  }
+
+  /** Records the receipt for repeats and answers the sender and any repeat that arrived meanwhile. */
+  private settleIdempotency (s: Send, receipt: Receipt): void {
+    const entry = this.idempotency.get(s.key, Date.now()) ?? this.idempotency.begin(s.key, Date.now())
+    entry.receipt = receipt
+    const frame = this.receiptFrame(s.frame.clientSeq, receipt)
+    this.out.toConn(s.connId, frame)
+    if (entry.waiting !== null) for (const conn of entry.waiting) this.out.toConn(conn, frame)
+    entry.waiting = null
+  }
+
+  private receiptFrame (clientSeq: string, r: Receipt): Uint8Array {
+    const receipt: Frame = { type: MessageType.MESSAGE_SEND_RECEIPT, clientSeq, uid: r.msgId, conversationId: r.conversationId, conversationSeq: r.conversationSeq, timestamp: r.time }
+    if (r.userSeq !== 0) receipt.userSeq = r.userSeq
+    return encodeFrame(receipt)
+  }
+
+  private ack (userId: string, msgId: string, batch: WriteBatch): void {
+    if (!isMsgId(msgId) || shardOfMsgId(msgId, this.options.shards) !== this.options.index) return
+    this.wheel.cancel(`${msgId}:${userId}`)
+    batch.markDelivered(userId, msgId)
+  }
+
+  private applyGroupAcks (acks: Inbound[], batch: WriteBatch): void {
+    for (const { userId, frame } of acks) {
+      for (const item of frame.content.split(',')) {
+        const colon = item.lastIndexOf(':')
+        const conversationId = item.slice(0, colon).trim()
+        const seq = Number(item.slice(colon + 1))
+        if (!Number.isSafeInteger(seq) || seq < 0 || shardOf(conversationId, this.options.shards) !== this.options.index) continue
+        if (this.members.get(conversationId)?.members.has(userId) === true) batch.groupAck(userId, conversationId, seq)
+      }
+    }
+  }
+
+  private applyReads (reads: Inbound[], batch: WriteBatch, after: (() => void)[]): void {
+    for (const { userId, connId, frame } of reads) {
+      const conversationId = frame.readReceipt?.conversationId ?? ''
+      const seq = frame.readReceipt?.lastReadSeq ?? 0
+      const parsed = parseConversationId(conversationId)
+      if (parsed === null || !Number.isSafeInteger(seq) || seq <= 0) {
+        this.out.toConn(connId, encodeFrame({ type: MessageType.ERROR, errorCode: Status.BAD_REQUEST, content: 'readReceipt needs a conversationId and a positive lastReadSeq', timestamp: Date.now() }))
+        continue
+      }
+      if (parsed.kind === 'private') {
+        const peer = peerOf(parsed, userId)
+        if (peer === null) continue
+        batch.read(userId, conversationId, seq, false)
+        after.push(() => this.out.toUser(peer, encodeFrame({
+          type: MessageType.MESSAGE_READ_NOTIFICATION, fromId: userId, conversationId, timestamp: Date.now(),
+          readNotification: { conversationId, lastReadSeq: seq }
+        })))
+      } else {
+        const group = this.members.get(conversationId)
+        if (group === null || group === undefined || !group.members.has(userId)) continue
+        batch.read(userId, conversationId, seq, true)
+        if (group.members.size <= this.options.groupReadReceiptMaxMembers) after.push(() => void this.notifyGroupRead(userId, conversationId, seq))
+      }
+    }
+  }
+
+  /** 1008 to the sender of the message a member has read up to, with how many members have read it. */
+  private async notifyGroupRead (reader: string, conversationId: string, seq: number): Promise<void> {
+    try {
+      const rows = await this.sql<{ msgId: string, sender: string, readers: string }[]>`
+        select m.msg_id as "msgId", m.sender_id as sender,
+          (select count(*) from user_conversation_list l where l.conversation_id = m.conversation_id
+             and l.last_read_seq >= m.conversation_seq and l.user_id <> m.sender_id) as readers
+        from message m where m.conversation_id = ${conversationId} and m.conversation_seq = ${seq}`
+      const row = rows[0]
+      if (row === undefined || row.sender === reader) return
+      this.out.toUser(row.sender, encodeFrame({
+        type: MessageType.MESSAGE_READ_NOTIFICATION, fromId: reader, conversationId, timestamp: Date.now(),
+        readNotification: { conversationId, msgId: row.msgId, readCount: Number(row.readers) }
+      }))
+    } catch (err) {
+      this.log.warn({ err, conversationId }, 'group read notification failed')
+    }
+  }
+
+  private async applyRecalls (recalls: Inbound[], batch: WriteBatch, after: (() => void)[]): Promise<void> {
+    const mine = recalls.filter(r => isMsgId(r.frame.uid))
+    if (mine.length === 0) return
+    const found = await this.loadForRecall(mine.map(r => r.frame.uid))
+    for (const { userId, connId, frame } of mine) {
+      const outcome = this.recallDecision(found.get(frame.uid), userId)
+      if (outcome instanceof AppError) {
+        this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, uid: frame.uid, errorCode: outcome.status, content: outcome.message, timestamp: Date.now() }))
+        continue
+      }
+      batch.recall(frame.uid)
+      after.push(() => this.announceRecall(outcome))
+    }
+  }
+
+  private async loadForRecall (msgIds: string[]): Promise<Map<string, RecallTarget>> {
+    const rows = await this.sql<RecallTarget[]>`
+      select msg_id as "msgId", conversation_id as "conversationId", sender_id as "senderId", status,
+             extract(epoch from send_time) * 1000 as "sentAt"
+      from message where msg_id = any(${this.sql.array(msgIds)}::text[]::bigint[])`
+    return new Map(rows.map(r => [r.msgId, { ...r, sentAt: Number(r.sentAt) }]))
+  }
+
+  private recallDecision (target: RecallTarget | undefined, userId: string): RecallTarget | AppError {
+    if (target === undefined) return new AppError(Status.NOT_FOUND, 'unknown message')
+    if (target.senderId !== userId) return new AppError(Status.FORBIDDEN, 'only the sender may recall a message')
+    if (target.status !== MsgStatus.RECALLED && Date.now() - target.sentAt > this.options.recallWindowMs) {
+      return new AppError(Status.FORBIDDEN, `the recall window of ${Math.round(this.options.recallWindowMs / 1000)} s has passed`)
+    }
+    return target
+  }
+
+  private announceRecall (target: RecallTarget): void {
+    const frame = encodeFrame({ type: MessageType.RECALL_NOTIFICATION, uid: target.msgId, conversationId: target.conversationId, fromId: target.senderId, timestamp: Date.now() })
+    const parsed = parseConversationId(target.conversationId)
+    if (parsed?.kind === 'private') {
+      this.out.toUser(parsed.a, frame)
+      this.out.toUser(parsed.b, frame)
+      return
+    }
+    const group = this.members.get(target.conversationId)
+    if (group === null || group === undefined) return
+    const online = [...group.members].filter(m => this.online.has(m))
+    // 1010 carries no per-member field, so toMembers' appended toId is harmless and names the recipient.
+    if (online.length > 0) this.out.toMembers(online, frame)
+  }
+
+  private async applyCall (call: Call, reply: (r: CallReply) => void, batch: WriteBatch, after: (() => void)[]): Promise<void> {
+    try {
+      const value = await this.runCall(call, batch, after)
+      after.push(() => reply({ t: 'reply', id: call.id, ok: true, value }))
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err
+      reply({ t: 'reply', id: call.id, ok: false, status: err.status, message: err.message })
+    }
+  }
+
+  private async runCall (call: Call, batch: WriteBatch, after: (() => void)[]): Promise<unknown> {
+    const args = call.args as Record<string, unknown>
+    switch (call.op) {
+      case 'recall': {
+        const msgId = String(args.msgId)
+        const target = this.recallDecision((await this.loadForRecall([msgId])).get(msgId), String(args.userId))
+        if (target instanceof AppError) throw target
+        batch.recall(msgId)
+        after.push(() => this.announceRecall(target))
+        return { msgId, conversationId: target.conversationId }
+      }
+      case 'members.add':
+        return await this.addMembers(String(args.conversationId), String(args.actor), args.userIds as string[])
+      case 'members.remove':
+        return await this.removeMember(String(args.conversationId), String(args.actor), String(args.userId))
+      case 'group.forget':
+        this.members.forget(String(args.conversationId))
+        return null
+      default:
+        throw new AppError(Status.BAD_REQUEST, `unknown shard call ${call.op}`)
+    }
+  }
+
+  private requireGroup (conversationId: string): Group {
+    const group = this.members.get(conversationId)
+    if (group === null || group === undefined) throw new AppError(Status.NOT_FOUND, 'unknown group')
+    return group
+  }
+
+  /** Owner only. Membership changes are written at once (not batched) so the HTTP answer means it is stored. */
+  private async addMembers (conversationId: string, actor: string, userIds: string[]): Promise<string[]> {
+    const group = this.requireGroup(conversationId)
+    if (group.ownerId !== actor) throw new AppError(Status.FORBIDDEN, 'only the group owner may add members')
+    const fresh = userIds.filter(u => isUserId(u) && !group.members.has(u))
+    if (fresh.length === 0) return []
+    const existing = await this.sql<{ userId: string }[]>`select user_id as "userId" from users where user_id = any(${this.sql.array(fresh)}::text[]::bigint[])`
+    if (existing.length !== fresh.length) {
+      const known = new Set(existing.map(r => r.userId))
+      throw new AppError(Status.NOT_FOUND, `unknown users: ${fresh.filter(u => !known.has(u)).join(', ')}`)
+    }
+    await this.sql.begin(tx => [
+      tx`insert into group_members (conversation_id, user_id) select ${conversationId}, u from unnest(${tx.array(fresh)}::text[]::bigint[]) as u on conflict do nothing`,
+      // A new member starts at the group's current seq: history before joining is not unread.
+      tx`insert into user_conversation_list (user_id, conversation_id, sync_seq, last_read_seq, last_update_time)
+         select u, ${conversationId}, c.last_seq, c.last_seq, now() from unnest(${tx.array(fresh)}::text[]::bigint[]) as u, conversation c
+         where c.conversation_id = ${conversationId}
+         on conflict (user_id, conversation_id) do update set sync_seq = excluded.sync_seq, last_read_seq = excluded.last_read_seq`,
+      tx`update conversation set member_count = (select count(*) from group_members where conversation_id = ${conversationId}), update_time = now()
+         where conversation_id = ${conversationId}`
+    ])
+    for (const u of fresh) group.members.add(u)
+    return fresh
+  }
+
+  /** The owner removes anyone; a member removes itself (leaves). An owner who leaves hands the group to the longest-standing member. */
+  private async removeMember (conversationId: string, actor: string, userId: string): Promise<null> {
+    const group = this.requireGroup(conversationId)
+    if (actor !== userId && group.ownerId !== actor) throw new AppError(Status.FORBIDDEN, 'only the owner may remove other members')
+    if (!group.members.has(userId)) throw new AppError(Status.NOT_FOUND, 'not a member')
+    group.members.delete(userId)
+    const newOwner = group.ownerId === userId ? (group.members.values().next().value ?? '') : group.ownerId
+    try {
+      await this.sql.begin(tx => [
+        tx`delete from group_members where conversation_id = ${conversationId} and user_id = ${userId}`,
+        tx`delete from user_conversation_list where conversation_id = ${conversationId} and user_id = ${userId}`,
+        tx`update group_members set role = 1 where conversation_id = ${conversationId} and user_id = ${newOwner === '' ? null : newOwner}`,
+        tx`update conversation set owner_id = ${newOwner === '' ? null : newOwner}, member_count = member_count - 1, update_time = now()
+           where conversation_id = ${conversationId}`
+      ])
+    } catch (err) {
+      group.members.add(userId)
+      throw err
+    }
+    group.ownerId = newOwner
+    return null
+  }
+
+  private async commit (batch: WriteBatch, sends: Send[]): Promise<void> {
+    try {
+      await batch.commit(this.sql)
+    } catch (err) {
+      // Another copy of a send got stored meanwhile (the unique key on sender and clientSeq): answer repeats, store the rest.
+      if ((err as { code?: string }).code === '23505' && sends.length > 0) {
+        throw new AppError(Status.UNAVAILABLE, 'duplicate send raced with its first copy; retry with the same clientSeq')
+      }
+      throw err
+    }
+  }
+
+  private failCycle (err: unknown, items: Inbound[], calls: { call: Call, reply: (r: CallReply) => void }[]): void {
+    const status = err instanceof AppError ? err.status : Status.UNAVAILABLE
+    const reason = err instanceof AppError ? err.message : 'storage unavailable, retry with the same clientSeq'
+    this.log.error({ err, frames: items.length }, 'shard cycle failed; senders were told to retry')
+    for (const item of items) {
+      const type = item.frame.type
+      if (type !== MessageType.PRIVATE_CHAT && type !== MessageType.GROUP_CHAT) continue
+      const key = IdempotencyCache.key(item.userId, item.frame.clientSeq)
+      const entry = this.idempotency.get(key, Date.now())
+      if (entry !== undefined && entry.receipt !== null) continue
+      this.idempotency.forget(key)
+      this.out.toConn(item.connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq: item.frame.clientSeq, errorCode: status, content: reason, timestamp: Date.now() }))
+    }
+    for (const { call, reply } of calls) reply({ t: 'reply', id: call.id, ok: false, status, message: reason })
+  }
+
+  private refuse (connId: number, clientSeq: string, refusal: Refusal): null {
+    this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq, errorCode: refusal.status, content: refusal.reason, timestamp: Date.now() }))
+    return null
+  }
+
+  private tick (): void {
+    this.wheel.tick((key, pushed) => {
+      if (!this.online.has(pushed.userId)) return
+      if (pushed.retry >= MAX_RESENDS) {
+        this.pushFailures.push([pushed.userId, key.slice(0, key.indexOf(':'))])
+        this.kick()
+        return
+      }
+      pushed.retry++
+      this.out.toUser(pushed.userId, withRetry(pushed.frame, pushed.retry))
+      this.wheel.schedule(key, pushed, resendDelayMs(pushed.retry))
+    })
+    this.idempotency.expire(Date.now())
+  }
+}
+
+interface RecallTarget {
+  readonly msgId: string
+  readonly conversationId: string
+  readonly senderId: string
+  readonly status: number
+  readonly sentAt: number
+}
+
+const RETRY_TAG = 0x40 // field 8 (retry), varint
+
+/** The pushed frame with `retry` set: appended, since for a repeated scalar field the last value wins. */
+function withRetry (frame: Uint8Array, retry: number): Uint8Array {
+  const out = new Uint8Array(frame.length + 2)
+  out.set(frame)
+  out[frame.length] = RETRY_TAG
+  out[frame.length + 1] = retry
+  return out
+}

@@ -1,0 +1,64 @@
+/**
+ * What the main thread and shard workers say to each other. Frames cross in
+ * batches: one message per shard per event-loop turn, frame bytes packed into
+ * one transferred buffer with an index, so the cost per frame is a copy, not
+ * a postMessage.
+ */
+
+/** Main → shard: inbound chat frames. index holds [connId, offset, length] per frame; users[i] is frame i's sender. */
+export interface InboundBatch {
+  readonly t: 'frames'
+  readonly data: Uint8Array
+  readonly index: Int32Array
+  readonly users: string[]
+}
+
+/**
+ * Shard → main: frames to write. Each op is five int32s: [kind, a, b, offset, length].
+ *  TO_CONN:      a = connId
+ *  TO_USER:      a = index into users; b = connId to skip (the sending device) or -1
+ *  TO_MEMBERS:   a = index into memberLists; the frame is sent to each member with its id appended as toId
+ */
+export interface OutboundBatch {
+  readonly t: 'out'
+  readonly data: Uint8Array
+  readonly ops: Int32Array
+  readonly users: string[]
+  readonly memberLists: string[][]
+}
+
+export const OutKind = Object.freeze({ TO_CONN: 0, TO_USER: 1, TO_MEMBERS: 2 })
+export const OP_WIDTH = 5
+
+/** Shard → main: one number per key, in order (a key listed twice gets two consecutive numbers). */
+export interface SeqRequest { readonly t: 'seq', readonly id: number, readonly keys: string[] }
+export interface SeqReply { readonly t: 'seq', readonly id: number, readonly values: Float64Array, readonly error?: string }
+
+/** Main → shard: this host's users that came online or went offline (for resend bookkeeping and fan-out). */
+export interface PresenceChange { readonly t: 'presence', readonly online: string[], readonly offline: string[] }
+
+/** Main → shard: cached permissions of these users are stale. */
+export interface UsersChanged { readonly t: 'users', readonly userIds: string[] }
+
+/** Main → shard request answered by a CallReply with the same id. */
+export interface Call { readonly t: 'call', readonly id: number, readonly op: string, readonly args: unknown }
+export interface CallReply { readonly t: 'reply', readonly id: number, readonly ok: boolean, readonly value?: unknown, readonly status?: number, readonly message?: string }
+
+export interface Drain { readonly t: 'drain' }
+export interface Drained { readonly t: 'drained' }
+export interface Ready { readonly t: 'ready' }
+
+export type ToShard = InboundBatch | SeqReply | PresenceChange | UsersChanged | Call | Drain
+export type FromShard = OutboundBatch | SeqRequest | CallReply | Drained | Ready
+
+export interface ShardWorkerData {
+  readonly index: number
+  readonly shards: number
+  readonly nodeSlot: number
+  readonly databaseUrl: string
+  readonly logLevel: string
+  readonly privateChat: 'friends' | 'open'
+  readonly maxContentBytes: number
+  readonly recallWindowMs: number
+  readonly groupReadReceiptMaxMembers: number
+}

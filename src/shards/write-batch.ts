@@ -1,0 +1,222 @@
+import type { Pending, Sql, Tx } from '../db/connect.js'
+
+export const MsgType = Object.freeze({ PRIVATE: 1, GROUP: 2 })
+export const MsgStatus = Object.freeze({ SENT: 0, DELIVERED: 1, READ: 2, RECALLED: 3, PUSH_FAILED: 4 })
+export const ConvType = Object.freeze({ PRIVATE: 0, GROUP: 1 })
+
+/**
+ * Everything one shard cycle writes, in column arrays, committed as one
+ * transaction (group commit) of fixed-text statements: `unnest` turns each
+ * array set into rows, so the prepared statements are reused whatever the
+ * batch size. Rows that touch the same key are merged first, because one
+ * INSERT ... ON CONFLICT may not update a row twice.
+ */
+export class WriteBatch {
+  // message
+  private readonly mId: string[] = []
+  private readonly mConv: string[] = []
+  private readonly mSeq: number[] = []
+  private readonly mSender: string[] = []
+  private readonly mReceiver: (string | null)[] = []
+  private readonly mType: number[] = []
+  private readonly mContentType: number[] = []
+  private readonly mContent: string[] = []
+  private readonly mClientSeq: string[] = []
+  private readonly mTime: number[] = []
+  // user_msg_list
+  private readonly uUser: string[] = []
+  private readonly uSeq: number[] = []
+  private readonly uMsg: string[] = []
+  private readonly uConv: string[] = []
+  // conversation_msg_list
+  private readonly cConv: string[] = []
+  private readonly cSeq: number[] = []
+  private readonly cMsg: string[] = []
+  // merged per key
+  private readonly conversations = new Map<string, { type: number, lastMsgId: string, lastSeq: number, time: number }>()
+  private readonly userConversations = new Map<string, { userId: string, conversationId: string, unread: number, lastMsgId: string, time: number }>()
+  private readonly delivered: [string, string][] = []
+  private readonly failed: [string, string][] = []
+  private readonly reads = new Map<string, { userId: string, conversationId: string, seq: number, group: boolean }>()
+  private readonly groupAcks = new Map<string, { userId: string, conversationId: string, seq: number }>()
+  private readonly recalls: string[] = []
+
+  get messages (): number {
+    return this.mId.length
+  }
+
+  get empty (): boolean {
+    return this.mId.length === 0 && this.delivered.length === 0 && this.failed.length === 0 &&
+      this.reads.size === 0 && this.groupAcks.size === 0 && this.recalls.length === 0
+  }
+
+  message (m: { msgId: string, conversationId: string, conversationSeq: number, senderId: string, receiverId: string | null, msgType: number, contentType: number, content: string, clientSeq: string, time: number }): void {
+    this.mId.push(m.msgId)
+    this.mConv.push(m.conversationId)
+    this.mSeq.push(m.conversationSeq)
+    this.mSender.push(m.senderId)
+    this.mReceiver.push(m.receiverId)
+    this.mType.push(m.msgType)
+    this.mContentType.push(m.contentType)
+    this.mContent.push(m.content)
+    this.mClientSeq.push(m.clientSeq)
+    this.mTime.push(m.time)
+    const conv = this.conversations.get(m.conversationId)
+    if (conv === undefined) {
+      this.conversations.set(m.conversationId, { type: m.msgType === MsgType.PRIVATE ? ConvType.PRIVATE : ConvType.GROUP, lastMsgId: m.msgId, lastSeq: m.conversationSeq, time: m.time })
+    } else {
+      conv.lastMsgId = m.msgId
+      conv.lastSeq = m.conversationSeq
+      conv.time = m.time
+    }
+  }
+
+  userMessage (userId: string, userSeq: number, msgId: string, conversationId: string): void {
+    this.uUser.push(userId)
+    this.uSeq.push(userSeq)
+    this.uMsg.push(msgId)
+    this.uConv.push(conversationId)
+  }
+
+  conversationMessage (conversationId: string, seq: number, msgId: string): void {
+    this.cConv.push(conversationId)
+    this.cSeq.push(seq)
+    this.cMsg.push(msgId)
+  }
+
+  /** The user's conversation list entry moves to the top; `unread` adds to its unread count. */
+  touchUserConversation (userId: string, conversationId: string, msgId: string, time: number, unread: number): void {
+    const key = `${userId}:${conversationId}`
+    const entry = this.userConversations.get(key)
+    if (entry === undefined) this.userConversations.set(key, { userId, conversationId, unread, lastMsgId: msgId, time })
+    else {
+      entry.unread += unread
+      entry.lastMsgId = msgId
+      entry.time = time
+    }
+  }
+
+  markDelivered (userId: string, msgId: string): void {
+    this.delivered.push([userId, msgId])
+  }
+
+  markPushFailed (userId: string, msgId: string): void {
+    this.failed.push([userId, msgId])
+  }
+
+  /** Read receipt: the reader's read point (and a group's sync point) moves up to seq. */
+  read (userId: string, conversationId: string, seq: number, group: boolean): void {
+    const key = `${userId}:${conversationId}`
+    const entry = this.reads.get(key)
+    if (entry === undefined || entry.seq < seq) this.reads.set(key, { userId, conversationId, seq, group })
+  }
+
+  groupAck (userId: string, conversationId: string, seq: number): void {
+    const key = `${userId}:${conversationId}`
+    const entry = this.groupAcks.get(key)
+    if (entry === undefined || entry.seq < seq) this.groupAcks.set(key, { userId, conversationId, seq })
+  }
+
+  recall (msgId: string): void {
+    this.recalls.push(msgId)
+  }
+
+  async commit (sql: Sql): Promise<void> {
+    await sql.begin(tx => {
+      const statements: Pending[] = []
+      if (this.mId.length > 0) {
+        statements.push(tx`
+          insert into message (msg_id, conversation_id, conversation_seq, sender_id, receiver_id, msg_type, content_type, content, client_seq, send_time)
+          select id, conv, seq, sender, receiver, typ, ctype, content, cseq, to_timestamp(ms / 1000.0)
+          from unnest(${tx.array(this.mId)}::text[]::bigint[], ${tx.array(this.mConv)}::text[], ${tx.array(this.mSeq)}::text[]::bigint[],
+                      ${tx.array(this.mSender)}::text[]::bigint[], ${tx.array(this.mReceiver as string[])}::text[]::bigint[], ${tx.array(this.mType)}::int2[],
+                      ${tx.array(this.mContentType)}::int2[], ${tx.array(this.mContent)}::text[], ${tx.array(this.mClientSeq)}::text[],
+                      ${tx.array(this.mTime)}::float8[])
+            as t(id, conv, seq, sender, receiver, typ, ctype, content, cseq, ms)`)
+        const convs = [...this.conversations]
+        statements.push(tx`
+          insert into conversation (conversation_id, type, member_count, last_msg_id, last_seq, last_msg_time)
+          select conv, typ, case when typ = 0 then 2 else 0 end, msg, seq, to_timestamp(ms / 1000.0)
+          from unnest(${tx.array(convs.map(c => c[0]))}::text[], ${tx.array(convs.map(c => c[1].type))}::int2[],
+                      ${tx.array(convs.map(c => c[1].lastMsgId))}::text[]::bigint[], ${tx.array(convs.map(c => c[1].lastSeq))}::text[]::bigint[],
+                      ${tx.array(convs.map(c => c[1].time))}::float8[]) as t(conv, typ, msg, seq, ms)
+          on conflict (conversation_id) do update set last_msg_id = excluded.last_msg_id, last_seq = excluded.last_seq,
+            last_msg_time = excluded.last_msg_time, update_time = now()`)
+      }
+      if (this.uUser.length > 0) {
+        statements.push(tx`
+          insert into user_msg_list (user_id, seq, msg_id, conversation_id)
+          select * from unnest(${tx.array(this.uUser)}::text[]::bigint[], ${tx.array(this.uSeq)}::text[]::bigint[], ${tx.array(this.uMsg)}::text[]::bigint[], ${tx.array(this.uConv)}::text[])`)
+      }
+      if (this.cConv.length > 0) {
+        statements.push(tx`
+          insert into conversation_msg_list (conversation_id, seq, msg_id)
+          select * from unnest(${tx.array(this.cConv)}::text[], ${tx.array(this.cSeq)}::text[]::bigint[], ${tx.array(this.cMsg)}::text[]::bigint[])`)
+      }
+      if (this.userConversations.size > 0) {
+        const rows = [...this.userConversations.values()]
+        statements.push(tx`
+          insert into user_conversation_list (user_id, conversation_id, unread_count, last_msg_id, last_update_time)
+          select u, conv, n, msg, to_timestamp(ms / 1000.0)
+          from unnest(${tx.array(rows.map(r => r.userId))}::text[]::bigint[], ${tx.array(rows.map(r => r.conversationId))}::text[],
+                      ${tx.array(rows.map(r => r.unread))}::int4[], ${tx.array(rows.map(r => r.lastMsgId))}::text[]::bigint[],
+                      ${tx.array(rows.map(r => r.time))}::float8[]) as t(u, conv, n, msg, ms)
+          on conflict (user_id, conversation_id) do update set
+            unread_count = user_conversation_list.unread_count + excluded.unread_count,
+            last_msg_id = excluded.last_msg_id, last_update_time = excluded.last_update_time, update_time = now()`)
+      }
+      if (this.delivered.length > 0) statements.push(...setStatus(tx, this.delivered, MsgStatus.DELIVERED, [MsgStatus.SENT, MsgStatus.PUSH_FAILED]))
+      if (this.failed.length > 0) statements.push(...setStatus(tx, this.failed, MsgStatus.PUSH_FAILED, [MsgStatus.SENT]))
+      if (this.reads.size > 0) {
+        const rows = [...this.reads.values()]
+        const users = tx.array(rows.map(r => r.userId))
+        const convs = tx.array(rows.map(r => r.conversationId))
+        const seqs = tx.array(rows.map(r => r.seq))
+        const groups = tx.array(rows.map(r => r.group))
+        statements.push(tx`
+          update message m set status = ${MsgStatus.READ}, update_time = now()
+          from unnest(${users}::text[]::bigint[], ${convs}::text[], ${seqs}::text[]::bigint[], ${groups}::bool[]) as r(u, conv, seq, g)
+          where not r.g and m.conversation_id = r.conv and m.conversation_seq <= r.seq and m.sender_id <> r.u
+            and m.status in (${MsgStatus.SENT}, ${MsgStatus.DELIVERED}, ${MsgStatus.PUSH_FAILED})`)
+        statements.push(tx`
+          insert into user_conversation_list as l (user_id, conversation_id, last_read_seq, sync_seq, unread_count, last_update_time)
+          select r.u, r.conv, r.seq, case when r.g then r.seq else 0 end, 0, now()
+          from unnest(${users}::text[]::bigint[], ${convs}::text[], ${seqs}::text[]::bigint[], ${groups}::bool[]) as r(u, conv, seq, g)
+          on conflict (user_id, conversation_id) do update set
+            last_read_seq = greatest(l.last_read_seq, excluded.last_read_seq),
+            sync_seq = greatest(l.sync_seq, excluded.sync_seq),
+            unread_count = (select count(*) from message m where m.conversation_id = l.conversation_id
+                            and m.conversation_seq > greatest(l.last_read_seq, excluded.last_read_seq) and m.sender_id <> l.user_id
+                            and m.status <> ${MsgStatus.RECALLED}),
+            update_time = now()`)
+      }
+      if (this.groupAcks.size > 0) {
+        const rows = [...this.groupAcks.values()]
+        statements.push(tx`
+          insert into user_conversation_list as l (user_id, conversation_id, sync_seq)
+          select * from unnest(${tx.array(rows.map(r => r.userId))}::text[]::bigint[], ${tx.array(rows.map(r => r.conversationId))}::text[],
+                               ${tx.array(rows.map(r => r.seq))}::text[]::bigint[])
+          on conflict (user_id, conversation_id) do update set sync_seq = greatest(l.sync_seq, excluded.sync_seq), update_time = now()`)
+      }
+      if (this.recalls.length > 0) {
+        statements.push(tx`
+          update message set status = ${MsgStatus.RECALLED}, content = '', update_time = now()
+          where msg_id = any(${tx.array(this.recalls)}::text[]::bigint[])`)
+      }
+      return statements
+    })
+  }
+}
+
+function setStatus (tx: Tx, pairs: [string, string][], status: number, from: number[]): Pending[] {
+  const users = tx.array(pairs.map(p => p[0]))
+  const msgs = tx.array(pairs.map(p => p[1]))
+  return [
+    tx`update user_msg_list l set status = ${status}
+       from unnest(${users}::text[]::bigint[], ${msgs}::text[]::bigint[]) as p(u, m)
+       where l.user_id = p.u and l.msg_id = p.m and l.status = any(${tx.array(from)}::int2[])`,
+    tx`update message m set status = ${status}, update_time = now()
+       from unnest(${users}::text[]::bigint[], ${msgs}::text[]::bigint[]) as p(u, id)
+       where m.msg_id = p.id and m.receiver_id = p.u and m.status = any(${tx.array(from)}::int2[])`
+  ]
+}

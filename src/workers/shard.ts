@@ -1,0 +1,34 @@
+// Shard worker entry point: read workerData, build a Shard, wire the port.
+import { parentPort, workerData } from 'node:worker_threads'
+import { connect, warmUp } from '../db/connect.js'
+import { createLogger } from '../log.js'
+import { Shard } from '../shards/shard.js'
+import { Outbox } from '../shards/outbox.js'
+import { SeqClient } from '../shards/seq-client.js'
+import type { FromShard, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
+
+const data = workerData as ShardWorkerData
+const port = parentPort!
+const post = (message: FromShard, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer)
+const log = createLogger(data.logLevel, { shard: data.index })
+const sql = connect(data.databaseUrl, { max: 4, applicationName: `implus-shard-${data.index}` })
+const outbox = new Outbox((batch, transfer) => post(batch, transfer))
+const seq = new SeqClient(request => post(request))
+const shard = new Shard(data, sql, seq, outbox, log)
+
+port.on('message', (message: ToShard) => {
+  switch (message.t) {
+    case 'frames': return shard.frames(message)
+    case 'seq': return seq.settle(message)
+    case 'presence': return shard.presence(message.online, message.offline)
+    case 'users': return shard.usersChanged(message.userIds)
+    case 'call': return shard.call(message, reply => post(reply))
+    case 'drain':
+      return void shard.drain().then(async () => {
+        await sql.end({ timeout: 5 })
+        post({ t: 'drained' })
+      })
+  }
+})
+await warmUp(sql)
+post({ t: 'ready' })

@@ -1,0 +1,159 @@
+// The operator contract (PROTOCOL.md "Running"): health endpoints, metrics, configuration errors,
+// graceful SIGTERM, restarts (also after kill -9) and an external DATABASE_URL.
+
+import http from 'node:http'
+import t from 'tap'
+import {
+  DEFAULT_PASSWORD, api, freePort, login, readSecrets, register, registerAndLogin, runToExit, runningPostmaster,
+  startServer, uniqueUserId, type TestServer
+} from './helpers/server.js'
+
+/** GET over a given agent (a keep-alive agent reuses a connection opened earlier). */
+function get (url: string, agent: http.Agent | false): Promise<{ status: number, body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent }, res => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', chunk => { body += chunk })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+  })
+}
+
+t.test('health, readiness, metrics, then SIGTERM and a restart that keeps users', async t => {
+  const server = await startServer()
+  t.teardown(() => server.stop())
+
+  const started = server.logs.find(l => l.msg === 'implus listening')!
+  t.equal(started.uwsNative, true, 'start line: uwsNative true')
+  t.type(server.ports.http, 'number', 'start line has the HTTP port')
+
+  const health = await fetch(`${server.httpUrl}/healthz`)
+  t.equal(health.status, 200, '/healthz 200')
+  await health.text()
+  const ready = await fetch(`${server.httpUrl}/readyz`)
+  t.equal(ready.status, 200, '/readyz 200 when ready')
+  await ready.text()
+
+  // http_requests_total counts API requests: make one first.
+  t.equal((await api(server, 'GET', '/users/friends')).status, 401, 'an API request to count')
+  const metrics = await fetch(`${server.httpUrl}/metrics`)
+  t.equal(metrics.status, 200, '/metrics 200')
+  t.match(metrics.headers.get('content-type'), /^text\/plain/, '/metrics is text/plain')
+  const text = await metrics.text()
+  t.match(text, /^# TYPE process_resident_memory_bytes gauge$/m, 'process_resident_memory_bytes declared')
+  const rss = /^process_resident_memory_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text)
+  t.ok(rss !== null && Number(rss[1]) > 1_000_000, 'process_resident_memory_bytes has a plausible value')
+  t.match(text, /^# TYPE http_requests_total counter$/m, 'http_requests_total declared as a counter')
+  t.match(text, /^http_requests_total\{[^}]*status="401"[^}]*\} [1-9]\d*$/m, 'http_requests_total counted the 401')
+  for (const line of text.split('\n').filter(l => l !== '' && !l.startsWith('#'))) {
+    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf)$/.test(line)) {
+      t.fail(`not a Prometheus sample line: ${line}`)
+    }
+  }
+
+  const userId = uniqueUserId()
+  await register(server, userId)
+
+  // SIGTERM: readiness turns 503 while draining. A connection opened before the signal is reused to
+  // ask /readyz as soon as the server logs 'draining' (the event we wait for; no sleeping).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  t.teardown(() => agent.destroy())
+  t.equal((await get(`${server.httpUrl}/readyz`, agent)).status, 200, '/readyz on the kept-alive connection')
+  const draining = server.waitForLog(l => l.msg === 'draining')
+  server.process.kill('SIGTERM')
+  await draining
+  const whileDraining = await get(`${server.httpUrl}/readyz`, agent).catch((err: Error) => ({ status: -1, body: err.message }))
+  t.equal(whileDraining.status, 503, `/readyz 503 while draining (got ${whileDraining.status} ${whileDraining.body.trim()})`)
+  const code = await server.exited
+  t.equal(code, 0, 'SIGTERM: exit code 0')
+  const drainingAt = server.logs.findIndex(l => l.msg === 'draining')
+  t.ok(drainingAt >= 0, 'logged draining')
+  t.equal(server.stderr(), '', 'nothing on stderr')
+
+  const again = await server.restart()
+  t.teardown(() => again.stop())
+  t.equal(again.dataDir, server.dataDir, 'same data folder')
+  const token = await login(again, userId)
+  t.type(token, 'string', 'a user registered before the restart logs in after it')
+  t.equal((await api(again, 'GET', `/users/info/${userId}`, undefined, token)).body.data.userId, userId, 'and is still there')
+  t.equal((await again.stop()), 0, 'the restarted server stops with 0 too')
+})
+
+t.test('a bad setting: one stderr line naming it, exit 1', async t => {
+  const cases: Record<string, string> = {
+    IMPLUS_HTTP_PORT: 'abc',
+    IMPLUS_SHARDS: '0',
+    DATABASE_URL: 'notaurl',
+    IMPLUS_PRIVATE_CHAT: 'x'
+  }
+  for (const [name, value] of Object.entries(cases)) {
+    const { code, stdout, stderr } = await runToExit({ [name]: value })
+    t.equal(code, 1, `${name}=${value}: exit code 1`)
+    const lines = stderr.split('\n').filter(l => l !== '')
+    t.equal(lines.length, 1, `${name}=${value}: exactly one stderr line (${JSON.stringify(stderr)})`)
+    t.match(lines[0], new RegExp(`^implus: configuration error: ${name} must `), `${name}=${value}: the line names the variable`)
+    t.notMatch(stderr, /\n\s+at |Error:/, `${name}=${value}: no stack trace`)
+    t.equal(stdout, '', `${name}=${value}: nothing started, nothing logged`)
+  }
+})
+
+t.test('kill -9, then a restart on the same data folder', async t => {
+  const server = await startServer()
+  t.teardown(() => server.kill9())
+  const userId = uniqueUserId()
+  await register(server, userId)
+
+  const postmaster = runningPostmaster(server.dataDir)
+  t.ok(postmaster !== null, 'the embedded PostgreSQL is running')
+  t.equal(await server.kill9(), null, 'killed by a signal')
+  // The child PostgreSQL is not ours to kill: -9 on node leaves it running, which is the case to survive.
+  t.equal(runningPostmaster(server.dataDir), postmaster, 'the killed server\'s PostgreSQL is still running')
+
+  const again = await server.restart()
+  t.teardown(() => again.stop())
+  const token = await login(again, userId)
+  t.type(token, 'string', 'the user registered before kill -9 logs in')
+  const fresh = await registerAndLogin(again)
+  t.equal((await api(again, 'GET', `/users/info/${fresh.userId}`, undefined, fresh.token)).status, 200, 'and the restarted server takes new users')
+  t.equal(await again.stop(), 0, 'the restarted server stops cleanly')
+  t.equal(runningPostmaster(server.dataDir), null, 'and stops its PostgreSQL')
+})
+
+t.test('DATABASE_URL: two servers, one database', async t => {
+  const pgPort = await freePort()
+  const a = await startServer({ env: { IMPLUS_EMBEDDED_PG_PORT: String(pgPort) } })
+  t.teardown(() => a.stop())
+  t.equal(a.logs.find(l => l.msg === 'implus listening')?.database, 'embedded', 'A runs the embedded PostgreSQL')
+  const { embeddedPgPassword } = readSecrets(a.dataDir)
+  t.type(embeddedPgPassword, 'string', 'A keeps the database password in secrets.json')
+  const databaseUrl = `postgres://postgres:${encodeURIComponent(embeddedPgPassword)}@127.0.0.1:${pgPort}/implus`
+
+  const b = await startServer({ env: { DATABASE_URL: databaseUrl } })
+  t.teardown(() => b.stop())
+  t.not(b.dataDir, a.dataDir, 'B has its own data folder')
+  t.equal(b.logs.find(l => l.msg === 'implus listening')?.database, 'external', 'B uses the external database')
+  t.equal(runningPostmaster(b.dataDir), null, 'B started no PostgreSQL of its own')
+
+  const userId = uniqueUserId()
+  await register(b, userId, DEFAULT_PASSWORD, 'made-on-b')
+  const res = await api(a, 'POST', '/users/login', { userId, password: DEFAULT_PASSWORD })
+  t.equal(res.status, 200, 'a user registered on B logs in on A')
+  t.equal(res.body.data.username, 'made-on-b')
+  t.equal((await api(a, 'POST', '/users/register', { userId, username: 'dup', password: DEFAULT_PASSWORD })).status, 409, 'and is taken on A')
+
+  t.equal(await b.stop(), 0, 'B stops with 0')
+  t.ok(runningPostmaster(a.dataDir) !== null, 'stopping B leaves A\'s database running')
+  t.equal((await api(a, 'POST', '/users/login', { userId, password: DEFAULT_PASSWORD })).status, 200, 'A still serves')
+})
+
+t.test('uWebSockets.js is the native binary even with UWS_USE_FALLBACK=1', async t => {
+  const server = await startServer({ env: { UWS_USE_FALLBACK: '1' } })
+  t.teardown(() => server.stop())
+  t.equal(server.logs.find(l => l.msg === 'implus listening')?.uwsNative, true, 'uwsNative true')
+  t.notOk(server.logs.some(l => l.raw === true && /fallback/i.test(String(l.msg))), 'the package\'s fallback banner was never printed')
+  const res = await fetch(`${server.httpUrl}/healthz`)
+  t.equal(res.status, 200, 'and it serves')
+  await res.text()
+})
