@@ -1,7 +1,7 @@
 // The user endpoints of the HTTP API, exactly as PROTOCOL.md states them, against one real server.
 
 import { createHmac } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import {
   ADMIN_TOKEN, DEFAULT_PASSWORD, api, login, readSecrets, register, registerAndLogin, startServer, uniqueUserId,
   type ApiResponse, type TestServer
@@ -33,7 +33,7 @@ function expectOk (t: Tap, res: ApiResponse, what: string): any {
   return res.body?.data
 }
 
-type Tap = typeof t
+type Tap = Test
 
 /** An HS256 JWT exactly as PROTOCOL.md "Tokens" describes it, signed with the given secret. */
 function signJwt (secret: string, claims: Record<string, unknown>): string {

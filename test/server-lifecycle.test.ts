@@ -67,7 +67,7 @@ t.test('health, readiness, metrics, then SIGTERM and a restart that keeps users'
   const whileDraining = await get(`${server.httpUrl}/readyz`, agent).catch((err: Error) => ({ status: -1, body: err.message }))
   t.equal(whileDraining.status, 503, `/readyz 503 while draining (got ${whileDraining.status} ${whileDraining.body.trim()})`)
   const code = await server.exited
-  t.equal(code, 0, 'SIGTERM: exit code 0')
+  t.equal(code, 0, `SIGTERM: exit code 0 (got ${code}; last log: ${JSON.stringify(server.logs.at(-1))})`)
   const drainingAt = server.logs.findIndex(l => l.msg === 'draining')
   t.ok(drainingAt >= 0, 'logged draining')
   t.equal(server.stderr(), '', 'nothing on stderr')
@@ -78,7 +78,8 @@ t.test('health, readiness, metrics, then SIGTERM and a restart that keeps users'
   const token = await login(again, userId)
   t.type(token, 'string', 'a user registered before the restart logs in after it')
   t.equal((await api(again, 'GET', `/users/info/${userId}`, undefined, token)).body.data.userId, userId, 'and is still there')
-  t.equal((await again.stop()), 0, 'the restarted server stops with 0 too')
+  const againCode = await again.stop()
+  t.equal(againCode, 0, `the restarted server stops with 0 too (got ${againCode})`)
 })
 
 t.test('a bad setting: one stderr line naming it, exit 1', async t => {
@@ -117,7 +118,8 @@ t.test('kill -9, then a restart on the same data folder', async t => {
   t.type(token, 'string', 'the user registered before kill -9 logs in')
   const fresh = await registerAndLogin(again)
   t.equal((await api(again, 'GET', `/users/info/${fresh.userId}`, undefined, fresh.token)).status, 200, 'and the restarted server takes new users')
-  t.equal(await again.stop(), 0, 'the restarted server stops cleanly')
+  const stopCode = await again.stop()
+  t.equal(stopCode, 0, `the restarted server stops cleanly (got ${stopCode})`)
   t.equal(runningPostmaster(server.dataDir), null, 'and stops its PostgreSQL')
 })
 
@@ -143,7 +145,8 @@ t.test('DATABASE_URL: two servers, one database', async t => {
   t.equal(res.body.data.username, 'made-on-b')
   t.equal((await api(a, 'POST', '/users/register', { userId, username: 'dup', password: DEFAULT_PASSWORD })).status, 409, 'and is taken on A')
 
-  t.equal(await b.stop(), 0, 'B stops with 0')
+  const bCode = await b.stop()
+  t.equal(bCode, 0, `B stops with 0 (got ${bCode}; last log: ${JSON.stringify(b.logs.at(-1))})`)
   t.ok(runningPostmaster(a.dataDir) !== null, 'stopping B leaves A\'s database running')
   t.equal((await api(a, 'POST', '/users/login', { userId, password: DEFAULT_PASSWORD })).status, 200, 'A still serves')
 })

@@ -131,7 +131,7 @@ function baseEnv (dataDir: string): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     // Tap and the outer environment must not configure the server by accident.
-    if (v === undefined || k.startsWith('IMPLUS_') || k === 'DATABASE_URL' || k === 'REDIS_URL' || k === 'LOG_LEVEL' || k === 'UWS_USE_FALLBACK' || k.startsWith('TAP') || k === 'NODE_OPTIONS') continue
+    if (v === undefined || k.startsWith('IMPLUS_') || k === 'DATABASE_URL' || k === 'REDIS_URL' || k === 'LOG_LEVEL' || k === 'UWS_USE_FALLBACK' || k.startsWith('TAP') || k.startsWith('_TAPJS_') || k === 'NODE_OPTIONS') continue
     env[k] = v
   }
   return {
