@@ -1,9 +1,11 @@
-import { availableParallelism } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createLogger, type Logger } from './log.js'
 import { loadSecrets } from './secrets.js'
 import { openDatabase } from './db/database.js'
 import { UserStore } from './users/store.js'
+import { latestUserSeq } from './users/sequences.js'
 import { TokenService } from './auth/tokens.js'
 import { PasswordHasher } from './auth/passwords.js'
 import { Metrics } from './metrics.js'
@@ -13,14 +15,20 @@ import { userRoutes, type SessionControl } from './http/users.js'
 import { adminRoutes } from './http/admin.js'
 import { healthRoutes, type Phase } from './http/health.js'
 import { MemorySeqEngine } from './seq/memory.js'
+import { RedisSeqEngine } from './seq/redis.js'
+import type { SeqEngine } from './seq/engine.js'
 import { SessionRegistry } from './io/registry.js'
 import { ShardPool } from './io/shard-pool.js'
-import { createDelivery } from './io/delivery.js'
+import { Delivery } from './io/delivery.js'
 import { Gateway } from './io/gateway.js'
 import { startWsServer } from './io/ws-server.js'
 import { startTcpServer } from './io/tcp-server.js'
 import { startUdpServer } from './io/udp-server.js'
-import { latestUserSeq } from './users/sequences.js'
+import { Cluster, type ClusterEvent } from './cluster/cluster.js'
+import { connectRedis, redisReady } from './cluster/redis.js'
+import { shardOf } from './shards/route.js'
+import { shardOfMsgId } from './snowflake.js'
+import { decodeFrame } from './proto/codec.js'
 
 const SHUTDOWN_DEADLINE_MS = 25_000
 
@@ -32,20 +40,40 @@ async function main (config: Config, log: Logger): Promise<void> {
   const users = new UserStore(db.sql)
   const tokens = new TokenService(secrets.jwtSecret, config.tokenTtlSeconds, users)
   const passwords = new PasswordHasher(config.scryptCost, Math.max(1, availableParallelism() - 1))
-
-  const seq = new MemorySeqEngine(db.sql)
   const registry = new SessionRegistry(config.maxDevices)
-  const shards = new ShardPool(config.shards, {
-    nodeSlot: 0,
+  const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+
+  // Cluster mode: Redis carries sequences, sessions, cross-host pushes and events.
+  let cluster: Cluster | null = null
+  let seq: SeqEngine = new MemorySeqEngine(db.sql)
+  const onClusterEvent = (event: ClusterEvent): void => {
+    if (event.type === 'groupChanged') return void shards.call(shardOf(event.conversationId, shards.shards), 'group.forget', { conversationId: event.conversationId })
+    tokens.forget(event.userId)
+    shards.usersChanged([event.userId])
+    if (event.type === 'kick') gateway.kickUser(event.userId, event.reason)
+  }
+  if (config.redisUrl !== null) {
+    const redis = connectRedis(config.redisUrl, `implus-${nodeId}`, log)
+    const subscriber = connectRedis(config.redisUrl, `implus-${nodeId}-sub`, log)
+    await Promise.all([redisReady(redis), redisReady(subscriber)])
+    seq = new RedisSeqEngine(redis, db.sql)
+    cluster = new Cluster(nodeId, redis, subscriber, { remoteDelivery: data => delivery.remoteBatch(data), event: onClusterEvent }, log)
+    await cluster.join()
+  }
+
+  const delivery: Delivery = new Delivery(registry, metrics, cluster, (userId, frame) => shards.track(shardOfMsgId(peekUid(frame), shards.shards), userId, frame))
+  const shards: ShardPool = new ShardPool(config.shards, {
+    nodeSlot: cluster?.slot ?? 0,
     databaseUrl: db.url,
     logLevel: config.logLevel,
     privateChat: config.privateChat,
     maxContentBytes: config.maxContentBytes,
     recallWindowMs: config.recallWindowMs,
-    groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers
-  }, seq, createDelivery(registry, metrics), log)
+    groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers,
+    redisUrl: config.redisUrl
+  }, seq, delivery.shardBatch, log)
   await shards.start()
-  const gateway = new Gateway({
+  const gateway: Gateway = new Gateway({
     registry,
     shards,
     authenticate: token => tokens.authenticate(token),
@@ -55,13 +83,22 @@ async function main (config: Config, log: Logger): Promise<void> {
     loginTimeoutMs: config.loginTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     log,
-    metrics
+    metrics,
+    sessionChanged: (userId, devices) => cluster?.localSession(userId, devices)
   })
   const sessions: SessionControl = {
-    devices: async userId => registry.devices(userId).length,
-    kick: (userId, reason) => gateway.kickUser(userId, reason),
-    userChanged: userId => shards.usersChanged([userId])
+    devices: async userId => cluster === null ? registry.devices(userId).length : await cluster.devices(userId),
+    kick: (userId, reason) => {
+      gateway.kickUser(userId, reason)
+      cluster?.publish({ type: 'kick', userId, reason })
+    },
+    userChanged: userId => {
+      shards.usersChanged([userId])
+      cluster?.publish({ type: 'userChanged', userId })
+    }
   }
+
+  await cluster?.start()
 
   const httpApp = uws.App()
   const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, metrics, log })
@@ -83,6 +120,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     udp: `udp://${config.host}:${ports.udp}`,
     ports,
     database: db.embedded ? 'embedded' : 'external',
+    cluster: cluster === null ? null : { nodeId, slot: cluster.slot },
     shards: config.shards,
     uwsNative: isNativeUws()
   }, 'implus listening')
@@ -105,6 +143,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     await shards.drain()
     gateway.closeAll('server shutting down')
     udp.socket.close()
+    await cluster?.stop()
     uws.us_listen_socket_close(http.socket)
     await seq.close()
     await passwords.close()
@@ -114,6 +153,10 @@ async function main (config: Config, log: Logger): Promise<void> {
   }
   process.once('SIGTERM', () => void stop('SIGTERM'))
   process.once('SIGINT', () => void stop('SIGINT'))
+}
+
+function peekUid (frame: Uint8Array): string {
+  return decodeFrame(frame).uid
 }
 
 function listen (app: ReturnType<typeof uws.App>, host: string, port: number, what: string): Promise<{ socket: ListenSocket, port: number }> {

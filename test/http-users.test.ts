@@ -335,3 +335,12 @@ t.test('malformed requests', async t => {
   expectError(t, await api(server, 'POST', '/users/nothing', {}), 404, 'unknown POST route')
   expectError(t, await api(server, 'PUT', '/users/register', {}), 404, 'a method the route does not have')
 })
+
+// Kept last: while the server has this bug, the request kills the shared server.
+t.test('malformed percent-encoding in a path parameter is a 400, not a crash', async t => {
+  const { token } = await registerAndLogin(server)
+  const res = await api(server, 'GET', '/users/info/%ZZ', undefined, token).catch((err: Error) => ({ status: -1, body: { code: -1, message: String(err.cause ?? err) }, headers: new Headers() }))
+  expectError(t, res, 400, 'GET /users/info/%ZZ')
+  const health = await api(server, 'GET', '/healthz').catch((err: Error) => ({ status: -1, body: String(err.cause ?? err) }))
+  t.equal(health.status, 200, `the server is still up (${server.stderr().split('\n').find(l => /Error/.test(l)) ?? 'no error on stderr'})`)
+})

@@ -13,3 +13,19 @@ export {
   type ReadNotification,
   type ReadReceipt,
 } from '../proto/codec.js'
+export {
+  ImClient,
+  LoginError,
+  SendError,
+  type ConnectedEvent,
+  type DisconnectedEvent,
+  type ImClientEvents,
+  type ImClientOptions,
+  type ImMessage,
+  type ReadEvent,
+  type RecallEvent,
+  type SendReceipt,
+} from './sdk.js'
+export { TypedEmitter } from './emitter.js'
+export { ImHttpClient, ImHttpError, type ConversationSummary, type MessageInfo } from './http.js'
+export { MemorySeqStore, type SeqStore, type SyncState } from './sync/seq-store.js'

@@ -1,51 +1,113 @@
 import { OP_WIDTH, OutKind, type OutboundBatch } from '../shards/thread-messages.js'
+import { RemoteBatchWriter, RemoteKind, readRemoteBatch } from '../cluster/remote-wire.js'
 import type { SessionRegistry } from './registry.js'
 import type { Metrics } from '../metrics.js'
 
 const TO_ID_TAG = 0x22 // field 4 (toId), wire type 2
 
+/** Where other hosts' users are (cluster mode). */
+export interface RemoteRoute {
+  nodesOf (userId: string): ReadonlySet<string> | undefined
+  deliver (node: string, data: Buffer): void
+}
+
+/** What a delivered tracked push needs on this host: the shard keeps its resend timer. */
+export type TrackFn = (userId: string, frame: Uint8Array) => void
+
 /**
- * Writes a shard's outbound batch to sockets. The batch buffer is never
- * reused, so frames go out as views of it without copying; group
- * notifications are encoded once per message and only the member's toId is
- * appended per delivery (protobuf fields may come in any order).
+ * Writes a shard's outbound batch to sockets, and in cluster mode forwards
+ * what belongs to users on other hosts, one packed message per host. The
+ * batch buffer is never reused, so frames go out as views of it; a group
+ * notification is encoded once and only each member's toId is appended.
  */
-export function createDelivery (registry: SessionRegistry, metrics: Metrics): (batch: OutboundBatch) => void {
-  const delivered = metrics.counter('implus_deliveries_total', 'Frames written to client connections.')
-  return batch => {
+export class Delivery {
+  private readonly delivered
+
+  constructor (private readonly registry: SessionRegistry, metrics: Metrics, private readonly remote: RemoteRoute | null, private readonly track: TrackFn) {
+    this.delivered = metrics.counter('implus_deliveries_total', 'Frames written to client connections.')
+  }
+
+  readonly shardBatch = (batch: OutboundBatch): void => {
     const { ops, data, users, memberLists } = batch
-    let count = 0
+    const writers = this.remote === null ? null : new Map<string, RemoteBatchWriter>()
     for (let i = 0; i < ops.length; i += OP_WIDTH) {
       const kind = ops[i]!
       const frame = data.subarray(ops[i + 3]!, ops[i + 3]! + ops[i + 4]!)
       if (kind === OutKind.TO_CONN) {
-        const conn = registry.connection(ops[i + 1]!)
+        const conn = this.registry.connection(ops[i + 1]!)
         if (conn !== undefined) {
           conn.send(frame)
-          count++
+          this.delivered.value++
         }
-      } else if (kind === OutKind.TO_USER) {
-        const skip = ops[i + 2]!
-        const devices = registry.devices(users[ops[i + 1]!]!)
-        for (let d = 0; d < devices.length; d++) {
-          if (devices[d]!.id !== skip) {
-            devices[d]!.send(frame)
-            count++
-          }
-        }
-      } else {
+      } else if (kind === OutKind.TO_MEMBERS) {
         const members = memberLists[ops[i + 1]!]!
-        for (let m = 0; m < members.length; m++) {
-          const devices = registry.devices(members[m]!)
-          if (devices.length === 0) continue
-          const copy = withToId(frame, members[m]!)
-          for (let d = 0; d < devices.length; d++) devices[d]!.send(copy)
-          count += devices.length
-        }
+        this.toMembers(members, frame)
+        if (writers !== null) this.forwardMembers(writers, members, frame)
+      } else {
+        const userId = users[ops[i + 1]!]!
+        this.toUser(userId, frame, ops[i + 2]!)
+        if (writers === null) continue
+        const nodes = this.remote!.nodesOf(userId)
+        if (nodes === undefined) continue
+        const remoteKind = kind === OutKind.TO_USER_TRACKED ? RemoteKind.USER_TRACKED : RemoteKind.USER
+        for (const node of nodes) writerFor(writers, node).user(remoteKind, userId, frame)
       }
     }
-    delivered.value += count
+    if (writers !== null) for (const [node, writer] of writers) this.remote!.deliver(node, writer.take())
   }
+
+  /** A packed batch from another host: deliver to this host's devices. */
+  readonly remoteBatch = (data: Buffer): void => {
+    readRemoteBatch(data, ({ kind, userIds, frame }) => {
+      if (kind === RemoteKind.MEMBERS) return this.toMembers(userIds, frame)
+      const userId = userIds[0]!
+      if (this.toUser(userId, frame, -1) > 0 && kind === RemoteKind.USER_TRACKED) this.track(userId, frame)
+    })
+  }
+
+  private toUser (userId: string, frame: Uint8Array, skipConnId: number): number {
+    const devices = this.registry.devices(userId)
+    let sent = 0
+    for (let d = 0; d < devices.length; d++) {
+      if (devices[d]!.id === skipConnId) continue
+      devices[d]!.send(frame)
+      sent++
+    }
+    this.delivered.value += sent
+    return sent
+  }
+
+  private toMembers (members: string[], frame: Uint8Array): void {
+    let sent = 0
+    for (let m = 0; m < members.length; m++) {
+      const devices = this.registry.devices(members[m]!)
+      if (devices.length === 0) continue
+      const copy = withToId(frame, members[m]!)
+      for (let d = 0; d < devices.length; d++) devices[d]!.send(copy)
+      sent += devices.length
+    }
+    this.delivered.value += sent
+  }
+
+  private forwardMembers (writers: Map<string, RemoteBatchWriter>, members: string[], frame: Uint8Array): void {
+    const byNode = new Map<string, string[]>()
+    for (const member of members) {
+      const nodes = this.remote!.nodesOf(member)
+      if (nodes === undefined) continue
+      for (const node of nodes) {
+        let list = byNode.get(node)
+        if (list === undefined) byNode.set(node, list = [])
+        list.push(member)
+      }
+    }
+    for (const [node, list] of byNode) writerFor(writers, node).members(list, frame)
+  }
+}
+
+function writerFor (writers: Map<string, RemoteBatchWriter>, node: string): RemoteBatchWriter {
+  let writer = writers.get(node)
+  if (writer === undefined) writers.set(node, writer = new RemoteBatchWriter())
+  return writer
 }
 
 function withToId (frame: Uint8Array, userId: string): Uint8Array {

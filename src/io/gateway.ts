@@ -28,6 +28,8 @@ export interface GatewayDeps {
   readonly idleTimeoutMs: number
   readonly log: Logger
   readonly metrics: Metrics
+  /** A user's device count on this host changed (cluster mode keeps the session registry from it). */
+  readonly sessionChanged: (userId: string, devices: number) => void
 }
 
 const CLIENT_SEQ_MAX = 64
@@ -73,7 +75,9 @@ export class Gateway {
 
   closed (conn: Connection): void {
     conn.state = ConnState.CLOSED
+    if (conn.userId === '') return void this.deps.registry.remove(conn)
     if (this.deps.registry.remove(conn)) this.deps.shards.presence([], [conn.userId])
+    this.deps.sessionChanged(conn.userId, this.deps.registry.devices(conn.userId).length)
   }
 
   /** A frame from a client. `bytes` is only valid during this call. */
@@ -161,6 +165,7 @@ export class Gateway {
     conn.hold()
     const { evicted, cameOnline } = this.deps.registry.bind(conn)
     if (cameOnline) this.deps.shards.presence([userId], [])
+    this.deps.sessionChanged(userId, this.deps.registry.devices(userId).length)
     if (evicted !== null) this.close(evicted, 'too many devices: signed in elsewhere')
     let userSeq = 0
     try {

@@ -101,6 +101,11 @@ export class ShardPool implements ShardRouting {
     this.scheduleFlush()
   }
 
+  /** A push delivered here for another host: the shard that created it keeps its resend timer. */
+  track (shard: number, userId: string, frame: Uint8Array): void {
+    this.post(this.workers[shard]!, { t: 'track', userId, frame })
+  }
+
   usersChanged (userIds: string[]): void {
     this.broadcast({ t: 'users', userIds })
   }

@@ -93,25 +93,16 @@ export async function pullByUserSeq (sql: Sql, userId: string, fromSeq: number, 
 export async function pullByConversationSeq (
   sql: Sql, conversationId: string, startSeq: number, endSeq: number | null, limit: number
 ): Promise<{ messages: MessageInfo[], more: boolean }> {
-  const rows = endSeq === null
-    ? await sql<MessageRow[]>`
-        select ${messageColumns(sql)} from message m
-        where m.conversation_id = ${conversationId} and m.conversation_seq >= ${startSeq}
-        order by m.conversation_seq limit ${limit + 1}`
-    : await sql<MessageRow[]>`
-        select ${messageColumns(sql)} from message m
-        where m.conversation_id = ${conversationId} and m.conversation_seq >= ${startSeq} and m.conversation_seq <= ${endSeq}
-        order by m.conversation_seq limit ${limit + 1}`
+  const rows = await sql<MessageRow[]>`
+    select m.msg_id as "msgId", m.conversation_seq as "conversationSeq", m.conversation_id as "conversationId",
+           m.sender_id as "senderId", m.receiver_id as "receiverId", m.msg_type as "msgType", m.content_type as "contentType",
+           m.content, m.status, m.send_time as "sendTime"
+    from message m
+    where m.conversation_id = ${conversationId} and m.conversation_seq >= ${startSeq} and m.conversation_seq <= ${endSeq ?? Number.MAX_SAFE_INTEGER}
+    order by m.conversation_seq limit ${limit + 1}`
   const more = rows.length > limit
   const messages = (more ? rows.slice(0, limit) : rows).map(r => toInfo(r, Number(r.conversationSeq)))
   return { messages, more }
-}
-
-function messageColumns (sql: Sql): ReturnType<Sql['unsafe']> {
-  // A fixed fragment (no input in it): the same column list for every conversation-ordered read.
-  return sql.unsafe(`m.msg_id as "msgId", m.conversation_seq as "conversationSeq", m.conversation_id as "conversationId",
-    m.sender_id as "senderId", m.receiver_id as "receiverId", m.msg_type as "msgType", m.content_type as "contentType",
-    m.content, m.status, m.send_time as "sendTime"`)
 }
 
 /**
@@ -281,15 +272,6 @@ export async function conversationSummaries (sql: Sql, userId: string, limit: nu
       lastReadSeq: Number(r.lastReadSeq)
     }
   })
-  let totalUnread = Number(rows[0]?.total ?? 0)
-  if (rows.length === 0) totalUnread = await totalUnreadCount(sql, userId)
+  const totalUnread = Number(rows[0]?.total ?? 0)
   return { conversations, totalUnread }
-}
-
-async function totalUnreadCount (sql: Sql, userId: string): Promise<number> {
-  const rows = await sql<{ n: string | null }[]>`
-    select sum(case when c.type = 1 then greatest(c.last_seq - l.sync_seq, 0) else greatest(l.unread_count, 0) end) as n
-    from user_conversation_list l join conversation c on c.conversation_id = l.conversation_id
-    where l.user_id = ${userId}`
-  return Number(rows[0]?.n ?? 0)
 }

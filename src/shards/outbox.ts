@@ -24,6 +24,12 @@ export class Outbox {
     this.op(OutKind.TO_USER, this.users.length - 1, skipConnId, frame)
   }
 
+  /** A push that waits for the user's ACK (resent by whichever host delivers it). */
+  toUserTracked (userId: string, frame: Uint8Array): void {
+    this.users.push(userId)
+    this.op(OutKind.TO_USER_TRACKED, this.users.length - 1, -1, frame)
+  }
+
   /** One encoded frame for many users; the main thread appends each member's id as toId. */
   toMembers (members: string[], frame: Uint8Array): void {
     this.memberLists.push(members)

@@ -16,6 +16,7 @@ import type { Outbox } from './outbox.js'
 import type { SeqClient } from './seq-client.js'
 import type { Call, CallReply, InboundBatch } from './thread-messages.js'
 import type { PrivateChatPolicy } from '../config.js'
+import type { SharedIdempotency } from './shared-idempotency.js'
 
 export interface ShardOptions {
   readonly index: number
@@ -24,6 +25,8 @@ export interface ShardOptions {
   readonly privateChat: PrivateChatPolicy
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
+  /** Cluster mode: receipts shared with other hosts; group fan-out names every member, wherever connected. */
+  readonly shared: SharedIdempotency | null
 }
 
 interface Inbound {
@@ -199,6 +202,7 @@ export class Shard {
       for (const { call, reply } of calls) await this.applyCall(call, reply, batch, after)
       if (!batch.empty) await this.commit(batch, sends)
       for (const fn of after) fn()
+      if (this.options.shared !== null) await this.shareReceipts(sends, this.options.shared)
     } catch (err) {
       this.failCycle(err, items, calls)
     }
@@ -273,7 +277,19 @@ export class Shard {
         sends.splice(i--, 1)
       }
     }
+    if (this.options.shared !== null && sends.length > 0) await this.answerSharedRepeats(sends, this.options.shared)
     if (now < this.coldUntil && sends.length > 0) await this.answerStoredRepeats(sends)
+  }
+
+  /** Cluster mode: a repeat first sent through another host is answered with that host's receipt. */
+  private async answerSharedRepeats (sends: Send[], shared: SharedIdempotency): Promise<void> {
+    const found = await shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const))
+    for (let i = 0, f = 0; i < sends.length; i++, f++) {
+      const receipt = found[f]
+      if (receipt === null || receipt === undefined) continue
+      this.settleIdempotency(sends[i]!, receipt)
+      sends.splice(i--, 1)
+    }
   }
 
   /** Sends already stored (before a restart, or evicted from memory) get their original receipt and are dropped. */
@@ -350,7 +366,7 @@ export class Shard {
     }
     push.userSeq = receiverSeq
     const toReceiver = encodeFrame(push)
-    this.out.toUser(s.receiverId, toReceiver)
+    this.out.toUserTracked(s.receiverId, toReceiver)
     if (this.online.has(s.receiverId)) this.wheel.schedule(`${r.msgId}:${s.receiverId}`, { userId: s.receiverId, frame: toReceiver, retry: 0 }, resendDelayMs(0))
     push.userSeq = r.userSeq
     push.clientSeq = f.clientSeq
@@ -370,9 +386,10 @@ export class Shard {
       content: preview(s.frame.content),
       timestamp: r.time
     }
-    const online: string[] = []
-    for (const member of s.group!.members) if (member !== s.senderId && this.online.has(member)) online.push(member)
-    if (online.length > 0) this.out.toMembers(online, encodeFrame(note))
+    const recipients: string[] = []
+    const everywhere = this.options.shared !== null
+    for (const member of s.group!.members) if (member !== s.senderId && (everywhere || this.online.has(member))) recipients.push(member)
+    if (recipients.length > 0) this.out.toMembers(recipients, encodeFrame(note))
     note.toId = s.senderId
     note.clientSeq = s.frame.clientSeq
     this.out.toUser(s.senderId, encodeFrame(note))
@@ -499,7 +516,7 @@ export class Shard {
     }
     const group = this.members.get(target.conversationId)
     if (group === null || group === undefined) return
-    const online = [...group.members].filter(m => this.online.has(m))
+    const online = this.options.shared !== null ? [...group.members] : [...group.members].filter(m => this.online.has(m))
     // 1010 carries no per-member field, so toMembers' appended toId is harmless and names the recipient.
     if (online.length > 0) this.out.toMembers(online, frame)
   }
@@ -589,6 +606,22 @@ export class Shard {
     }
     group.ownerId = newOwner
     return null
+  }
+
+  private async shareReceipts (sends: Send[], shared: SharedIdempotency): Promise<void> {
+    try {
+      await shared.remember(sends.map(s => [s.senderId, s.frame.clientSeq, s.receipt!] as const))
+    } catch (err) {
+      // The messages are committed and answered; only a cross-host repeat could now be stored twice.
+      this.log.warn({ err: (err as Error).message }, 'receipts not shared through Redis')
+    }
+  }
+
+  /** A push another host sent here for delivery: this host resends it until the user ACKs. */
+  track (userId: string, frame: Uint8Array): void {
+    if (!this.online.has(userId)) return
+    const uid = decodeFrame(frame).uid
+    this.wheel.schedule(`${uid}:${userId}`, { userId, frame, retry: 0 }, resendDelayMs(0))
   }
 
   private async commit (batch: WriteBatch, sends: Send[]): Promise<void> {

@@ -17,6 +17,8 @@ export interface InboundBatch {
  * Shard → main: frames to write. Each op is five int32s: [kind, a, b, offset, length].
  *  TO_CONN:      a = connId
  *  TO_USER:      a = index into users; b = connId to skip (the sending device) or -1
+ *  TO_USER_TRACKED: as TO_USER for a push waiting on an ACK; a host that delivers it for another host
+ *                keeps its resend timer (cluster mode)
  *  TO_MEMBERS:   a = index into memberLists; the frame is sent to each member with its id appended as toId
  */
 export interface OutboundBatch {
@@ -27,7 +29,7 @@ export interface OutboundBatch {
   readonly memberLists: string[][]
 }
 
-export const OutKind = Object.freeze({ TO_CONN: 0, TO_USER: 1, TO_MEMBERS: 2 })
+export const OutKind = Object.freeze({ TO_CONN: 0, TO_USER: 1, TO_MEMBERS: 2, TO_USER_TRACKED: 3 })
 export const OP_WIDTH = 5
 
 /** Shard → main: one number per key, in order (a key listed twice gets two consecutive numbers). */
@@ -36,6 +38,9 @@ export interface SeqReply { readonly t: 'seq', readonly id: number, readonly val
 
 /** Main → shard: this host's users that came online or went offline (for resend bookkeeping and fan-out). */
 export interface PresenceChange { readonly t: 'presence', readonly online: string[], readonly offline: string[] }
+
+/** Main → shard: a push this host delivered for another host; resend it here until ACKed. */
+export interface Track { readonly t: 'track', readonly userId: string, readonly frame: Uint8Array }
 
 /** Main → shard: cached permissions of these users are stale. */
 export interface UsersChanged { readonly t: 'users', readonly userIds: string[] }
@@ -48,7 +53,7 @@ export interface Drain { readonly t: 'drain' }
 export interface Drained { readonly t: 'drained' }
 export interface Ready { readonly t: 'ready' }
 
-export type ToShard = InboundBatch | SeqReply | PresenceChange | UsersChanged | Call | Drain
+export type ToShard = InboundBatch | SeqReply | PresenceChange | UsersChanged | Track | Call | Drain
 export type FromShard = OutboundBatch | SeqRequest | CallReply | Drained | Ready
 
 export interface ShardWorkerData {
@@ -61,4 +66,6 @@ export interface ShardWorkerData {
   readonly maxContentBytes: number
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
+  /** Cluster mode: members on other hosts count too, and repeats are recognised through Redis. */
+  readonly redisUrl: string | null
 }

@@ -6,6 +6,8 @@ import { Shard } from '../shards/shard.js'
 import { Outbox } from '../shards/outbox.js'
 import { SeqClient } from '../shards/seq-client.js'
 import type { FromShard, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
+import { SharedIdempotency } from '../shards/shared-idempotency.js'
+import { connectRedis } from '../cluster/redis.js'
 
 const data = workerData as ShardWorkerData
 const port = parentPort!
@@ -14,7 +16,8 @@ const log = createLogger(data.logLevel, { shard: data.index })
 const sql = connect(data.databaseUrl, { max: 4, applicationName: `implus-shard-${data.index}` })
 const outbox = new Outbox((batch, transfer) => post(batch, transfer))
 const seq = new SeqClient(request => post(request))
-const shard = new Shard(data, sql, seq, outbox, log)
+const shared = data.redisUrl === null ? null : new SharedIdempotency(connectRedis(data.redisUrl, `implus-shard-${data.index}`, log))
+const shard = new Shard({ ...data, shared }, sql, seq, outbox, log)
 
 port.on('message', (message: ToShard) => {
   switch (message.t) {
@@ -22,6 +25,7 @@ port.on('message', (message: ToShard) => {
     case 'seq': return seq.settle(message)
     case 'presence': return shard.presence(message.online, message.offline)
     case 'users': return shard.usersChanged(message.userIds)
+    case 'track': return shard.track(message.userId, message.frame)
     case 'call': return shard.call(message, reply => post(reply))
     case 'drain':
       return void shard.drain().then(async () => {

@@ -1,0 +1,747 @@
+// ImClient: the push-pull client of PROTOCOL.md in one object, for Node and browsers.
+//
+// Push for speed, pull for truth: pushed 3001s (keyed by the user's userSeq) and 1007 notifications (keyed
+// by each group's conversationSeq) feed one SeqStream per stream; what is missing is pulled over HTTP
+// (pull-batch for the private stream, group-messages/pull for groups, which also brings every group body)
+// and delivered through the same stream, so the app sees each message once, in seq order per stream.
+// Sends go through PendingSends (same clientSeq until a 2007 or 1006), ACKs through AckBatcher, positions
+// to a SeqStore. The connection comes back by itself with jittered exponential back-off, and each login
+// resyncs (sync-check, pull-batch, conversations/sync, group pulls), so nothing missed while away is lost.
+//
+// No node: imports here: browsers load this file; TCP and UDP transports are imported on demand.
+
+import { MessageType, type DecodedFrame, type Frame } from '../proto/codec.js'
+import { ImConnection, type TransportKind } from './connection.js'
+import { TypedEmitter } from './emitter.js'
+import { ImHttpClient, ImHttpError, type MessageInfo, type MessageStatus } from './http.js'
+import { AckBatcher } from './sync/ack-batcher.js'
+import { GapPuller, type GapPullError } from './sync/gap-puller.js'
+import { PendingSends, SendError, type ChatFrame } from './sync/pending-sends.js'
+import { MemorySeqStore, type SeqStore, type SyncState } from './sync/seq-store.js'
+import { SeqStream, type SeqRange } from './sync/stream.js'
+import { backoffDelay, type BackoffPolicy } from './sync/timing.js'
+
+/** A delivered message: MessageInfo, with `seq` the seq of its stream (userSeq for private, conversationSeq for group). */
+export type ImMessage = MessageInfo
+
+export interface SendReceipt {
+  clientSeq: string
+  msgId: string
+  conversationId: string
+  conversationSeq: number
+  /** The sender's userSeq (private messages); 0 for group messages. */
+  userSeq: number
+  timestamp: number
+}
+
+export interface ReadEvent {
+  /** Who read. */
+  readerId: string
+  conversationId: string
+  /** Private: the reader's last read conversationSeq. */
+  lastReadSeq: number
+  /** Group: the message whose read count changed, and that count. */
+  msgId: string
+  readCount: number
+}
+
+export interface RecallEvent {
+  msgId: string
+  conversationId: string
+  /** The original sender. */
+  fromUserId: string
+}
+
+export interface ConnectedEvent {
+  /** The server's latest userSeq for this user, from the 1001. */
+  userSeq: number
+  /** False for the first login of this client. */
+  reconnect: boolean
+}
+
+export interface DisconnectedEvent {
+  reason: string
+  /** False after close(), a kick-out or a refused token. */
+  willReconnect: boolean
+  /** Wait before the next attempt, when willReconnect. */
+  delayMs?: number
+}
+
+export type ImClientEvents = {
+  message: [message: ImMessage]
+  receipt: [receipt: SendReceipt]
+  read: [event: ReadEvent]
+  recall: [event: RecallEvent]
+  kicked: [reason: string]
+  connected: [event: ConnectedEvent]
+  disconnected: [event: DisconnectedEvent]
+  /** The login-time sync requests were answered; pulls they started may still be running. */
+  synced: []
+  error: [error: Error]
+}
+
+export interface ImClientOptions {
+  /** Base URL of the HTTP API, e.g. http://host:8080. */
+  httpUrl: string
+  /** Socket server address and the transport's port (WS 8902, TCP 8900, UDP 8901 by default). */
+  host: string
+  port: number
+  transport: TransportKind
+  userId: string
+  token: string
+  /** Where delivered positions are kept; default in memory (a fresh client pulls all history). */
+  store?: SeqStore
+  deviceId?: string
+  /** Pull missed messages at login and deliver them (default true); off for one-shot senders. */
+  sync?: boolean
+  /** Heartbeat interval, default 30 s; a connection silent for 2.5 intervals is dropped and redone. */
+  heartbeatMs?: number
+  /** Wait for the 1001, default 10 s. */
+  loginTimeoutMs?: number
+  /** First reconnect wait, default 500 ms, doubling (±30 %) up to maxReconnectDelayMs (default 30 s). */
+  reconnectBaseMs?: number
+  maxReconnectDelayMs?: number
+  /** First resend of an unanswered send, default 2 s (PendingSends). */
+  resendBaseMs?: number
+  /** Wait before sending queued ACKs, default 50 ms. */
+  ackDelayMs?: number
+  /** How often released gaps are retried, default 5 s. */
+  repairIntervalMs?: number
+  /** For tests: a fixed source of randomness (jitter). */
+  random?: () => number
+}
+
+/** The login was refused (1001 with an error code, or a WebSocket upgrade refused with 401). */
+export class LoginError extends Error {
+  readonly errorCode: number
+
+  constructor(errorCode: number, message: string) {
+    super(message)
+    this.name = 'LoginError'
+    this.errorCode = errorCode
+  }
+}
+
+export { SendError }
+
+interface GroupStream {
+  readonly conversationId: string
+  readonly stream: SeqStream<ImMessage>
+  readonly puller: GapPuller<ImMessage>
+  /** Highest conversationSeq announced and not yet handed to the stream (1007s are coalesced). */
+  announced: number
+  noteTimer: ReturnType<typeof setTimeout> | null
+}
+
+type Phase = 'idle' | 'connecting' | 'online' | 'waiting' | 'closed'
+
+const DELIVERED_MEMORY = 20_000
+
+function uuid(): string {
+  const c = globalThis.crypto
+  // randomUUID exists only in secure contexts in browsers (https, localhost); getRandomValues everywhere.
+  if (typeof c.randomUUID === 'function') return c.randomUUID()
+  const b = c.getRandomValues(new Uint8Array(16))
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms > 0 ? ms : Date.now()).toISOString()
+}
+
+function groupIdOf(conversationId: string): string {
+  return conversationId.startsWith('group_') ? conversationId.slice(6) : conversationId
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+function positiveOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) throw new RangeError(`ImClient option ${name} must be a positive number, got ${String(value)}`)
+  return value
+}
+
+export class ImClient extends TypedEmitter<ImClientEvents> {
+  readonly userId: string
+  /** The HTTP API, authenticated as this user. */
+  readonly http: ImHttpClient
+
+  readonly #opts: ImClientOptions
+  readonly #store: SeqStore
+  readonly #sync: boolean
+  readonly #heartbeatMs: number
+  readonly #loginTimeoutMs: number
+  readonly #reconnect: BackoffPolicy
+  readonly #repairMs: number
+  readonly #random: () => number
+  readonly #acks: AckBatcher
+  readonly #pending: PendingSends<DecodedFrame>
+  /** Frames of sends not yet settled, by clientSeq: a receipt turns one into the sender's own message. */
+  readonly #drafts = new Map<string, ChatFrame>()
+  readonly #groups = new Map<string, GroupStream>()
+  /** msgIds delivered lately, oldest first: a last guard so the app never sees one twice. */
+  readonly #delivered = new Set<string>()
+  #private!: SeqStream<ImMessage>
+  #privatePuller!: GapPuller<ImMessage>
+  #storedGroups: Record<string, number> = {}
+
+  #phase: Phase = 'idle'
+  #conn: ImConnection | null = null
+  #loggedIn = false
+  #epoch = 0
+  #attempt = 0
+  #everConnected = false
+  #lastFrameAt = 0
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  #heartbeatTimer: ReturnType<typeof setInterval> | null = null
+  #repairTimer: ReturnType<typeof setInterval> | null = null
+  #saveTimer: ReturnType<typeof setTimeout> | null = null
+  #saving: Promise<void> = Promise.resolve()
+
+  private constructor(opts: ImClientOptions) {
+    super()
+    for (const key of ['httpUrl', 'host', 'userId', 'token'] as const) {
+      if (typeof opts[key] !== 'string' || opts[key] === '') throw new TypeError(`ImClient option ${key} must be a non-empty string`)
+    }
+    if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) throw new RangeError(`ImClient option port must be a port number, got ${String(opts.port)}`)
+    if (opts.transport !== 'ws' && opts.transport !== 'tcp' && opts.transport !== 'udp') throw new TypeError(`ImClient option transport must be 'ws', 'tcp' or 'udp', got ${String(opts.transport)}`)
+    this.#opts = { ...opts }
+    this.userId = opts.userId
+    this.http = new ImHttpClient(opts.httpUrl)
+    this.http.token = opts.token
+    this.#store = opts.store ?? new MemorySeqStore()
+    this.#sync = opts.sync ?? true
+    this.#heartbeatMs = positiveOption('heartbeatMs', opts.heartbeatMs, 30_000)
+    this.#loginTimeoutMs = positiveOption('loginTimeoutMs', opts.loginTimeoutMs, 10_000)
+    this.#reconnect = {
+      baseMs: positiveOption('reconnectBaseMs', opts.reconnectBaseMs, 500),
+      maxMs: positiveOption('maxReconnectDelayMs', opts.maxReconnectDelayMs, 30_000),
+      jitter: 0.3,
+    }
+    this.#repairMs = positiveOption('repairIntervalMs', opts.repairIntervalMs, 5_000)
+    this.#random = opts.random ?? Math.random
+    this.#acks = new AckBatcher({ sendFrame: (frame) => this.#sendIfOnline(frame), delayMs: opts.ackDelayMs ?? 50 })
+    this.#pending = new PendingSends<DecodedFrame>({
+      sendFrame: (frame) => {
+        this.#drafts.set(frame.clientSeq, frame)
+        this.#sendOrThrow(frame)
+      },
+      newClientSeq: uuid,
+      random: this.#random,
+      baseDelayMs: positiveOption('resendBaseMs', opts.resendBaseMs, 2_000),
+    })
+  }
+
+  /**
+   * Loads the stored positions, connects and logs in; resolves once logged in and the login-time sync
+   * requests are answered. A refused token rejects with LoginError; so does any failure of this first
+   * attempt (after it, the client reconnects by itself).
+   */
+  static async connect(opts: ImClientOptions): Promise<ImClient> {
+    const client = new ImClient(opts)
+    await client.#start()
+    return client
+  }
+
+  /** 'online' while logged in. */
+  get state(): Phase {
+    return this.#phase
+  }
+
+  /** Last userSeq delivered. */
+  get userSeq(): number {
+    return this.#private.position
+  }
+
+  /** Last conversationSeq delivered per group. */
+  groupPositions(): Record<string, number> {
+    const out: Record<string, number> = { ...this.#storedGroups }
+    for (const [id, g] of this.#groups) out[id] = g.stream.position
+    return out
+  }
+
+  /** Sends waiting for their receipt. */
+  get pendingSends(): number {
+    return this.#pending.size
+  }
+
+  /** Sends a private message; resolves with the 2007 receipt, rejects with SendError (1006 or given up). */
+  async sendPrivate(toId: string, content: string, contentType = 1): Promise<SendReceipt> {
+    this.#requireOpen()
+    return this.#send({ type: MessageType.PRIVATE_CHAT, toId, content, contentType })
+  }
+
+  /** Sends to a group, by groupId or `group_{id}`. */
+  async sendGroup(group: string, content: string, contentType = 1): Promise<SendReceipt> {
+    this.#requireOpen()
+    const draft = group.startsWith('group_')
+      ? { type: MessageType.GROUP_CHAT, conversationId: group, content, contentType }
+      : { type: MessageType.GROUP_CHAT, toId: group, content, contentType }
+    return this.#send(draft)
+  }
+
+  async #send(draft: Omit<ChatFrame, 'clientSeq'>): Promise<SendReceipt> {
+    try {
+      return this.#receipt(await this.#pending.send(draft))
+    } catch (error) {
+      if (error instanceof SendError) this.#drafts.delete(error.clientSeq)
+      throw error
+    }
+  }
+
+  /** Tells the server (and the other side) that the conversation is read up to `lastReadSeq` (a conversationSeq). */
+  markRead(conversationId: string, lastReadSeq: number): boolean {
+    return this.#sendIfOnline({ type: MessageType.MESSAGE_READ_RECEIPT, readReceipt: { conversationId, lastReadSeq } })
+  }
+
+  /** Recalls one of this user's messages (2009); a refusal comes back as an 'error' event. */
+  recall(msgId: string): boolean {
+    return this.#sendIfOnline({ type: MessageType.MESSAGE_RECALL, uid: msgId })
+  }
+
+  /**
+   * Asks the server what is new (sync-check and conversations/sync) and pulls what is missing; the
+   * messages come as 'message' events. Runs at every login; call it to be sure after a quiet spell.
+   */
+  async sync(): Promise<void> {
+    this.#requireOpen()
+    if (!this.#sync) return
+    const check = await this.http.syncCheck(this.#private.position)
+    this.#privatePuller.noteLatest(check.targetSeq)
+    const conversations = await this.#syncConversations()
+    for (const c of conversations) {
+      if (c.conversationType !== 1 || !c.conversationId.startsWith('group_')) continue
+      const group = this.#group(c.conversationId)
+      group.puller.noteLatest(Math.max(c.lastSeq, group.stream.highest))
+    }
+    for (const group of this.#groups.values()) group.puller.noteLatest(group.stream.highest)
+  }
+
+  /** Logs out of the socket (the token stays valid), stops reconnecting and saves positions. */
+  async close(): Promise<void> {
+    if (this.#phase === 'closed') return
+    this.#acks.flush()
+    this.#phase = 'closed'
+    this.#stopTimers()
+    this.#privatePuller?.close()
+    for (const g of this.#groups.values()) {
+      g.puller.close()
+      if (g.noteTimer !== null) clearTimeout(g.noteTimer)
+    }
+    this.#pending.close()
+    const conn = this.#conn
+    this.#conn = null
+    this.#loggedIn = false
+    if (conn !== null) {
+      try {
+        conn.send({ type: MessageType.LOGOUT })
+      } catch {
+        // Already gone.
+      }
+      conn.close()
+    }
+    await this.#save()
+  }
+
+  // ---- connection lifecycle ---------------------------------------------------------------------------
+
+  async #start(): Promise<void> {
+    const state = await this.#store.load(this.userId)
+    this.#storedGroups = { ...state.groups }
+    this.#private = new SeqStream<ImMessage>({ seqOf: (m) => m.seq, position: state.userSeq })
+    this.#privatePuller = new GapPuller<ImMessage>({
+      stream: this.#private,
+      pull: (range) => this.#pullPrivate(range),
+      deliver: (messages) => this.#deliver(messages, null),
+      onError: (error) => this.#pullFailed(error),
+      random: this.#random,
+    })
+    this.#phase = 'connecting'
+    try {
+      await this.#session()
+    } catch (error) {
+      this.#phase = 'closed'
+      this.#stopTimers()
+      this.#pending.close()
+      throw error
+    }
+    this.#repairTimer = setInterval(() => this.#repair(), this.#repairMs)
+    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#heartbeatMs)
+    // Node: timers must not keep a process alive that has nothing else to do (a live socket does).
+    ;(this.#repairTimer as { unref?: () => void }).unref?.()
+    ;(this.#heartbeatTimer as { unref?: () => void }).unref?.()
+  }
+
+  /** One connection: open, log in, resend pending sends, resync. Throws if any step before sync fails. */
+  async #session(): Promise<void> {
+    const epoch = ++this.#epoch
+    const opts = this.#opts
+    const conn = await ImConnection.open({ transport: opts.transport, host: opts.host, port: opts.port, token: opts.token, record: false })
+    if (epoch !== this.#epoch || this.#phase === 'closed') {
+      conn.close()
+      throw new Error('client closed')
+    }
+    this.#conn = conn
+    this.#lastFrameAt = Date.now()
+    conn.onFrame((frame) => this.#onFrame(epoch, frame))
+    void conn.closed.then((info) => this.#onClosed(epoch, info.reason !== undefined && info.reason !== '' ? info.reason : `closed${info.code !== undefined ? ` (${info.code})` : ''}`))
+    const login: Frame = { type: MessageType.LOGIN, fromId: this.userId, token: opts.token }
+    if (opts.deviceId !== undefined) login.deviceId = opts.deviceId
+    let answer: DecodedFrame
+    try {
+      conn.send(login)
+      answer = await conn.next((f) => f.type === MessageType.LOGIN_RESPONSE, this.#loginTimeoutMs)
+    } catch (error) {
+      conn.close()
+      throw asError(error)
+    }
+    if (answer.errorCode !== 0) {
+      conn.close()
+      throw new LoginError(answer.errorCode, `login refused (${answer.errorCode})${answer.content !== '' ? `: ${answer.content}` : ''}`)
+    }
+    if (epoch !== this.#epoch || this.#isClosed()) throw new Error('client closed')
+    this.#loggedIn = true
+    this.#phase = 'online'
+    this.#attempt = 0
+    const reconnect = this.#everConnected
+    this.#everConnected = true
+    this.emit('connected', { userSeq: answer.userSeq, reconnect })
+    this.#pending.reconnected()
+    if (!this.#sync) return
+    this.#privatePuller.noteLatest(answer.userSeq)
+    const syncing = this.sync().then(
+      () => this.emit('synced'),
+      (error: unknown) => this.emit('error', asError(error)),
+    )
+    if (!reconnect) await syncing
+  }
+
+  #onClosed(epoch: number, reason: string): void {
+    if (epoch !== this.#epoch) return
+    this.#conn = null
+    this.#loggedIn = false
+    this.#acks.clear()
+    if (this.#phase === 'closed' || this.#phase === 'idle' || this.#phase === 'connecting') {
+      // closed: by close(). idle/connecting: the first attempt, whose failure #start reports.
+      if (this.#phase === 'closed') this.emit('disconnected', { reason, willReconnect: false })
+      return
+    }
+    if (this.#phase === 'waiting') return
+    this.#scheduleReconnect(reason)
+  }
+
+  #scheduleReconnect(reason: string): void {
+    const delayMs = backoffDelay(this.#attempt++, this.#reconnect, this.#random)
+    this.#phase = 'waiting'
+    this.emit('disconnected', { reason, willReconnect: true, delayMs })
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null
+      if (this.#phase !== 'waiting') return
+      this.#phase = 'connecting'
+      this.#session().catch((error: unknown) => {
+        if (this.#phase === 'closed') return
+        const err = asError(error)
+        this.#conn = null
+        this.#loggedIn = false
+        if (err instanceof LoginError) {
+          this.#fail(err)
+          return
+        }
+        this.#phase = 'online' // so that #scheduleReconnect's state change is the only one
+        this.#scheduleReconnect(err.message)
+      })
+    }, delayMs)
+  }
+
+  /** A refused login or kick-out: stop for good. */
+  #fail(error: Error, kicked?: string): void {
+    if (this.#phase === 'closed') return
+    this.#phase = 'closed'
+    this.#stopTimers()
+    const conn = this.#conn
+    this.#conn = null
+    this.#loggedIn = false
+    conn?.close()
+    this.#pending.close()
+    if (kicked !== undefined) this.emit('kicked', kicked)
+    else this.emit('error', error)
+    this.emit('disconnected', { reason: error.message, willReconnect: false })
+    void this.#save()
+  }
+
+  // A method, not an inline comparison: TypeScript keeps narrowing #phase across awaits.
+  #isClosed(): boolean {
+    return this.#phase === 'closed'
+  }
+
+  #stopTimers(): void {
+    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer)
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer)
+    if (this.#repairTimer !== null) clearInterval(this.#repairTimer)
+    if (this.#saveTimer !== null) clearTimeout(this.#saveTimer)
+    this.#reconnectTimer = this.#heartbeatTimer = this.#repairTimer = this.#saveTimer = null
+  }
+
+  #heartbeat(): void {
+    const conn = this.#conn
+    if (conn === null || !this.#loggedIn) return
+    if (Date.now() - this.#lastFrameAt > this.#heartbeatMs * 2.5) {
+      // Silent for too long (a half-open TCP connection, a UDP path gone): start over.
+      conn.close()
+      if (this.#opts.transport === 'udp') this.#onClosed(this.#epoch, 'no answer to heartbeats')
+      return
+    }
+    this.#sendIfOnline({ type: MessageType.HEARTBEAT })
+  }
+
+  /** Gaps whose pulls gave up are claimed again: noteLatest re-reports released gaps. */
+  #repair(): void {
+    if (!this.#sync || this.#phase === 'closed') return
+    if (this.#private.highest > this.#private.position) this.#privatePuller.noteLatest(this.#private.highest)
+    for (const g of this.#groups.values()) if (g.stream.highest > g.stream.position) g.puller.noteLatest(g.stream.highest)
+  }
+
+  #requireOpen(): void {
+    if (this.#phase === 'closed') throw new SendError(499, 'client closed', '')
+  }
+
+  #sendOrThrow(frame: Frame): void {
+    const conn = this.#conn
+    if (conn === null || !this.#loggedIn) throw new Error('not connected')
+    conn.send(frame)
+  }
+
+  #sendIfOnline(frame: Frame): boolean {
+    try {
+      this.#sendOrThrow(frame)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  // ---- frames -------------------------------------------------------------------------------------------
+
+  #onFrame(epoch: number, frame: DecodedFrame): void {
+    if (epoch !== this.#epoch || this.#phase === 'closed') return
+    this.#lastFrameAt = Date.now()
+    switch (frame.type) {
+      case MessageType.PRIVATE_CHAT:
+        this.#onPrivatePush(frame)
+        break
+      case MessageType.GROUP_MESSAGE_NOTIFICATION:
+        this.#onGroupNotification(frame)
+        break
+      case MessageType.MESSAGE_SEND_RECEIPT:
+        this.#onReceipt(frame)
+        break
+      case MessageType.MESSAGE_DELIVERY_FAILED:
+        if (!this.#pending.handleFrame(frame)) {
+          if (frame.uid !== '' || frame.clientSeq === '') this.emit('error', new SendError(frame.errorCode, frame.content !== '' ? frame.content : `refused${frame.uid !== '' ? ` (message ${frame.uid})` : ''}`, frame.clientSeq))
+        } else {
+          this.#drafts.delete(frame.clientSeq)
+        }
+        break
+      case MessageType.MESSAGE_READ_NOTIFICATION: {
+        const n = frame.readNotification
+        this.emit('read', {
+          readerId: frame.fromId,
+          conversationId: n?.conversationId || frame.conversationId,
+          lastReadSeq: n?.lastReadSeq ?? 0,
+          msgId: n?.msgId ?? '',
+          readCount: n?.readCount ?? 0,
+        })
+        break
+      }
+      case MessageType.RECALL_NOTIFICATION:
+        this.emit('recall', { msgId: frame.uid, conversationId: frame.conversationId, fromUserId: frame.fromId })
+        break
+      case MessageType.KICKOUT_NOTIFICATION:
+        this.#fail(new Error(`kicked out: ${frame.content}`), frame.content)
+        break
+      case MessageType.ERROR:
+        this.emit('error', new Error(`server error ${frame.errorCode}: ${frame.content}`))
+        break
+      default:
+        // 1001 (answered to login), 1003 (heartbeat): nothing to do.
+        break
+    }
+  }
+
+  #onPrivatePush(frame: DecodedFrame): void {
+    if (frame.uid === '') return
+    // ACK every push, duplicates too: the server resends until it sees one.
+    this.#acks.ack(frame.uid)
+    if (!this.#sync || frame.userSeq < 1) return
+    const message: ImMessage = {
+      msgId: frame.uid,
+      seq: frame.userSeq,
+      conversationSeq: frame.conversationSeq,
+      conversationId: frame.conversationId,
+      fromUserId: frame.fromId,
+      toUserId: frame.toId !== '' ? frame.toId : null,
+      groupId: null,
+      msgType: 1,
+      contentType: frame.contentType !== 0 ? frame.contentType : 1,
+      content: frame.content,
+      status: 0,
+      createTime: isoTime(frame.timestamp),
+    }
+    this.#privatePuller.accept(frame.userSeq, message)
+  }
+
+  #onGroupNotification(frame: DecodedFrame): void {
+    if (!this.#sync || frame.conversationId === '' || frame.conversationSeq < 1) return
+    const group = this.#group(frame.conversationId)
+    if (frame.conversationSeq <= group.announced) return
+    group.announced = frame.conversationSeq
+    // Coalesce a burst of notifications into one pull of their bodies.
+    if (group.noteTimer === null) {
+      group.noteTimer = setTimeout(() => {
+        group.noteTimer = null
+        if (this.#phase !== 'closed') group.puller.noteLatest(group.announced)
+      }, 10)
+    }
+  }
+
+  #onReceipt(frame: DecodedFrame): void {
+    const draft = this.#drafts.get(frame.clientSeq)
+    if (draft !== undefined && this.#sync && frame.uid !== '') {
+      // Our own message: the receipt says where it sits in our streams, so no pull is needed for it.
+      const own: ImMessage = {
+        msgId: frame.uid,
+        seq: 0,
+        conversationSeq: frame.conversationSeq,
+        conversationId: frame.conversationId,
+        fromUserId: this.userId,
+        toUserId: null,
+        groupId: null,
+        msgType: 1,
+        contentType: draft.contentType ?? 1,
+        content: draft.content ?? '',
+        status: 0 as MessageStatus,
+        createTime: isoTime(frame.timestamp),
+      }
+      if (draft.type === MessageType.PRIVATE_CHAT && frame.userSeq > 0) {
+        own.seq = frame.userSeq
+        own.toUserId = draft.toId ?? null
+        this.#privatePuller.accept(frame.userSeq, own)
+      } else if (draft.type === MessageType.GROUP_CHAT && frame.conversationSeq > 0 && frame.conversationId !== '') {
+        own.seq = frame.conversationSeq
+        own.msgType = 2
+        own.groupId = groupIdOf(frame.conversationId)
+        this.#group(frame.conversationId).puller.accept(frame.conversationSeq, own)
+      }
+    }
+    if (this.#pending.handleFrame(frame)) {
+      this.#drafts.delete(frame.clientSeq)
+      this.emit('receipt', this.#receipt(frame))
+    }
+  }
+
+  #receipt(frame: DecodedFrame): SendReceipt {
+    return {
+      clientSeq: frame.clientSeq,
+      msgId: frame.uid,
+      conversationId: frame.conversationId,
+      conversationSeq: frame.conversationSeq,
+      userSeq: frame.userSeq,
+      timestamp: frame.timestamp,
+    }
+  }
+
+  // ---- streams ------------------------------------------------------------------------------------------
+
+  #group(conversationId: string): GroupStream {
+    let group = this.#groups.get(conversationId)
+    if (group !== undefined) return group
+    const stream = new SeqStream<ImMessage>({ seqOf: (m) => m.seq, position: this.#storedGroups[conversationId] ?? 0 })
+    const puller = new GapPuller<ImMessage>({
+      stream,
+      pull: (range) => this.#pullGroup(conversationId, range),
+      deliver: (messages) => this.#deliver(messages, conversationId),
+      onError: (error) => this.#pullFailed(error),
+      random: this.#random,
+    })
+    group = { conversationId, stream, puller, announced: stream.position, noteTimer: null }
+    this.#groups.set(conversationId, group)
+    return group
+  }
+
+  async #pullPrivate(range: SeqRange): Promise<ImMessage[]> {
+    // One request covers the range: `limit` seqs from `from`, ascending; any beyond `to` count as pushed.
+    const batch = await this.http.pullBatch(range.from, Math.min(500, range.to - range.from + 1))
+    return batch.messages.filter((m) => m.msgType !== 2)
+  }
+
+  async #pullGroup(conversationId: string, range: SeqRange): Promise<ImMessage[]> {
+    try {
+      const result = await this.http.groupPull({ [conversationId]: range.from - 1 }, Math.min(500, range.to - range.from + 1))
+      return (result.conversations[conversationId] ?? []).map((m) => (m.seq === m.conversationSeq ? m : { ...m, seq: m.conversationSeq }))
+    } catch (error) {
+      // No longer a member (or the group is gone): nothing there is ours to see; let the stream move on.
+      if (error instanceof ImHttpError && (error.status === 403 || error.status === 404)) return []
+      throw error
+    }
+  }
+
+  #pullFailed(error: GapPullError): void {
+    this.emit('error', error)
+  }
+
+  #deliver(messages: ImMessage[], conversationId: string | null): void {
+    let last = 0
+    for (const message of messages) {
+      last = message.seq
+      if (this.#delivered.has(message.msgId)) continue
+      this.#delivered.add(message.msgId)
+      if (this.#delivered.size > DELIVERED_MEMORY) {
+        const [oldest] = this.#delivered
+        this.#delivered.delete(oldest)
+      }
+      this.emit('message', message)
+    }
+    if (conversationId !== null && last > 0) {
+      const position = this.#groups.get(conversationId)?.stream.position ?? last
+      this.#acks.ackGroup(conversationId, position)
+    }
+    this.#scheduleSave()
+  }
+
+  async #syncConversations() {
+    try {
+      return (await this.http.syncConversations(1000)).conversations
+    } catch (error) {
+      if (error instanceof ImHttpError && error.status === 400) return (await this.http.syncConversations()).conversations
+      throw error
+    }
+  }
+
+  // ---- positions ----------------------------------------------------------------------------------------
+
+  #state(): SyncState {
+    return { userSeq: this.#private.position, groups: this.groupPositions() }
+  }
+
+  #scheduleSave(): void {
+    if (this.#saveTimer !== null || this.#phase === 'closed') return
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = null
+      void this.#save()
+    }, 200)
+  }
+
+  #save(): Promise<void> {
+    if (this.#private === undefined) return this.#saving
+    const state = this.#state()
+    this.#saving = this.#saving.then(() =>
+      this.#store.save(this.userId, state).catch((error: unknown) => this.emit('error', new Error('saving positions failed', { cause: error }))),
+    )
+    return this.#saving
+  }
+}

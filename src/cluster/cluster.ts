@@ -1,0 +1,255 @@
+import type { Redis } from 'ioredis'
+import type { Logger } from '../log.js'
+import { MAX_NODE_SLOTS } from '../snowflake.js'
+
+const NODE_TTL_S = 10
+const HEARTBEAT_MS = 3000
+const SESSION_TTL_S = 90
+const SESSION_REFRESH_MS = 30_000
+const PRESENCE_CHANNEL = 'implus:presence'
+const EVENTS_CHANNEL = 'implus:events'
+const nodeKey = (node: string): string => `implus:node:${node}`
+const nodeUsersKey = (node: string): string => `implus:node-users:${node}`
+const slotKey = (slot: number): string => `implus:node-slot:${slot}`
+const sessionKey = (userId: string): string => `session:${userId}`
+const deliveryChannel = (node: string): string => `implus:deliver:${node}`
+
+export type ClusterEvent =
+  | { type: 'kick', userId: string, reason: string }
+  | { type: 'userChanged', userId: string }
+  | { type: 'groupChanged', conversationId: string }
+
+export interface ClusterHandlers {
+  /** A batch of deliveries another host sent to this one. */
+  remoteDelivery (data: Buffer): void
+  event (event: ClusterEvent): void
+}
+
+/**
+ * This host's membership of the cluster, over Redis: a node slot for message
+ * ids, a liveness key, the session registry (`session:{userId}` → node →
+ * devices, TTL refreshed while connected), a replicated map of which other
+ * hosts have which users (fed by pub/sub, rebuilt after any Redis outage),
+ * per-node delivery channels and a cluster-wide event channel.
+ */
+export class Cluster {
+  slot = -1
+  private readonly remote = new Map<string, Set<string>>()
+  private readonly nodesOfUser = new Map<string, Set<string>>()
+  private readonly localDevices = new Map<string, number>()
+  private changedLocal = new Set<string>()
+  private flushScheduled = false
+  private timers: NodeJS.Timeout[] = []
+
+  constructor (
+    readonly nodeId: string,
+    private readonly redis: Redis,
+    private readonly sub: Redis,
+    private readonly handlers: ClusterHandlers,
+    private readonly log: Logger
+  ) {}
+
+  /** Takes a node slot (message ids need one before the shards start). */
+  async join (): Promise<void> {
+    this.slot = await this.claimSlot()
+    await this.heartbeat()
+  }
+
+  /** Starts exchanging presence, deliveries and events: call once this host can deliver. */
+  async start (): Promise<void> {
+    await this.sub.subscribe(deliveryChannel(this.nodeId), PRESENCE_CHANNEL, EVENTS_CHANNEL)
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString(), message))
+    await this.redis.sadd('implus:nodes', this.nodeId)
+    await this.rebuildRemote()
+    this.redis.on('ready', () => void this.resync())
+    this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_MS))
+    this.timers.push(setInterval(() => void this.refreshSessions(), SESSION_REFRESH_MS))
+    for (const t of this.timers) t.unref()
+  }
+
+  /** Hosts other than this one where the user has devices. */
+  nodesOf (userId: string): ReadonlySet<string> | undefined {
+    return this.nodesOfUser.get(userId)
+  }
+
+  /** This host's device count for a user changed (0 = gone from this host). */
+  localSession (userId: string, devices: number): void {
+    if (devices === 0) this.localDevices.delete(userId)
+    else this.localDevices.set(userId, devices)
+    this.changedLocal.add(userId)
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      setImmediate(() => void this.flushSessions())
+    }
+  }
+
+  /** Devices of the user on every live host. */
+  async devices (userId: string): Promise<number> {
+    const fields = await this.redis.hgetall(sessionKey(userId))
+    let total = 0
+    for (const [node, count] of Object.entries(fields)) {
+      if (node === this.nodeId || this.remote.has(node)) total += Number(count)
+    }
+    return total
+  }
+
+  deliver (node: string, data: Buffer): void {
+    this.redis.publish(deliveryChannel(node), data).catch(err => this.log.warn({ err: err.message, node }, 'cross-node delivery failed; pull will cover it'))
+  }
+
+  publish (event: ClusterEvent): void {
+    this.redis.publish(EVENTS_CHANNEL, JSON.stringify({ origin: this.nodeId, ...event })).catch(err => this.log.warn({ err: err.message }, 'cluster event not published'))
+  }
+
+  async stop (): Promise<void> {
+    for (const t of this.timers) clearInterval(t)
+    try {
+      const pipeline = this.redis.pipeline()
+      for (const userId of this.localDevices.keys()) pipeline.hdel(sessionKey(userId), this.nodeId)
+      pipeline.del(nodeUsersKey(this.nodeId), nodeKey(this.nodeId), slotKey(this.slot))
+      pipeline.srem('implus:nodes', this.nodeId)
+      await pipeline.exec()
+      await this.redis.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, gone: true }))
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not deregister from the cluster; its keys will expire')
+    }
+  }
+
+  /** Message ids need a node slot no live host shares; slots are leases renewed by the heartbeat. */
+  private async claimSlot (): Promise<number> {
+    for (let slot = 0; slot < MAX_NODE_SLOTS; slot++) {
+      const owner = await this.redis.get(slotKey(slot))
+      if (owner === this.nodeId || (owner === null && await this.redis.set(slotKey(slot), this.nodeId, 'EX', NODE_TTL_S, 'NX') === 'OK')) return slot
+    }
+    throw new Error(`no free node slot: at most ${MAX_NODE_SLOTS} hosts may run at once`)
+  }
+
+  private async heartbeat (): Promise<void> {
+    try {
+      const pipeline = this.redis.pipeline()
+      pipeline.set(nodeKey(this.nodeId), String(this.slot), 'EX', NODE_TTL_S)
+      pipeline.set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
+      pipeline.sadd('implus:nodes', this.nodeId)
+      await pipeline.exec()
+      for (const node of this.remote.keys()) {
+        if (await this.redis.exists(nodeKey(node)) === 0) this.forgetNode(node, 'liveness key expired')
+      }
+    } catch {
+      // Redis away: the connection logs it; state is rebuilt on 'ready'.
+    }
+  }
+
+  private forgetNode (node: string, why: string): void {
+    const users = this.remote.get(node)
+    if (users === undefined) return
+    this.remote.delete(node)
+    for (const userId of users) this.dropNodeOf(userId, node)
+    this.log.warn({ node, users: users.size, why }, 'cluster host gone; its users will reconnect elsewhere')
+    this.redis.pipeline().srem('implus:nodes', node).del(nodeUsersKey(node)).exec().catch(() => {})
+  }
+
+  private async flushSessions (): Promise<void> {
+    this.flushScheduled = false
+    const changed = this.changedLocal
+    this.changedLocal = new Set()
+    const online: string[] = []
+    const offline: string[] = []
+    const pipeline = this.redis.pipeline()
+    for (const userId of changed) {
+      const devices = this.localDevices.get(userId) ?? 0
+      if (devices > 0) {
+        pipeline.hset(sessionKey(userId), this.nodeId, devices).expire(sessionKey(userId), SESSION_TTL_S).sadd(nodeUsersKey(this.nodeId), userId)
+        online.push(userId)
+      } else {
+        pipeline.hdel(sessionKey(userId), this.nodeId).srem(nodeUsersKey(this.nodeId), userId)
+        offline.push(userId)
+      }
+    }
+    pipeline.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, online, offline }))
+    try {
+      await pipeline.exec()
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'session registry not updated; it is rewritten when Redis returns')
+    }
+  }
+
+  /** Keeps session TTLs alive for users still connected here. */
+  private async refreshSessions (): Promise<void> {
+    try {
+      const pipeline = this.redis.pipeline()
+      for (const [userId, devices] of this.localDevices) pipeline.hset(sessionKey(userId), this.nodeId, devices).expire(sessionKey(userId), SESSION_TTL_S)
+      pipeline.expire(nodeUsersKey(this.nodeId), SESSION_TTL_S * 2)
+      await pipeline.exec()
+    } catch {
+      // Retried at the next refresh, and in full on reconnect.
+    }
+  }
+
+  /** After Redis came back (possibly empty): re-assert this host and re-read everyone else. */
+  private async resync (): Promise<void> {
+    try {
+      await this.redis.set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
+      await this.redis.sadd('implus:nodes', this.nodeId)
+      const pipeline = this.redis.pipeline()
+      for (const userId of this.localDevices.keys()) pipeline.sadd(nodeUsersKey(this.nodeId), userId)
+      await pipeline.exec()
+      await this.refreshSessions()
+      await this.rebuildRemote()
+      this.log.info({ users: this.localDevices.size }, 'cluster state re-registered after Redis reconnect')
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cluster resync failed; retrying on next reconnect')
+    }
+  }
+
+  private async rebuildRemote (): Promise<void> {
+    const nodes = (await this.redis.smembers('implus:nodes')).filter(n => n !== this.nodeId)
+    this.remote.clear()
+    this.nodesOfUser.clear()
+    for (const node of nodes) {
+      if (await this.redis.exists(nodeKey(node)) === 0) continue
+      const users = await this.redis.smembers(nodeUsersKey(node))
+      this.remote.set(node, new Set())
+      for (const userId of users) this.addNodeOf(userId, node)
+    }
+  }
+
+  private onMessage (channel: string, message: Buffer): void {
+    if (channel === PRESENCE_CHANNEL) {
+      const change = JSON.parse(message.toString()) as { node: string, online?: string[], offline?: string[], gone?: boolean }
+      if (change.node === this.nodeId) return
+      if (change.gone === true) return this.forgetNode(change.node, 'host left the cluster')
+      for (const userId of change.online ?? []) this.addNodeOf(userId, change.node)
+      for (const userId of change.offline ?? []) this.dropNodeOf(userId, change.node)
+      return
+    }
+    if (channel === EVENTS_CHANNEL) {
+      const event = JSON.parse(message.toString()) as ClusterEvent & { origin: string }
+      if (event.origin !== this.nodeId) this.handlers.event(event)
+      return
+    }
+    this.handlers.remoteDelivery(message)
+  }
+
+  private addNodeOf (userId: string, node: string): void {
+    let users = this.remote.get(node)
+    if (users === undefined) {
+      users = new Set()
+      this.remote.set(node, users)
+    }
+    users.add(userId)
+    let nodes = this.nodesOfUser.get(userId)
+    if (nodes === undefined) {
+      nodes = new Set()
+      this.nodesOfUser.set(userId, nodes)
+    }
+    nodes.add(node)
+  }
+
+  private dropNodeOf (userId: string, node: string): void {
+    this.remote.get(node)?.delete(userId)
+    const nodes = this.nodesOfUser.get(userId)
+    if (nodes === undefined) return
+    nodes.delete(node)
+    if (nodes.size === 0) this.nodesOfUser.delete(userId)
+  }
+}

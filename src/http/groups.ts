@@ -1,0 +1,93 @@
+import type { HttpApi } from './server.js'
+import { assertCaller } from './server.js'
+import { optionalStringField, stringField, userIdField, userIdList } from './validate.js'
+import { badRequest, forbidden, notFound } from '../errors.js'
+import { groupConversationId, parseConversationId } from '../ids.js'
+import { shardOf } from '../shards/route.js'
+import type { Sql } from '../db/connect.js'
+import type { ShardPool } from '../io/shard-pool.js'
+import { groupMembers, membership } from '../messages/queries.js'
+
+export interface GroupRouteDeps {
+  readonly sql: Sql
+  readonly shards: Pick<ShardPool, 'call' | 'shards'>
+}
+
+const MAX_NAME_CHARS = 64
+const MAX_DESC_CHARS = 512
+const MAX_MEMBERS_PER_REQUEST = 1000
+
+function groupParam (value: string | undefined): string {
+  const parsed = parseConversationId(value ?? '')
+  if (parsed?.kind !== 'group') throw badRequest('conversationId must be a group conversation id (group_{id})')
+  return value!
+}
+
+/**
+ * Group management. Creation writes the new group in one transaction here (nobody can send to it
+ * before it exists); every later membership change goes through the group's shard, in order with
+ * its messages.
+ */
+export function groupRoutes (api: HttpApi, { sql, shards }: GroupRouteDeps): void {
+  api.post('/api/conversations/create', 'user', async req => {
+    const { body } = req
+    assertCaller(req, body.userId)
+    const name = stringField(body.conversationName, 'conversationName', 1, MAX_NAME_CHARS)
+    const description = optionalStringField(body.conversationDesc, 'conversationDesc', MAX_DESC_CHARS)
+    if (body.conversationType !== undefined && body.conversationType !== 'GROUP') {
+      throw badRequest('conversationType must be "GROUP": only groups are created explicitly')
+    }
+    const listed = body.members === undefined || body.members === null ? [] : userIdList(body.members, 'members', MAX_MEMBERS_PER_REQUEST)
+    // The creator first: it is the owner and the longest-standing member.
+    const members = [req.userId, ...listed.filter(u => u !== req.userId)]
+    const known = await sql<{ userId: string }[]>`
+      select user_id as "userId" from users where user_id = any(${sql.array(members)}::text[]::bigint[])`
+    if (known.length !== members.length) {
+      const found = new Set(known.map(r => r.userId))
+      throw notFound(`unknown users: ${members.filter(u => !found.has(u)).join(', ')}`)
+    }
+    const conversationId = await sql.begin(async tx => {
+      const [row] = await tx<{ id: string }[]>`select nextval('group_id_seq') as id`
+      const id = groupConversationId(row!.id)
+      await tx`
+        insert into conversation (conversation_id, type, name, description, owner_id, member_count)
+        values (${id}, 1, ${name}, ${description}, ${req.userId}, ${members.length})`
+      // Join times one microsecond apart keep the listed order (the owner first) as the join order.
+      await tx`
+        insert into group_members (conversation_id, user_id, role, join_time)
+        select ${id}, u, case when u = ${req.userId}::bigint then 1 else 0 end, now() + (n * interval '1 microsecond')
+        from unnest(${tx.array(members)}::text[]::bigint[]) with ordinality as t(u, n)`
+      await tx`
+        insert into user_conversation_list (user_id, conversation_id, last_read_seq, sync_seq, unread_count, last_update_time)
+        select u, ${id}, 0, 0, 0, now() from unnest(${tx.array(members)}::text[]::bigint[]) as u`
+      return id
+    })
+    // The shard may have cached "no such group" (someone sent to the id early): make it reload.
+    await shards.call(shardOf(conversationId, shards.shards), 'group.forget', { conversationId })
+    return conversationId
+  })
+
+  api.post('/api/groups/:conversationId/members', 'user', async req => {
+    assertCaller(req, req.body.userId)
+    const conversationId = groupParam(req.params[0])
+    const userIds = userIdList(req.body.userIds, 'userIds', MAX_MEMBERS_PER_REQUEST)
+    if (userIds.length === 0) throw badRequest('userIds must name at least one user')
+    await shards.call<string[]>(shardOf(conversationId, shards.shards), 'members.add', { conversationId, actor: req.userId, userIds })
+    return null
+  })
+
+  api.del('/api/groups/:conversationId/members/:userId', 'user', async req => {
+    const conversationId = groupParam(req.params[0])
+    const userId = userIdField(req.params[1], 'userId')
+    await shards.call(shardOf(conversationId, shards.shards), 'members.remove', { conversationId, actor: req.userId, userId })
+    return null
+  })
+
+  api.get('/api/groups/:conversationId/members', 'user', async req => {
+    const conversationId = groupParam(req.params[0])
+    const m = await membership(sql, req.userId, conversationId)
+    if (m === 'unknown') throw notFound(`group ${conversationId} does not exist`)
+    if (m === 'outsider') throw forbidden(`not a member of ${conversationId}`)
+    return await groupMembers(sql, conversationId)
+  })
+}

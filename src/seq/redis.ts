@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs'
+import type { Redis } from 'ioredis'
+import { reservationFor, type SeqEngine } from './engine.js'
+import { reserveSections } from './sections.js'
+import type { Sql } from '../db/connect.js'
+import { AppError, Status } from '../errors.js'
+
+const ALLOCATE = readFileSync(new URL('./allocate.lua', import.meta.url), 'utf8')
+const EXTEND = readFileSync(new URL('./extend.lua', import.meta.url), 'utf8')
+// One hash tag for every key: a script's keys must share a slot on Redis Cluster.
+const redisKey = (key: string): string => `implus:{seq}:${key}`
+const ATTEMPTS = 4
+
+type AllocateReply = [0, number[]] | [1, number[]]
+
+interface SeqCommands {
+  seqAllocate (...args: (string | number)[]): Promise<AllocateReply>
+  seqExtend (...args: (string | number)[]): Promise<number>
+}
+
+/**
+ * Cluster engine: segment state lives in Redis, shared by every host, and is
+ * changed only by the Lua scripts beside this file (one atomic call each).
+ * Segments are still reserved in `sequence_section` first, so Redis losing
+ * its data costs skipped numbers, never reused ones.
+ */
+export class RedisSeqEngine implements SeqEngine {
+  private readonly redis: Redis & SeqCommands
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor (redis: Redis, private readonly sql: Sql) {
+    redis.defineCommand('seqAllocate', { lua: ALLOCATE })
+    redis.defineCommand('seqExtend', { lua: EXTEND })
+    this.redis = redis as Redis & SeqCommands
+  }
+
+  allocate (keys: readonly string[]): Promise<Float64Array> {
+    const result = this.queue.then(() => this.serve(keys))
+    this.queue = result.catch(() => {})
+    return result
+  }
+
+  async close (): Promise<void> {
+    await this.queue
+  }
+
+  private async serve (keys: readonly string[]): Promise<Float64Array> {
+    const counts = new Map<string, number>()
+    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1)
+    const unique = [...counts.keys()]
+    const amounts = unique.map(k => counts.get(k)!)
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      let reply: AllocateReply
+      try {
+        reply = await this.redis.seqAllocate(unique.length, ...unique.map(redisKey), ...amounts)
+      } catch (err) {
+        throw new AppError(Status.UNAVAILABLE, `Redis unavailable: ${(err as Error).message}`)
+      }
+      if (reply[0] === 1) return spread(keys, unique, reply[1])
+      const short = reply[1].map(i => unique[i - 1]!)
+      const need = reply[1].map(i => reservationFor(amounts[i - 1]!))
+      const bounds = await reserveSections(this.sql, short, need)
+      const args: number[] = []
+      for (let i = 0; i < short.length; i++) args.push(bounds.get(short[i]!)!, need[i]!)
+      try {
+        await this.redis.seqExtend(short.length, ...short.map(redisKey), ...args)
+      } catch (err) {
+        throw new AppError(Status.UNAVAILABLE, `Redis unavailable: ${(err as Error).message}`)
+      }
+    }
+    throw new AppError(Status.UNAVAILABLE, 'sequence segments kept running out; retry')
+  }
+}
+
+/** Hands each occurrence of a key the next number of its allocated run, in order. */
+function spread (keys: readonly string[], unique: string[], first: number[]): Float64Array {
+  const next = new Map<string, number>()
+  for (let i = 0; i < unique.length; i++) next.set(unique[i]!, first[i]!)
+  const out = new Float64Array(keys.length)
+  for (let i = 0; i < keys.length; i++) {
+    const n = next.get(keys[i]!)!
+    out[i] = n
+    next.set(keys[i]!, n + 1)
+  }
+  return out
+}
