@@ -1,7 +1,7 @@
 // Build: generated protobuf codec -> TypeScript -> dist/, plus copies of the
 // non-TypeScript files the server loads at run time.
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -23,5 +23,8 @@ for (const dir of ['proto', 'seq']) {
     }
   }
 }
+
+// The CLI is run directly as well as through the package's bin link.
+chmodSync(join(root, 'dist/cli.js'), 0o755)
 
 if (existsSync(join(root, 'scripts/build-web.mjs'))) run(process.execPath, [join(root, 'scripts/build-web.mjs')])

@@ -40,7 +40,7 @@ CREATE TABLE conversation (
   last_msg_time   timestamptz,
   create_time     timestamptz NOT NULL DEFAULT now(),
   update_time     timestamptz NOT NULL DEFAULT now()
-);
+) WITH (fillfactor = 80);
 
 CREATE TABLE group_members (
   conversation_id text NOT NULL REFERENCES conversation (conversation_id),
@@ -66,14 +66,13 @@ CREATE TABLE message (
   update_time      timestamptz NOT NULL DEFAULT now(),
   UNIQUE (conversation_id, conversation_seq),
   UNIQUE (sender_id, client_seq)                     -- idempotency that survives restarts
-);
+) WITH (fillfactor = 85);                            -- room for HOT updates of status (ACKs, reads)
 
 CREATE TABLE user_msg_list (
   user_id         bigint NOT NULL,
   seq             bigint NOT NULL,                   -- the user's userSeq
   msg_id          bigint NOT NULL,
   conversation_id text NOT NULL,
-  status          smallint NOT NULL DEFAULT 0,       -- per-recipient delivery: 0 sent, 1 delivered, 4 push failed
   create_time     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (user_id, seq)
 );
@@ -98,8 +97,7 @@ CREATE TABLE user_conversation_list (
   create_time      timestamptz NOT NULL DEFAULT now(),
   update_time      timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (user_id, conversation_id)
-);
-CREATE INDEX user_conversation_list_recent ON user_conversation_list (user_id, last_update_time DESC);
+) WITH (fillfactor = 80);   -- every message updates two rows: keep those updates HOT (no indexed column changes)
 
 -- One row per sequence key (u:{userId}, c:{conversationId}): max_seq is the
 -- committed upper bound of the segment in use; numbers above it are never handed out

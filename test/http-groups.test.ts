@@ -4,12 +4,12 @@
 // receipt for a later frame from the same connection proves an earlier frame was applied — events, not sleeps.
 
 import { randomUUID } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { api, registerAndLogin, startServer, uniqueUserId, type ApiResponse, type TestServer } from './helpers/server.js'
 import { ImConnection } from '../src/client/connection.js'
 import { MessageType, type DecodedFrame } from '../src/proto/codec.js'
 
-type Tap = typeof t
+type Tap = Test
 interface User { userId: string, token: string }
 
 let server: TestServer

@@ -136,6 +136,8 @@ interface GroupStream {
 type Phase = 'idle' | 'connecting' | 'online' | 'waiting' | 'closed'
 
 const DELIVERED_MEMORY = 20_000
+// Re-pulls of a range that came back with a known seq missing: 100 ms, doubling, about 3 s in all.
+const PULL_RECHECKS = 5
 
 function uuid(): string {
   const c = globalThis.crypto
@@ -245,7 +247,24 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   static async connect(opts: ImClientOptions): Promise<ImClient> {
     const client = new ImClient(opts)
     await client.#start()
+    // Events of the first login (messages pulled, pushes, 'connected') are held until the caller, resumed
+    // by this promise, has had its chance to add listeners: a macrotask runs after that continuation.
+    setTimeout(() => client.#release(), 0)
     return client
+  }
+
+  /** Events held back until connect() has resolved; null once released. */
+  #held: Array<() => void> | null = []
+
+  protected override emit<K extends keyof ImClientEvents>(event: K, ...args: ImClientEvents[K]): void {
+    if (this.#held !== null) this.#held.push(() => super.emit(event, ...args))
+    else super.emit(event, ...args)
+  }
+
+  #release(): void {
+    const held = this.#held ?? []
+    this.#held = null
+    for (const emit of held) emit()
   }
 
   /** 'online' while logged in. */
@@ -675,18 +694,48 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
 
   async #pullPrivate(range: SeqRange): Promise<ImMessage[]> {
     // One request covers the range: `limit` seqs from `from`, ascending; any beyond `to` count as pushed.
-    const batch = await this.http.pullBatch(range.from, Math.min(500, range.to - range.from + 1))
-    return batch.messages.filter((m) => m.msgType !== 2)
+    return this.#pullComplete(range, this.#private, async (from, to) => {
+      const batch = await this.http.pullBatch(from, Math.min(500, to - from + 1))
+      return batch.messages.filter((m) => m.msgType !== 2)
+    })
   }
 
   async #pullGroup(conversationId: string, range: SeqRange): Promise<ImMessage[]> {
-    try {
-      const result = await this.http.groupPull({ [conversationId]: range.from - 1 }, Math.min(500, range.to - range.from + 1))
-      return (result.conversations[conversationId] ?? []).map((m) => (m.seq === m.conversationSeq ? m : { ...m, seq: m.conversationSeq }))
-    } catch (error) {
-      // No longer a member (or the group is gone): nothing there is ours to see; let the stream move on.
-      if (error instanceof ImHttpError && (error.status === 403 || error.status === 404)) return []
-      throw error
+    const stream = this.#group(conversationId).stream
+    return this.#pullComplete(range, stream, async (from, to) => {
+      try {
+        const result = await this.http.groupPull({ [conversationId]: from - 1 }, Math.min(500, to - from + 1))
+        return (result.conversations[conversationId] ?? []).map((m) => (m.seq === m.conversationSeq ? m : { ...m, seq: m.conversationSeq }))
+      } catch (error) {
+        // No longer a member (or the group is gone): nothing there is ours to see; let the stream move on.
+        if (error instanceof ImHttpError && (error.status === 403 || error.status === 404)) return []
+        throw error
+      }
+    })
+  }
+
+  /**
+   * Pulls `range`, and pulls again (100 ms, doubling, about 3 s in all) while a seq the stream still needs
+   * and knows to exist (at most its highest) is missing. A user's userSeqs come from several shards, so a
+   * pull can run before a lower seq's commit; taking that seq as empty at once would deliver it late, out
+   * of order. A seq still missing after the retries is empty (a restart skipped it), as the stream expects.
+   */
+  async #pullComplete(range: SeqRange, stream: SeqStream<ImMessage>, fetch: (from: number, to: number) => Promise<ImMessage[]>): Promise<ImMessage[]> {
+    const got = new Map<number, ImMessage>()
+    let from = range.from
+    for (let attempt = 0; ; attempt++) {
+      for (const m of await fetch(from, range.to)) got.set(m.seq, m)
+      const limit = Math.min(range.to, stream.highest)
+      let missing = -1
+      for (let seq = Math.max(range.from, stream.position + 1); seq <= limit; seq++) {
+        if (!got.has(seq)) {
+          missing = seq
+          break
+        }
+      }
+      if (missing < 0 || attempt >= PULL_RECHECKS || this.#isClosed()) return [...got.values()]
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt))
+      from = missing
     }
   }
 

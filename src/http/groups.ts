@@ -11,6 +11,8 @@ import { groupMembers, membership } from '../messages/queries.js'
 export interface GroupRouteDeps {
   readonly sql: Sql
   readonly shards: Pick<ShardPool, 'call' | 'shards'>
+  /** Membership changed here: other hosts' shards must reload it (cluster mode). */
+  readonly groupChanged: (conversationId: string) => void
 }
 
 const MAX_NAME_CHARS = 64
@@ -28,7 +30,7 @@ function groupParam (value: string | undefined): string {
  * before it exists); every later membership change goes through the group's shard, in order with
  * its messages.
  */
-export function groupRoutes (api: HttpApi, { sql, shards }: GroupRouteDeps): void {
+export function groupRoutes (api: HttpApi, { sql, shards, groupChanged }: GroupRouteDeps): void {
   api.post('/api/conversations/create', 'user', async req => {
     const { body } = req
     assertCaller(req, body.userId)
@@ -73,6 +75,7 @@ export function groupRoutes (api: HttpApi, { sql, shards }: GroupRouteDeps): voi
     const userIds = userIdList(req.body.userIds, 'userIds', MAX_MEMBERS_PER_REQUEST)
     if (userIds.length === 0) throw badRequest('userIds must name at least one user')
     await shards.call<string[]>(shardOf(conversationId, shards.shards), 'members.add', { conversationId, actor: req.userId, userIds })
+    groupChanged(conversationId)
     return null
   })
 
@@ -80,6 +83,7 @@ export function groupRoutes (api: HttpApi, { sql, shards }: GroupRouteDeps): voi
     const conversationId = groupParam(req.params[0])
     const userId = userIdField(req.params[1], 'userId')
     await shards.call(shardOf(conversationId, shards.shards), 'members.remove', { conversationId, actor: req.userId, userId })
+    groupChanged(conversationId)
     return null
   })
 

@@ -68,7 +68,7 @@ export class HttpApi {
     this.app[method](pattern, (res, req) => {
       // uWS invalidates `req` when this callback returns: copy what we need first.
       const params: string[] = []
-      for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''))
+      for (let i = 0; i < paramCount; i++) params.push(decodePathParameter(req.getParameter(i) ?? ''))
       const authorization = req.getHeader('authorization')
       const contentLength = req.getHeader('content-length')
       const query = req.getQuery() ?? ''
@@ -117,6 +117,15 @@ export class HttpApi {
     }
     if (token === '') throw unauthorized('missing bearer token')
     return await this.deps.tokens.authenticate(token)
+  }
+}
+
+/** A malformed %-escape becomes a value no validator accepts (a 400 naming the field), never an exception. */
+function decodePathParameter (raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return raw
   }
 }
 

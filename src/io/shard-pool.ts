@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import type { SeqEngine } from '../seq/engine.js'
 import type { ShardRouting } from './gateway.js'
 import type { Logger } from '../log.js'
+import type { Metrics, Series } from '../metrics.js'
 import { AppError, type StatusCode } from '../errors.js'
 import type { CallReply, FromShard, OutboundBatch, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
 
@@ -51,13 +52,28 @@ export class ShardPool implements ShardRouting {
   private nextCallId = 1
   private drained: (() => void)[] = []
 
+  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, resends: Series }[] = []
+
   constructor (
     readonly shards: number,
     private readonly base: Omit<ShardWorkerData, 'index' | 'shards'>,
     private readonly seq: SeqEngine,
     private readonly deliver: DeliverFn,
-    private readonly log: Logger
-  ) {}
+    private readonly log: Logger,
+    metrics: Metrics
+  ) {
+    for (let i = 0; i < shards; i++) {
+      const shard = { shard: String(i) }
+      this.shardMetrics.push({
+        cycles: metrics.counter('implus_shard_cycles_total', 'Batches a shard checked, numbered and committed.', shard),
+        messages: metrics.counter('implus_shard_messages_total', 'Messages a shard stored.', shard),
+        check: metrics.counter('implus_shard_check_seconds_total', 'Time shards spent on permission and repeat checks.', shard),
+        seq: metrics.counter('implus_shard_seq_seconds_total', 'Time shards spent waiting for sequence numbers.', shard),
+        commit: metrics.counter('implus_shard_commit_seconds_total', 'Time shards spent committing batches.', shard),
+        resends: metrics.gauge('implus_shard_pending_resends', 'Pushes waiting for an ACK on the shard\'s timing wheel.', shard)
+      })
+    }
+  }
 
   async start (): Promise<void> {
     const started: Promise<void>[] = []
@@ -74,6 +90,14 @@ export class ShardPool implements ShardRouting {
             worker.off('error', reject)
             worker.on('error', err => this.log.fatal({ err, shard: index }, 'shard worker crashed'))
             resolve()
+          } else if (message.t === 'stats') {
+            const m = this.shardMetrics[index]!
+            m.cycles.value += message.cycles
+            m.messages.value += message.messages
+            m.check.value += message.checkSeconds
+            m.seq.value += message.seqSeconds
+            m.commit.value += message.commitSeconds
+            m.resends.value = message.pendingResends
           } else {
             this.receive(worker, message)
           }
@@ -125,7 +149,7 @@ export class ShardPool implements ShardRouting {
     await new Promise<void>(resolve => {
       let left = this.workers.length
       if (left === 0) return resolve()
-      this.drained.push(() => { if (--left === 0) resolve() })
+      for (let i = 0; i < left; i++) this.drained.push(() => { if (--left === 0) resolve() })
       this.broadcast({ t: 'drain' })
     })
     await Promise.all(this.workers.map(w => w.terminate()))
@@ -168,6 +192,8 @@ export class ShardPool implements ShardRouting {
         return this.settle(message)
       case 'drained':
         return void this.drained.shift()?.()
+      case 'stats':
+        return
     }
   }
 

@@ -55,8 +55,9 @@ export interface WsServerOptions {
 export function startWsServer (gateway: Gateway, registry: SessionRegistry, options: WsServerOptions): Promise<{ socket: ListenSocket, port: number }> {
   const app = uws.App()
   app.ws<WsData>('/websocket', {
-    // Frames between maxFrameBytes and twice that get our own 1009 close; beyond that uWS closes at once.
-    maxPayloadLength: options.maxFrameBytes * 2,
+    // uWS drops a frame over maxPayloadLength without a close frame; we want close code 1009, so uWS takes
+    // frames up to 1 MiB (or 16 × the limit) and our handler closes with 1009. Beyond that, uWS's drop.
+    maxPayloadLength: Math.max(options.maxFrameBytes * 16, 1024 * 1024),
     maxBackpressure: options.maxBufferedBytes,
     closeOnBackpressureLimit: 1,
     idleTimeout: 0,

@@ -75,11 +75,10 @@ function toInfo (r: MessageRow, seq: number): MessageInfo {
 
 /** The caller's messages with userSeq ≥ fromSeq, ascending; `more` is exact (one extra row is read). */
 export async function pullByUserSeq (sql: Sql, userId: string, fromSeq: number, limit: number): Promise<{ messages: MessageInfo[], more: boolean }> {
-  // The message's own status wins when it is read or recalled; otherwise the caller's delivery status.
   const rows = await sql<MessageRow[]>`
     select m.msg_id as "msgId", l.seq as "userSeq", m.conversation_seq as "conversationSeq", m.conversation_id as "conversationId",
            m.sender_id as "senderId", m.receiver_id as "receiverId", m.msg_type as "msgType", m.content_type as "contentType",
-           m.content, case when m.status in (${READ}, ${RECALLED}) then m.status else l.status end as status, m.send_time as "sendTime"
+           m.content, m.status, m.send_time as "sendTime"
     from user_msg_list l join message m on m.msg_id = l.msg_id
     where l.user_id = ${userId} and l.seq >= ${fromSeq}
     order by l.seq

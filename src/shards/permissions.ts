@@ -47,9 +47,10 @@ export class PermissionCache {
   async load (userIds: Iterable<string>, pairs: Iterable<readonly [string, string]>): Promise<void> {
     const missingUsers = [...new Set([...userIds].filter(u => !this.users.has(u)))]
     const missingPairs = [...pairs].filter(([r, s]) => this.relation(r, s) === undefined)
+    // Relations are cached under the receiver: the receiver's changes (unfriend, block) invalidate them.
     const receivers = missingPairs.map(p => p[0])
     const senders = missingPairs.map(p => p[1])
-    const [userRows, friendRows, blockRows] = await Promise.all([
+    const [userRows, relationRows] = await Promise.all([
       missingUsers.length === 0
         ? []
         : this.sql<{ userId: string, status: number, mutedUntil: Date | null }[]>`
@@ -57,30 +58,23 @@ export class PermissionCache {
           where user_id = any(${this.sql.array(missingUsers)}::text[]::bigint[])`,
       missingPairs.length === 0
         ? []
-        : this.sql<{ r: string, s: string }[]>`
-          select f.user_id as r, f.friend_id as s from friendships f
-          join unnest(${this.sql.array(receivers)}::text[]::bigint[], ${this.sql.array(senders)}::text[]::bigint[]) as p(r, s)
-            on f.user_id = p.r and f.friend_id = p.s`,
-      missingPairs.length === 0
-        ? []
-        : this.sql<{ r: string, s: string }[]>`
-          select b.user_id as r, b.blocked_id as s from blacklist b
-          join unnest(${this.sql.array(receivers)}::text[]::bigint[], ${this.sql.array(senders)}::text[]::bigint[]) as p(r, s)
-            on b.user_id = p.r and b.blocked_id = p.s`
+        : this.sql<{ r: string, s: string, friends: boolean, blocked: boolean }[]>`
+          select p.r, p.s,
+            exists (select 1 from friendships f where f.user_id = p.r and f.friend_id = p.s) as friends,
+            exists (select 1 from blacklist b where b.user_id = p.r and b.blocked_id = p.s) as blocked
+          from unnest(${this.sql.array(receivers)}::text[]::bigint[], ${this.sql.array(senders)}::text[]::bigint[]) as p(r, s)`
     ])
     for (const u of missingUsers) this.users.set(u, MISSING)
     for (const row of userRows) {
       this.users.set(row.userId, { exists: true, banned: row.status === 2, mutedUntil: row.mutedUntil?.getTime() ?? 0 })
     }
-    const friends = new Set(friendRows.map(r => `${r.r}:${r.s}`))
-    const blocks = new Set(blockRows.map(r => `${r.r}:${r.s}`))
-    for (const [r, s] of missingPairs) {
-      let owner = this.relations.get(r)
+    for (const row of relationRows) {
+      let owner = this.relations.get(row.r)
       if (owner === undefined) {
         owner = new Map()
-        this.relations.set(r, owner)
+        this.relations.set(row.r, owner)
       }
-      owner.set(s, { friends: friends.has(`${r}:${s}`), blocked: blocks.has(`${r}:${s}`) })
+      owner.set(row.s, { friends: row.friends, blocked: row.blocked })
     }
     trim(this.users, MAX_USERS)
     trim(this.relations, MAX_RELATION_OWNERS)

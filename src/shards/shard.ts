@@ -14,7 +14,7 @@ import { WriteBatch, MsgType, MsgStatus } from './write-batch.js'
 import { contentRefusal, groupSendRefusal, preview, privateSendRefusal, resendDelayMs, MAX_RESENDS, type Refusal } from './rules.js'
 import type { Outbox } from './outbox.js'
 import type { SeqClient } from './seq-client.js'
-import type { Call, CallReply, InboundBatch } from './thread-messages.js'
+import type { Call, CallReply, InboundBatch, ShardStats } from './thread-messages.js'
 import type { PrivateChatPolicy } from '../config.js'
 import type { SharedIdempotency } from './shared-idempotency.js'
 
@@ -63,6 +63,8 @@ interface Pushed {
 }
 
 const MAX_CYCLE_FRAMES = 4000
+// One batch committing while the next is prepared; more would only queue inside PostgreSQL.
+const MAX_PENDING_COMMITS = 1
 
 /**
  * One shard: it owns its conversations outright. Frames queue up while a
@@ -75,7 +77,10 @@ export class Shard {
   private queue: Inbound[] = []
   private calls: { call: Call, reply: (r: CallReply) => void }[] = []
   private pushFailures: [string, string][] = []
-  private running = false
+  private preparing = false
+  /** Commits in flight, each waiting for the one before it. */
+  private committing = 0
+  private lastCommit: Promise<void> = Promise.resolve()
   private draining: (() => void) | null = null
   private readonly online = new Set<string>()
   private readonly idempotency = new IdempotencyCache<Receipt>()
@@ -83,6 +88,7 @@ export class Shard {
   private readonly members: MemberCache
   private readonly wheel = new TimingWheel<Pushed>()
   private readonly ids: Snowflake
+  private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
   /** Until then the in-memory idempotency window may miss sends made before a restart: check the database. */
   private readonly coldUntil = Date.now() + IDEMPOTENCY_WINDOW_MS
 
@@ -97,6 +103,13 @@ export class Shard {
     this.members = new MemberCache(sql)
     this.ids = new Snowflake(options.nodeSlot, options.index)
     setInterval(() => this.tick(), TICK_MS).unref()
+  }
+
+  /** Work done since the last call, for the main thread's /metrics. */
+  takeStats (): ShardStats {
+    const stats = { t: 'stats' as const, ...this.stats, pendingResends: this.wheel.size }
+    this.stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
+    return stats
   }
 
   frames (batch: InboundBatch): void {
@@ -138,22 +151,27 @@ export class Shard {
   }
 
   private kick (): void {
-    if (this.running) return
+    if (this.preparing || this.committing > MAX_PENDING_COMMITS) return
     if (this.queue.length === 0 && this.calls.length === 0 && this.pushFailures.length === 0) {
-      if (this.draining !== null) {
+      if (this.draining !== null && this.committing === 0) {
         this.out.flush()
         this.draining()
         this.draining = null
       }
       return
     }
-    this.running = true
+    this.preparing = true
     void this.cycle().finally(() => {
-      this.running = false
+      this.preparing = false
       this.kick()
     })
   }
 
+  /**
+   * Two stages: checking and numbering a batch (this method) overlaps with
+   * committing the previous one, but commits, and so receipts and pushes,
+   * happen strictly in batch order.
+   */
   private async cycle (): Promise<void> {
     const items = this.queue.length <= MAX_CYCLE_FRAMES ? this.queue : this.queue.slice(0, MAX_CYCLE_FRAMES)
     this.queue = items === this.queue ? [] : this.queue.slice(MAX_CYCLE_FRAMES)
@@ -163,8 +181,8 @@ export class Shard {
     const after: (() => void)[] = []
     for (const [user, msg] of this.pushFailures) batch.markPushFailed(user, msg)
     this.pushFailures = []
+    const sends: Send[] = []
     try {
-      const sends: Send[] = []
       const recalls: Inbound[] = []
       const reads: Inbound[] = []
       const groupAcks: Inbound[] = []
@@ -193,19 +211,38 @@ export class Shard {
             break
         }
       }
-      await this.prepare(sends, reads, groupAcks, calls)
-      await this.checkSends(sends)
+      const started = performance.now()
+      await this.checkSends(sends, reads, groupAcks, calls)
+      const checked = performance.now()
       await this.number(sends, batch, after)
+      this.stats.checkSeconds += (checked - started) / 1000
+      this.stats.seqSeconds += (performance.now() - checked) / 1000
+      this.stats.messages += sends.length
+      this.stats.cycles++
       this.applyGroupAcks(groupAcks, batch)
       this.applyReads(reads, batch, after)
       await this.applyRecalls(recalls, batch, after)
       for (const { call, reply } of calls) await this.applyCall(call, reply, batch, after)
-      if (!batch.empty) await this.commit(batch, sends)
-      for (const fn of after) fn()
-      if (this.options.shared !== null) await this.shareReceipts(sends, this.options.shared)
     } catch (err) {
-      this.failCycle(err, items, calls)
+      return this.failCycle(err, items, calls)
     }
+    const previous = this.lastCommit
+    this.committing++
+    this.lastCommit = (async () => {
+      await previous
+      try {
+        const started = performance.now()
+        if (!batch.empty) await this.commit(batch, sends)
+        this.stats.commitSeconds += (performance.now() - started) / 1000
+        for (const fn of after) fn()
+      } catch (err) {
+        return this.failCycle(err, items, calls)
+      } finally {
+        this.committing--
+        this.kick()
+      }
+      if (this.options.shared !== null) await this.shareReceipts(sends, this.options.shared)
+    })()
   }
 
   /** First look at a send: cheap checks and idempotency. Returns null when it was answered already. */
@@ -229,7 +266,44 @@ export class Shard {
     return { connId, senderId: userId, frame, key, conversationId, receiverId: isPrivate ? frame.toId : '', group: null, receipt: null }
   }
 
-  /** Loads, in one round of queries, every cached fact this cycle's checks need. */
+  /**
+   * Everything a cycle must know before numbering, fetched in parallel: cached
+   * permission facts and memberships, and earlier copies of these sends (in
+   * Redis, and in the database while the in-memory window may predate a
+   * restart). A repeat gets its first receipt whatever the checks say now;
+   * the rest are checked and refused sends dropped.
+   */
+  private async checkSends (sends: Send[], reads: Inbound[], groupAcks: Inbound[], calls: { call: Call }[]): Promise<void> {
+    const now = Date.now()
+    const [, shared, stored] = await Promise.all([
+      this.prepare(sends, reads, groupAcks, calls),
+      this.options.shared !== null && sends.length > 0 ? this.options.shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)) : null,
+      now < this.coldUntil && sends.length > 0 ? this.findStored(sends) : null
+    ])
+    for (let i = 0, original = 0; i < sends.length; i++, original++) {
+      const s = sends[i]!
+      const repeat = shared?.[original] ?? stored?.get(s.key) ?? null
+      let refusal: Refusal | null = null
+      if (repeat === null) {
+        if (s.receiverId !== '') {
+          const relation = this.permissions.relation(s.receiverId, s.senderId)!
+          refusal = privateSendRefusal(this.permissions.user(s.senderId), this.permissions.user(s.receiverId), relation, this.options.privateChat, now)
+        } else {
+          s.group = this.members.get(s.conversationId) ?? null
+          refusal = groupSendRefusal(this.permissions.user(s.senderId), s.group !== null, s.group?.members.has(s.senderId) ?? false, now)
+        }
+        if (refusal === null) continue
+      }
+      sends.splice(i--, 1)
+      if (repeat !== null) this.settleIdempotency(s, repeat)
+      else {
+        this.idempotency.forget(s.key)
+        this.refuse(s.connId, s.frame.clientSeq, refusal!)
+      }
+    }
+  }
+
+  /** Loads whatever of the cached facts these checks need is not cached yet. */
   private async prepare (sends: Send[], reads: Inbound[], groupAcks: Inbound[], calls: { call: Call }[]): Promise<void> {
     const users: string[] = []
     const pairs: [string, string][] = []
@@ -258,58 +332,17 @@ export class Shard {
     await Promise.all([this.permissions.load(users, pairs), this.members.load(groups)])
   }
 
-  /** Permission checks, plus the database's memory of sends from before a restart. */
-  private async checkSends (sends: Send[]): Promise<void> {
-    const now = Date.now()
-    for (let i = 0; i < sends.length; i++) {
-      const s = sends[i]!
-      let refusal: Refusal | null
-      if (s.receiverId !== '') {
-        const relation = this.permissions.relation(s.receiverId, s.senderId)!
-        refusal = privateSendRefusal(this.permissions.user(s.senderId), this.permissions.user(s.receiverId), relation, this.options.privateChat, now)
-      } else {
-        s.group = this.members.get(s.conversationId) ?? null
-        refusal = groupSendRefusal(this.permissions.user(s.senderId), s.group !== null, s.group?.members.has(s.senderId) ?? false, now)
-      }
-      if (refusal !== null) {
-        this.idempotency.forget(s.key)
-        this.refuse(s.connId, s.frame.clientSeq, refusal)
-        sends.splice(i--, 1)
-      }
-    }
-    if (this.options.shared !== null && sends.length > 0) await this.answerSharedRepeats(sends, this.options.shared)
-    if (now < this.coldUntil && sends.length > 0) await this.answerStoredRepeats(sends)
-  }
-
-  /** Cluster mode: a repeat first sent through another host is answered with that host's receipt. */
-  private async answerSharedRepeats (sends: Send[], shared: SharedIdempotency): Promise<void> {
-    const found = await shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const))
-    for (let i = 0, f = 0; i < sends.length; i++, f++) {
-      const receipt = found[f]
-      if (receipt === null || receipt === undefined) continue
-      this.settleIdempotency(sends[i]!, receipt)
-      sends.splice(i--, 1)
-    }
-  }
-
-  /** Sends already stored (before a restart, or evicted from memory) get their original receipt and are dropped. */
-  private async answerStoredRepeats (sends: Send[]): Promise<void> {
+  /** Sends of this batch already stored (before a restart, or sent through another host): their receipts. */
+  private async findStored (sends: Send[]): Promise<Map<string, Receipt>> {
     const rows = await this.sql<{ msgId: string, conv: string, seq: string, sender: string, clientSeq: string, ms: number, userSeq: string | null }[]>`
       select m.msg_id as "msgId", m.conversation_id as conv, m.conversation_seq as seq, m.sender_id as sender,
              m.client_seq as "clientSeq", extract(epoch from m.send_time) * 1000 as ms,
              (select l.seq from user_msg_list l where l.user_id = m.sender_id and l.msg_id = m.msg_id) as "userSeq"
       from message m join unnest(${this.sql.array(sends.map(s => s.senderId))}::text[]::bigint[], ${this.sql.array(sends.map(s => s.frame.clientSeq))}::text[]) as k(sender, cseq)
         on m.sender_id = k.sender and m.client_seq = k.cseq`
-    if (rows.length === 0) return
-    const stored = new Map(rows.map(r => [IdempotencyCache.key(r.sender, r.clientSeq), r]))
-    for (let i = 0; i < sends.length; i++) {
-      const s = sends[i]!
-      const row = stored.get(s.key)
-      if (row === undefined) continue
-      const receipt: Receipt = { msgId: row.msgId, conversationId: row.conv, conversationSeq: Number(row.seq), userSeq: Number(row.userSeq ?? 0), time: Math.round(Number(row.ms)) }
-      this.settleIdempotency(s, receipt)
-      sends.splice(i--, 1)
-    }
+    return new Map(rows.map(r => [IdempotencyCache.key(r.sender, r.clientSeq), {
+      msgId: r.msgId, conversationId: r.conv, conversationSeq: Number(r.seq), userSeq: Number(r.userSeq ?? 0), time: Math.round(Number(r.ms))
+    }]))
   }
 
   /** Allocates seqs and ids and stages rows; receipts and pushes wait in `after` until the commit. */

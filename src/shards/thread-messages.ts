@@ -49,12 +49,23 @@ export interface UsersChanged { readonly t: 'users', readonly userIds: string[] 
 export interface Call { readonly t: 'call', readonly id: number, readonly op: string, readonly args: unknown }
 export interface CallReply { readonly t: 'reply', readonly id: number, readonly ok: boolean, readonly value?: unknown, readonly status?: number, readonly message?: string }
 
+/** Shard → main, once a second: work done since the last report (exported on /metrics). */
+export interface ShardStats {
+  readonly t: 'stats'
+  readonly cycles: number
+  readonly messages: number
+  readonly checkSeconds: number
+  readonly seqSeconds: number
+  readonly commitSeconds: number
+  readonly pendingResends: number
+}
+
 export interface Drain { readonly t: 'drain' }
 export interface Drained { readonly t: 'drained' }
 export interface Ready { readonly t: 'ready' }
 
 export type ToShard = InboundBatch | SeqReply | PresenceChange | UsersChanged | Track | Call | Drain
-export type FromShard = OutboundBatch | SeqRequest | CallReply | Drained | Ready
+export type FromShard = OutboundBatch | SeqRequest | CallReply | ShardStats | Drained | Ready
 
 export interface ShardWorkerData {
   readonly index: number

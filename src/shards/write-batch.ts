@@ -165,8 +165,8 @@ export class WriteBatch {
             unread_count = user_conversation_list.unread_count + excluded.unread_count,
             last_msg_id = excluded.last_msg_id, last_update_time = excluded.last_update_time, update_time = now()`)
       }
-      if (this.delivered.length > 0) statements.push(...setStatus(tx, this.delivered, MsgStatus.DELIVERED, [MsgStatus.SENT, MsgStatus.PUSH_FAILED]))
-      if (this.failed.length > 0) statements.push(...setStatus(tx, this.failed, MsgStatus.PUSH_FAILED, [MsgStatus.SENT]))
+      if (this.delivered.length > 0) statements.push(setStatus(tx, this.delivered, MsgStatus.DELIVERED, [MsgStatus.SENT, MsgStatus.PUSH_FAILED]))
+      if (this.failed.length > 0) statements.push(setStatus(tx, this.failed, MsgStatus.PUSH_FAILED, [MsgStatus.SENT]))
       if (this.reads.size > 0) {
         const rows = [...this.reads.values()]
         const users = tx.array(rows.map(r => r.userId))
@@ -196,7 +196,9 @@ export class WriteBatch {
           insert into user_conversation_list as l (user_id, conversation_id, sync_seq)
           select * from unnest(${tx.array(rows.map(r => r.userId))}::text[]::bigint[], ${tx.array(rows.map(r => r.conversationId))}::text[],
                                ${tx.array(rows.map(r => r.seq))}::text[]::bigint[])
-          on conflict (user_id, conversation_id) do update set sync_seq = greatest(l.sync_seq, excluded.sync_seq), update_time = now()`)
+          on conflict (user_id, conversation_id) do update set update_time = now(),
+            -- An ACK beyond the group's latest seq would hide the next messages from the unread count.
+            sync_seq = greatest(l.sync_seq, least(excluded.sync_seq, (select c.last_seq from conversation c where c.conversation_id = l.conversation_id)))`)
       }
       if (this.recalls.length > 0) {
         statements.push(tx`
@@ -208,15 +210,9 @@ export class WriteBatch {
   }
 }
 
-function setStatus (tx: Tx, pairs: [string, string][], status: number, from: number[]): Pending[] {
-  const users = tx.array(pairs.map(p => p[0]))
-  const msgs = tx.array(pairs.map(p => p[1]))
-  return [
-    tx`update user_msg_list l set status = ${status}
-       from unnest(${users}::text[]::bigint[], ${msgs}::text[]::bigint[]) as p(u, m)
-       where l.user_id = p.u and l.msg_id = p.m and l.status = any(${tx.array(from)}::int2[])`,
-    tx`update message m set status = ${status}, update_time = now()
-       from unnest(${users}::text[]::bigint[], ${msgs}::text[]::bigint[]) as p(u, id)
-       where m.msg_id = p.id and m.receiver_id = p.u and m.status = any(${tx.array(from)}::int2[])`
-  ]
+/** Delivery status is the receiver's: an ACK from anyone else (the sender's other devices) changes nothing. */
+function setStatus (tx: Tx, pairs: [string, string][], status: number, from: number[]): Pending {
+  return tx`update message m set status = ${status}, update_time = now()
+    from unnest(${tx.array(pairs.map(p => p[0]))}::text[]::bigint[], ${tx.array(pairs.map(p => p[1]))}::text[]::bigint[]) as p(u, id)
+    where m.msg_id = p.id and m.receiver_id = p.u and m.status = any(${tx.array(from)}::int2[])`
 }

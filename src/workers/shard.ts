@@ -34,5 +34,6 @@ port.on('message', (message: ToShard) => {
       })
   }
 })
+setInterval(() => post(shard.takeStats()), 1000).unref()
 await warmUp(sql)
 post({ t: 'ready' })

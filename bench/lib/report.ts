@@ -1,0 +1,90 @@
+import { cpus, totalmem, release, platform } from 'node:os'
+import { readdirSync, readFileSync } from 'node:fs'
+
+/** What a figure was measured on: printed first by every scenario. */
+export function printMachine (scenario: string): void {
+  const cpu = cpus()
+  console.log(`# ${scenario}`)
+  console.log(`# ${platform()} ${release()}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`)
+}
+
+export function progress (message: string): void {
+  process.stderr.write(`… ${message}\n`)
+}
+
+/** A plain-text table, then one JSON line (`BENCH {...}`) for machines. */
+export function printResults (scenario: string, rows: Record<string, string | number>[]): void {
+  if (rows.length === 0) return
+  const columns = Object.keys(rows[0]!)
+  const widths = columns.map(c => Math.max(c.length, ...rows.map(r => String(r[c]).length)))
+  const line = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ')
+  console.log(line(columns))
+  console.log(line(widths.map(w => '-'.repeat(w))))
+  for (const row of rows) console.log(line(columns.map(c => String(row[c]))))
+  console.log(`BENCH ${JSON.stringify({ scenario, rows })}`)
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds (pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+
+/** Resident memory of a process in bytes, from /proc. */
+export function rssBytes (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1]
+  return Number(kb ?? 0) * 1024
+}
+
+/** CPU seconds of a PostgreSQL server: its postmaster (from postmaster.pid) and every backend it forked. */
+export function postgresCpuSeconds (databaseDir: string): number {
+  let postmaster: number
+  try {
+    postmaster = Number(readFileSync(`${databaseDir}/postmaster.pid`, 'utf8').split('\n')[0])
+  } catch {
+    return 0
+  }
+  let total = cpuSeconds(postmaster)
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.split(') ')[1]!.split(' ')[1]) === postmaster) total += cpuSeconds(Number(entry))
+    } catch {}
+  }
+  return total
+}
+
+export function percentile (sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+}
+
+/** Sums of each metric family on a server's /metrics (labels added up). */
+export async function scrapeMetrics (httpUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text()
+  const sums = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue
+    const name = line.slice(0, line.search(/[{ ]/))
+    sums.set(name, (sums.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)))
+  }
+  return sums
+}
+
+/** Where a shard's batches spent their time between two scrapes: per-batch averages. */
+export function shardBreakdown (before: Map<string, number>, after: Map<string, number>): Record<string, string> {
+  const delta = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0)
+  const cycles = Math.max(1, delta('implus_shard_cycles_total'))
+  return {
+    'msgs/batch': (delta('implus_shard_messages_total') / cycles).toFixed(1),
+    'check ms': (delta('implus_shard_check_seconds_total') * 1000 / cycles).toFixed(2),
+    'seq ms': (delta('implus_shard_seq_seconds_total') * 1000 / cycles).toFixed(2),
+    'commit ms': (delta('implus_shard_commit_seconds_total') * 1000 / cycles).toFixed(2)
+  }
+}

@@ -1,0 +1,335 @@
+#!/usr/bin/env node
+// implus: the command line for people. Keeps the session (server, userId, token) in
+// $IMPLUS_CLI_HOME/session.json (default ~/.implus) and the positions `tail` has shown in seq.json there.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { ImClient, LoginError, SendError, type ImMessage } from './client/sdk.js'
+import { ImHttpClient, ImHttpError } from './client/http.js'
+import { JsonFileSeqStore } from './client/sync/file-seq-store.js'
+
+const USAGE = `usage: implus [--server http://host:8080] [--ws ws://host:8902] <command>
+
+commands:
+  register <userId> <username> <password>   create an account
+  login <userId> <password>                 log in and remember the session
+  logout                                    revoke this user's tokens and forget the session
+  whoami                                    the remembered session
+  send <userId> <text>                      send a private message
+  send-group <groupId> <text>               send to a group (groupId or group_{id})
+  tail                                      print incoming messages live, until Ctrl-C
+  conversations                             list conversations with unread counts
+  friend <userId>                           add a friend
+  group create <name> <member...>           create a group; prints its conversation id
+
+environment: IMPLUS_SERVER (HTTP base URL), IMPLUS_WS_URL (WebSocket URL or port), IMPLUS_CLI_HOME`
+
+/** A failure the user can act on: printed without a stack trace. */
+class CliError extends Error {
+  readonly exitCode: number
+
+  constructor(message: string, exitCode = 1) {
+    super(message)
+    this.exitCode = exitCode
+  }
+}
+
+interface Session {
+  server: string
+  ws: string
+  userId: string
+  username: string
+  token: string
+}
+
+interface Args {
+  server: string | undefined
+  ws: string | undefined
+  rest: string[]
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { server: undefined, ws: undefined, rest: [] }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    const take = (name: string): string => {
+      const eq = arg.indexOf('=')
+      if (eq >= 0) return arg.slice(eq + 1)
+      const value = argv[++i]
+      if (value === undefined) throw new CliError(`${name} needs a value`, 2)
+      return value
+    }
+    if (arg === '--server' || arg.startsWith('--server=')) args.server = take('--server')
+    else if (arg === '--ws' || arg.startsWith('--ws=')) args.ws = take('--ws')
+    else if (arg === '--help' || arg === '-h') args.rest.unshift('help')
+    else if (arg === '--') args.rest.push(...argv.slice(i + 1)), (i = argv.length)
+    else args.rest.push(arg)
+  }
+  return args
+}
+
+function home(): string {
+  return process.env.IMPLUS_CLI_HOME !== undefined && process.env.IMPLUS_CLI_HOME !== '' ? process.env.IMPLUS_CLI_HOME : join(homedir(), '.implus')
+}
+
+function readSession(): Session | null {
+  try {
+    const parsed = JSON.parse(readFileSync(join(home(), 'session.json'), 'utf8')) as Partial<Session>
+    if (typeof parsed.token !== 'string' || typeof parsed.userId !== 'string' || typeof parsed.server !== 'string') return null
+    return { server: parsed.server, ws: parsed.ws ?? '', userId: parsed.userId, username: parsed.username ?? '', token: parsed.token }
+  } catch {
+    return null
+  }
+}
+
+function writeSession(session: Session): void {
+  mkdirSync(home(), { recursive: true, mode: 0o700 })
+  writeFileSync(join(home(), 'session.json'), JSON.stringify(session, null, 2) + '\n', { mode: 0o600 })
+}
+
+function normalizeServer(value: string): string {
+  const withScheme = /^[a-z]+:\/\//i.test(value) ? value : `http://${value}`
+  let url: URL
+  try {
+    url = new URL(withScheme)
+  } catch {
+    throw new CliError(`--server: not a URL: ${value}`, 2)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--server must be an http:// URL, got ${value}`, 2)
+  return url.origin
+}
+
+/** The WebSocket endpoint: --ws / IMPLUS_WS_URL as a ws:// URL, host:port or a port; default port 8902 on the server's host. */
+function wsEndpoint(server: string, ws: string | undefined): { host: string; port: number; text: string } {
+  const serverHost = new URL(server).hostname.replace(/^\[|\]$/g, '')
+  if (ws === undefined || ws === '') return { host: serverHost, port: 8902, text: '' }
+  if (/^\d+$/.test(ws)) return { host: serverHost, port: Number(ws), text: ws }
+  let url: URL
+  try {
+    url = new URL(/^[a-z]+:\/\//i.test(ws) ? ws : `ws://${ws}`)
+  } catch {
+    throw new CliError(`--ws: not a WebSocket address: ${ws}`, 2)
+  }
+  const port = url.port === '' ? (url.protocol === 'wss:' ? 443 : 80) : Number(url.port)
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port, text: ws }
+}
+
+interface Context {
+  args: Args
+  server: string
+  ws: string | undefined
+}
+
+function context(args: Args): Context {
+  const session = readSession()
+  const server = normalizeServer(args.server ?? process.env.IMPLUS_SERVER ?? session?.server ?? 'http://127.0.0.1:8080')
+  const ws = args.ws ?? process.env.IMPLUS_WS_URL ?? (session !== null && session.server === server && session.ws !== '' ? session.ws : undefined)
+  return { args, server, ws }
+}
+
+function requireSession(ctx: Context): Session {
+  const session = readSession()
+  if (session === null) throw new CliError('not logged in: run `implus login <userId> <password>` first')
+  if (session.server !== ctx.server) throw new CliError(`the saved session is for ${session.server}, not ${ctx.server}: log in again`)
+  return session
+}
+
+function authedHttp(ctx: Context): { http: ImHttpClient; session: Session } {
+  const session = requireSession(ctx)
+  const http = new ImHttpClient(ctx.server)
+  http.token = session.token
+  return { http, session }
+}
+
+function need(rest: string[], count: number, usage: string): void {
+  if (rest.length < count) throw new CliError(`usage: implus ${usage}`, 2)
+}
+
+function checkUserId(value: string, what = 'userId'): string {
+  if (!/^[1-9]\d{0,18}$/.test(value)) throw new CliError(`${what} must be a positive decimal number, got ${JSON.stringify(value)}`, 2)
+  return value
+}
+
+async function openClient(ctx: Context, session: Session, opts: { sync: boolean; store?: JsonFileSeqStore }): Promise<ImClient> {
+  const { host, port } = wsEndpoint(ctx.server, ctx.ws)
+  try {
+    return await ImClient.connect({
+      httpUrl: ctx.server,
+      host,
+      port,
+      transport: 'ws',
+      userId: session.userId,
+      token: session.token,
+      deviceId: 'cli',
+      sync: opts.sync,
+      store: opts.store,
+    })
+  } catch (error) {
+    if (error instanceof LoginError || (error as { status?: number }).status === 401) throw new CliError('the session is no longer valid: log in again')
+    throw new CliError(`cannot connect to ws://${host}:${port}: ${(error as Error).message} (set --ws or IMPLUS_WS_URL)`)
+  }
+}
+
+function line(m: ImMessage): string {
+  const time = m.createTime.slice(11, 19)
+  const where = m.msgType === 2 ? `[${m.conversationId}] ` : ''
+  const body = m.status === 3 ? '(recalled)' : m.content.replace(/\r?\n/g, ' ⏎ ')
+  return `${time} ${where}${m.fromUserId}: ${body}`
+}
+
+async function sendCommand(ctx: Context, group: boolean): Promise<void> {
+  const rest = ctx.args.rest
+  need(rest, 3, group ? 'send-group <groupId> <text>' : 'send <userId> <text>')
+  const target = rest[1]
+  if (!group) checkUserId(target)
+  const text = rest.slice(2).join(' ')
+  if (text === '') throw new CliError('nothing to send', 2)
+  const session = requireSession(ctx)
+  const client = await openClient(ctx, session, { sync: false })
+  try {
+    const receipt = await Promise.race([
+      group ? client.sendGroup(target, text) : client.sendPrivate(target, text),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new CliError('no answer from the server within 30 s')), 30_000).unref()),
+    ])
+    console.log(`sent ${receipt.msgId} to ${receipt.conversationId} (seq ${receipt.conversationSeq})`)
+  } catch (error) {
+    if (error instanceof SendError) throw new CliError(`not sent (${error.errorCode}): ${error.reason}`)
+    throw error
+  } finally {
+    await client.close().catch(() => undefined)
+  }
+}
+
+async function tail(ctx: Context): Promise<void> {
+  const session = requireSession(ctx)
+  const store = new JsonFileSeqStore(join(home(), 'seq.json'))
+  const client = await openClient(ctx, session, { sync: true, store })
+  // Messages are printed as the SDK delivers them; missed ones (since the last tail) come first.
+  client.on('message', (m) => console.log(line(m)))
+  client.on('recall', (r) => console.log(`-- ${r.fromUserId} recalled ${r.msgId}`))
+  client.on('kicked', (reason) => {
+    console.error(`implus: signed out: ${reason}`)
+    process.exit(1)
+  })
+  client.on('disconnected', (e) => {
+    if (e.willReconnect) console.error(`-- disconnected (${e.reason}); reconnecting in ${Math.round((e.delayMs ?? 0) / 100) / 10} s`)
+  })
+  client.on('connected', (e) => {
+    if (e.reconnect) console.error('-- reconnected')
+  })
+  client.on('error', (error) => console.error(`-- ${error.message}`))
+  console.error(`-- tailing messages for ${session.userId}; Ctrl-C to stop`)
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await client.close()
+}
+
+async function run(argv: string[]): Promise<void> {
+  const args = parseArgs(argv)
+  const [command] = args.rest
+  if (command === undefined || command === 'help') {
+    console.log(USAGE)
+    if (command === undefined) throw new CliError('no command given', 2)
+    return
+  }
+  const ctx = context(args)
+  const rest = args.rest
+  switch (command) {
+    case 'register': {
+      need(rest, 4, 'register <userId> <username> <password>')
+      const http = new ImHttpClient(ctx.server)
+      const result = await http.register({ userId: checkUserId(rest[1]), username: rest[2], password: rest[3] })
+      console.log(`registered ${result.userId} (${result.username})`)
+      return
+    }
+    case 'login': {
+      need(rest, 3, 'login <userId> <password>')
+      const http = new ImHttpClient(ctx.server)
+      const result = await http.login(checkUserId(rest[1]), rest[2])
+      writeSession({ server: ctx.server, ws: wsEndpoint(ctx.server, ctx.ws).text, userId: result.userId, username: result.username, token: result.token })
+      console.log(`logged in as ${result.userId} (${result.username}) until ${result.expiresAt}`)
+      return
+    }
+    case 'logout': {
+      const { http } = authedHttp(ctx)
+      await http.logout()
+      rmSync(join(home(), 'session.json'), { force: true })
+      console.log('logged out')
+      return
+    }
+    case 'whoami': {
+      const session = requireSession(ctx)
+      console.log(`${session.userId} (${session.username}) on ${session.server}`)
+      return
+    }
+    case 'send':
+      return sendCommand(ctx, false)
+    case 'send-group':
+      return sendCommand(ctx, true)
+    case 'tail':
+      return tail(ctx)
+    case 'conversations': {
+      const { http } = authedHttp(ctx)
+      const result = await http.syncConversations()
+      if (result.conversations.length === 0) {
+        console.log('no conversations')
+        return
+      }
+      for (const c of result.conversations) {
+        const unread = c.unreadCount > 0 ? `(${c.unreadCount} unread)` : ''
+        const last = c.lastMsgContent === null ? '' : `${c.lastMsgSender ?? '?'}: ${c.lastMsgContent.replace(/\r?\n/g, ' ')}`
+        console.log([c.conversationId, c.conversationName, unread, last].filter((s) => s !== '' && s !== null).join('  '))
+      }
+      console.log(`total unread: ${result.totalUnreadCount}`)
+      return
+    }
+    case 'friend': {
+      need(rest, 2, 'friend <userId>')
+      const { http } = authedHttp(ctx)
+      await http.addFriend(checkUserId(rest[1]))
+      console.log(`${rest[1]} is now a friend`)
+      return
+    }
+    case 'group': {
+      if (rest[1] !== 'create') throw new CliError('usage: implus group create <name> <member...>', 2)
+      need(rest, 3, 'group create <name> <member...>')
+      const members = rest.slice(3).map((m) => checkUserId(m, 'member'))
+      const { http } = authedHttp(ctx)
+      const id = await http.createGroup({ conversationName: rest[2], members })
+      console.log(id)
+      return
+    }
+    default:
+      throw new CliError(`unknown command ${JSON.stringify(command)}\n${USAGE}`, 2)
+  }
+}
+
+run(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof CliError) {
+      console.error(`implus: ${error.message}`)
+      process.exit(error.exitCode)
+    }
+    if (error instanceof ImHttpError) {
+      console.error(`implus: ${error.message} (${error.status})`)
+      process.exit(1)
+    }
+    if (error instanceof TypeError && error.message === 'fetch failed') {
+      // undici's network failure; the cause (ECONNREFUSED, ENOTFOUND, ...) says why.
+      const cause = (error as { cause?: { code?: string, message?: string } }).cause
+      const why = cause?.code ?? (cause?.message !== undefined && cause.message !== '' ? cause.message : 'network error')
+      console.error(`implus: cannot reach the server (${why}): check --server or IMPLUS_SERVER`)
+      process.exit(1)
+    }
+    console.error(`implus: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,123 @@
+// The `implus` command line (dist/cli.js), spawned as a user would run it: register, login, friend, send,
+// tail shows the message live, conversations shows it unread, groups, and clear errors with non-zero exits.
+
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { freePort, makeTempDir, startServer, uniqueUserId, ROOT, type TestServer } from './helpers/server.js'
+
+const CLI = join(ROOT, 'dist', 'cli.js')
+let server: TestServer
+
+t.before(async () => {
+  server = await startServer()
+})
+t.teardown(async () => {
+  await server?.stop()
+})
+
+interface Result { code: number | null, stdout: string, stderr: string }
+
+function env (home: string): NodeJS.ProcessEnv {
+  return { ...process.env, IMPLUS_CLI_HOME: home, IMPLUS_SERVER: server.httpUrl, IMPLUS_WS_URL: String(server.ports.ws) }
+}
+
+function cli (home: string, ...args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: env(home), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', chunk => { stdout += chunk })
+    child.stderr.on('data', chunk => { stderr += chunk })
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`implus ${args.join(' ')} hung; stderr: ${stderr}`)) }, 30_000)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+  })
+}
+
+t.test('register, login, friend, send; tail shows it live; conversations shows it unread', async t => {
+  const [aliceHome, bobHome] = [makeTempDir('implus-cli-'), makeTempDir('implus-cli-')]
+  const [alice, bob] = [uniqueUserId(), uniqueUserId()]
+
+  let r = await cli(aliceHome, 'register', alice, 'Alice', 'alice-password-1')
+  t.equal(r.code, 0, `register alice: ${r.stderr}`)
+  t.match(r.stdout, `registered ${alice}`)
+  r = await cli(bobHome, 'register', bob, 'Bob', 'bob-password-12')
+  t.equal(r.code, 0, 'register bob')
+  r = await cli(aliceHome, 'register', alice, 'Alice', 'alice-password-1')
+  t.equal(r.code, 1, 'registering a taken id fails')
+  t.match(r.stderr, /implus: .*\(409\)/, 'and says why')
+
+  r = await cli(aliceHome, 'login', alice, 'wrong-password-0')
+  t.equal(r.code, 1, 'a wrong password fails')
+  t.match(r.stderr, /\(401\)/, 'with the server\'s reason')
+  r = await cli(aliceHome, 'send', bob, 'too early')
+  t.equal(r.code, 1, 'sending without a session fails')
+  t.match(r.stderr, /not logged in/, 'and says to log in')
+
+  r = await cli(aliceHome, 'login', alice, 'alice-password-1')
+  t.equal(r.code, 0, `login alice: ${r.stderr}`)
+  t.match(r.stdout, `logged in as ${alice} (Alice)`)
+  r = await cli(bobHome, 'login', bob, 'bob-password-12')
+  t.equal(r.code, 0, 'login bob')
+
+  r = await cli(aliceHome, 'send', bob, 'not friends yet')
+  t.equal(r.code, 1, 'private chat needs a friendship (the default policy)')
+  t.match(r.stderr, /not sent \(403\)/, 'the refusal is shown')
+  r = await cli(aliceHome, 'friend', bob)
+  t.equal(r.code, 0, `friend: ${r.stderr}`)
+
+  // Bob tails; Alice sends; the line shows up in Bob's terminal.
+  const tail = spawn(process.execPath, [CLI, 'tail'], { env: env(bobHome), stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  const seen = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tail printed nothing matching; got ${JSON.stringify(lines)}`)), 20_000)
+    createInterface({ input: tail.stdout }).on('line', line => {
+      lines.push(line)
+      if (line.includes('hello from the cli')) { clearTimeout(timer); resolve(line) }
+    })
+  })
+  const ready = new Promise<void>(resolve => {
+    createInterface({ input: tail.stderr }).on('line', line => { if (line.includes('tailing')) resolve() })
+  })
+  await ready
+  r = await cli(aliceHome, 'send', bob, 'hello', 'from', 'the', 'cli')
+  t.equal(r.code, 0, `send: ${r.stderr}`)
+  t.match(r.stdout, /^sent \d+ to private_\d+_\d+ \(seq 1\)/, 'send prints the receipt')
+  const line = await seen
+  t.match(line, new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${alice}: hello from the cli$`), 'one line: time, sender, text')
+  const exited = new Promise<number | null>(resolve => tail.on('close', code => resolve(code)))
+  tail.kill('SIGINT')
+  t.equal(await exited, 0, 'tail stops cleanly on Ctrl-C')
+
+  r = await cli(bobHome, 'conversations')
+  t.equal(r.code, 0, `conversations: ${r.stderr}`)
+  t.match(r.stdout, /private_\d+_\d+ .*\(1 unread\).*hello from the cli/, 'the conversation with one unread message')
+  t.match(r.stdout, 'total unread: 1')
+
+  r = await cli(aliceHome, 'group', 'create', 'Team', bob)
+  t.equal(r.code, 0, `group create: ${r.stderr}`)
+  const group = r.stdout.trim()
+  t.match(group, /^group_\d+$/, 'prints the conversation id')
+  r = await cli(aliceHome, 'send-group', group, 'hi team')
+  t.equal(r.code, 0, `send-group: ${r.stderr}`)
+  r = await cli(bobHome, 'conversations')
+  t.match(r.stdout, new RegExp(`${group}\\s+Team\\s+\\(1 unread\\)`), 'the group is listed with its unread message')
+
+  r = await cli(bobHome, 'frobnicate')
+  t.equal(r.code, 2, 'an unknown command is a usage error')
+  t.match(r.stderr, /unknown command/)
+})
+
+t.test('an unreachable server is a clear error', async t => {
+  const home = makeTempDir('implus-cli-')
+  const port = await freePort()
+  const r = await new Promise<Result>(resolve => {
+    const child = spawn(process.execPath, [CLI, 'login', '123', 'whatever-password'], { env: { ...process.env, IMPLUS_CLI_HOME: home, IMPLUS_SERVER: `http://127.0.0.1:${port}` }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', chunk => { stderr += chunk })
+    child.on('close', code => resolve({ code, stdout: '', stderr }))
+  })
+  t.equal(r.code, 1, 'non-zero exit')
+  t.match(r.stderr, /cannot reach the server/, 'says the server cannot be reached')
+})

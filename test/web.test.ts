@@ -1,0 +1,161 @@
+// The web chat page (web/, served from dist/web by src/http/static.ts) in headless Chromium: two pages log
+// in as two users, exchange messages live over WebSocket, watch unread counts change, and create a group.
+// Leaves a screenshot in test-artifacts/web-chat.png.
+
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { api, registerAndLogin, startServer, DEFAULT_PASSWORD, ROOT, type TestServer } from './helpers/server.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+/** Installs Debian's chromium when it is missing; throws saying why when that cannot be done. */
+function ensureChromium (): void {
+  if (existsSync(CHROMIUM)) return
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env })
+  } catch (error) {
+    throw new Error(`${CHROMIUM} is missing and \`apt-get install -y chromium\` failed (${(error as Error).message}); install Chromium there to run the web page test`)
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} still does not exist`)
+}
+
+let server: TestServer
+let browser: Browser
+
+t.before(async () => {
+  ensureChromium()
+  server = await startServer({ env: { IMPLUS_PRIVATE_CHAT: 'open' } })
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+})
+t.teardown(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+function privateId (a: string, b: string): string {
+  return BigInt(a) < BigInt(b) ? `private_${a}_${b}` : `private_${b}_${a}`
+}
+
+async function openPage (userId: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 680 } })
+  const page = await context.newPage()
+  page.on('pageerror', error => { throw error })
+  await page.goto(server.httpUrl + '/')
+  await page.fill('#login-user', userId)
+  await page.fill('#login-password', DEFAULT_PASSWORD)
+  await page.click('#login-button')
+  await page.waitForSelector('#app:not(.hidden)', { timeout: 15_000 })
+  await page.waitForSelector('#status.online')
+  return page
+}
+
+/** The unread badge of a conversation in the list, as shown ('' when hidden at zero). */
+function unreadOf (page: Page, conversationId: string): Promise<string> {
+  return page.$eval(`.conv[data-id="${conversationId}"] .unread`, el => el.classList.contains('zero') ? '' : el.textContent ?? '').catch(() => 'absent')
+}
+
+async function waitUnread (page: Page, conversationId: string, want: string): Promise<void> {
+  await page.waitForFunction(([id, value]) => {
+    const el = document.querySelector(`.conv[data-id="${id}"] .unread`)
+    if (el === null) return false
+    return (el.classList.contains('zero') ? '' : el.textContent) === value
+  }, [conversationId, want] as const, { timeout: 10_000 })
+}
+
+async function send (page: Page, text: string): Promise<void> {
+  await page.fill('#composer-input', text)
+  await page.click('#send-button')
+}
+
+async function waitMessage (page: Page, text: string): Promise<void> {
+  await page.waitForFunction(value => [...document.querySelectorAll('#messages .msg')].some(m => m.textContent?.includes(value)), text, { timeout: 10_000 })
+}
+
+t.test('index and script are served with their content types and the WebSocket port', async t => {
+  for (const path of ['/', '/app']) {
+    const res = await fetch(server.httpUrl + path)
+    t.equal(res.status, 200, `GET ${path}`)
+    t.match(res.headers.get('content-type'), /^text\/html/, `${path} is HTML`)
+    const html = await res.text()
+    t.match(html, `content="${server.ports.ws}"`, 'the WebSocket port is injected')
+  }
+  const js = await fetch(server.httpUrl + '/app.js')
+  t.equal(js.status, 200, 'GET /app.js')
+  t.match(js.headers.get('content-type'), /^text\/javascript/, 'app.js is JavaScript')
+  const api404 = await fetch(server.httpUrl + '/api/nothing-here')
+  t.equal(api404.status, 404, 'other paths still reach the API\'s 404')
+})
+
+t.test('two users chat in two pages, unread counts follow, a group is created', async t => {
+  t.setTimeout(120_000)
+  const [alice, bob] = await Promise.all([registerAndLogin(server), registerAndLogin(server)])
+  const cid = privateId(alice.userId, bob.userId)
+  const pageA = await openPage(alice.userId)
+  const pageB = await openPage(bob.userId)
+
+  await pageA.fill('#new-chat-user', bob.userId)
+  await pageA.click('#new-chat-button')
+  await pageA.waitForSelector(`.conv.active[data-id="${cid}"]`)
+  await send(pageA, 'Hi Bob! Lunch at noon?')
+  await waitMessage(pageA, 'Hi Bob! Lunch at noon?')
+  t.pass('the sender sees its message')
+
+  await pageB.waitForSelector(`.conv[data-id="${cid}"]`, { timeout: 10_000 })
+  await waitUnread(pageB, cid, '1')
+  t.pass('the receiver\'s list shows the conversation with 1 unread')
+  await send(pageA, 'I found a new ramen place.')
+  await waitUnread(pageB, cid, '2')
+  t.equal(await unreadOf(pageB, cid), '2', 'a second message: 2 unread')
+
+  await pageB.click(`.conv[data-id="${cid}"]`)
+  await waitMessage(pageB, 'Hi Bob! Lunch at noon?')
+  await waitMessage(pageB, 'I found a new ramen place.')
+  await waitUnread(pageB, cid, '')
+  t.pass('opening the conversation shows both messages and clears the badge')
+  const texts = await pageB.$$eval('#messages .msg', els => els.map(el => el.childNodes[1]?.textContent))
+  t.same(texts, ['Hi Bob! Lunch at noon?', 'I found a new ramen place.'], 'in order')
+
+  await send(pageB, 'Sounds great, see you there 🍜')
+  await waitMessage(pageA, 'Sounds great, see you there 🍜')
+  t.pass('the reply appears live in the other page')
+  t.equal(await unreadOf(pageA, cid), '', 'the open conversation stays read')
+
+  // The read receipt reached the server: Bob's count there is 0 too.
+  let serverUnread = -1
+  for (let i = 0; i < 20 && serverUnread !== 0; i++) {
+    const res = await api(server, 'POST', '/api/conversations/sync', {}, bob.token)
+    serverUnread = res.body.data.conversations.find((c: { conversationId: string }) => c.conversationId === cid)?.unreadCount ?? -1
+    if (serverUnread !== 0) await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  t.equal(serverUnread, 0, 'the server counts nothing unread for Bob')
+
+  // A group, created from the page.
+  await pageA.click('#group-tools summary')
+  await pageA.fill('#group-name', 'Ramen club')
+  await pageA.fill('#group-members', bob.userId)
+  await pageA.click('#group-create')
+  const group = await pageA.waitForFunction(() => document.querySelector('.conv.active')?.getAttribute('data-id')?.startsWith('group_') === true
+    ? document.querySelector('.conv.active')?.getAttribute('data-id')
+    : false, undefined, { timeout: 10_000 }).then(h => h.jsonValue() as Promise<string>)
+  t.match(group, /^group_\d+$/, 'the new group is open in the creator\'s page')
+  await send(pageA, 'Welcome to the ramen club!')
+  await waitMessage(pageA, 'Welcome to the ramen club!')
+  await pageB.waitForSelector(`.conv[data-id="${group}"]`, { timeout: 10_000 })
+  await pageB.click(`.conv[data-id="${group}"]`)
+  await waitMessage(pageB, 'Welcome to the ramen club!')
+  t.pass('the group message reached the other member')
+  await send(pageB, 'Thanks! Count me in.')
+  await waitMessage(pageA, 'Thanks! Count me in.')
+
+  await pageA.click(`.conv[data-id="${cid}"]`)
+  await waitMessage(pageA, 'Sounds great, see you there 🍜')
+  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true })
+  await pageA.screenshot({ path: join(ROOT, 'test-artifacts', 'web-chat.png') })
+  t.ok(existsSync(join(ROOT, 'test-artifacts', 'web-chat.png')), 'screenshot saved')
+})
