@@ -51,6 +51,7 @@ export class ShardPool implements ShardRouting {
   private readonly calls = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
   private nextCallId = 1
   private drained: (() => void)[] = []
+  private stopping = false
 
   private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, resends: Series }[] = []
 
@@ -104,7 +105,7 @@ export class ShardPool implements ShardRouting {
         })
       }))
       worker.on('exit', code => {
-        if (code !== 0) {
+        if (code !== 0 && !this.stopping) {
           // A shard owns conversations outright; running without it would silently drop them.
           this.log.fatal({ shard: index, code }, 'shard worker exited; stopping the process')
           process.exit(1)
@@ -145,6 +146,7 @@ export class ShardPool implements ShardRouting {
 
   /** Shards finish and commit what they have accepted, then stop. */
   async drain (): Promise<void> {
+    this.stopping = true
     this.flush()
     await new Promise<void>(resolve => {
       let left = this.workers.length
