@@ -13,14 +13,16 @@ const { values } = parseArgs({ options: {
   steps: { type: 'string', default: '2000,5000,10000,15000,20000,25000' },
   seconds: { type: 'string', default: '10' },
   loaders: { type: 'string', default: '2' },
-  shards: { type: 'string', default: '2' }
+  shards: { type: 'string', default: '2' },
+  // Writes V8 CPU profiles of the server's threads (node --cpu-prof) into this folder.
+  profile: { type: 'string' }
 } })
 const userCount = Number(values.users)
 const loaders = Number(values.loaders)
 printMachine('private-chat')
 
 const pgPort = await freePort()
-const server = await startServer({ env: { IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RATE_LIMIT: '100000', IMPLUS_EMBEDDED_PG_PORT: String(pgPort), IMPLUS_SHARDS: values.shards! } })
+const server = await startServer({ env: { IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RATE_LIMIT: '100000', IMPLUS_EMBEDDED_PG_PORT: String(pgPort), IMPLUS_SHARDS: values.shards! }, nodeArgs: values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] })
 const pgDir = `${server.dataDir}/pg`
 progress(`server up (pid ${server.process.pid}); creating ${userCount} users`)
 const users = await createUsers(server, userCount)

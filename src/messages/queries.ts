@@ -37,7 +37,6 @@ export interface ConversationSummary {
 }
 
 const RECALLED = 3
-const READ = 2
 const GROUP_MSG = 2
 
 interface MessageRow {

@@ -4,8 +4,10 @@
  *
  * Contract every engine keeps:
  * - `allocate(keys)` returns one number per entry, in order; a key listed n
- *   times gets n consecutive numbers. Calls are served in call order, so two
- *   calls naming one key get increasing numbers in that order.
+ *   times gets n consecutive numbers. Concurrent calls may be served in any
+ *   order (a call waiting for a segment does not hold up the others): a caller
+ *   that needs order between two calls awaits the first (each shard has one
+ *   call in flight at a time).
  * - Per key, numbers strictly increase and are gap-free in normal running.
  * - Never reused, across crashes too: numbers come from segments (step
  *   SEGMENT_STEP) whose upper bound is committed to `sequence_section`

@@ -18,52 +18,60 @@ const MAX_KEYS = 1_000_000
  */
 export class MemorySeqEngine implements SeqEngine {
   private readonly segments = new Map<string, Segment>()
-  private queue: Promise<unknown> = Promise.resolve()
+  /** Reservations in flight, so concurrent calls short of the same key wait for one, not reserve twice. */
+  private readonly reserving = new Map<string, Promise<void>>()
 
   constructor (private readonly sql: Sql) {}
 
-  allocate (keys: readonly string[]): Promise<Float64Array> {
-    // Calls run one after another: a reservation in flight must not let a later call overtake an earlier one.
-    const result = this.queue.then(() => this.serve(keys))
-    this.queue = result.catch(() => {})
-    return result
-  }
-
-  async close (): Promise<void> {
-    await this.queue
-  }
-
-  private async serve (keys: readonly string[]): Promise<Float64Array> {
+  async allocate (keys: readonly string[]): Promise<Float64Array> {
     const need = new Map<string, number>()
     for (const key of keys) need.set(key, (need.get(key) ?? 0) + 1)
-    const short: string[] = []
-    const amounts: number[] = []
-    for (const [key, count] of need) {
-      const segment = this.segments.get(key)
-      const available = segment === undefined ? 0 : segment.max - segment.last
-      if (available < count) {
-        short.push(key)
-        amounts.push(reservationFor(count - available))
+    // Numbers are handed out synchronously once every key has room, so a call never sees
+    // another's half-done allocation; a call short of room waits for segments and looks again.
+    for (;;) {
+      const short: string[] = []
+      const amounts: number[] = []
+      const waits: Promise<void>[] = []
+      for (const [key, count] of need) {
+        const segment = this.segments.get(key)
+        if (segment !== undefined && segment.max - segment.last >= count) continue
+        const inFlight = this.reserving.get(key)
+        if (inFlight !== undefined) waits.push(inFlight)
+        else {
+          short.push(key)
+          amounts.push(reservationFor(count - (segment === undefined ? 0 : segment.max - segment.last)))
+        }
       }
+      if (short.length === 0 && waits.length === 0) break
+      if (short.length > 0) waits.push(this.reserve(short, amounts))
+      await Promise.all(waits)
     }
-    if (short.length > 0) await this.reserve(short, amounts)
     const out = new Float64Array(keys.length)
     for (let i = 0; i < keys.length; i++) out[i] = ++this.segments.get(keys[i]!)!.last
     return out
   }
 
-  private async reserve (keys: string[], amounts: number[]): Promise<void> {
-    const bounds = await reserveSections(this.sql, keys, amounts)
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!
-      const max = bounds.get(key)!
-      const segment = this.segments.get(key)
-      // A segment still holding numbers continues into the new one only if they are adjacent (no other
-      // holder reserved in between); otherwise the leftover is abandoned and numbering jumps forward.
-      if (segment !== undefined && segment.max === max - amounts[i]!) segment.max = max
-      else this.segments.set(key, { last: max - amounts[i]!, max })
-    }
-    if (this.segments.size > MAX_KEYS) this.evictIdle()
+  async close (): Promise<void> {
+    await Promise.all(this.reserving.values())
+  }
+
+  private reserve (keys: string[], amounts: number[]): Promise<void> {
+    const done = reserveSections(this.sql, keys, amounts).then(bounds => {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!
+        const max = bounds.get(key)!
+        const segment = this.segments.get(key)
+        // A segment still holding numbers continues into the new one when they are adjacent; otherwise
+        // (evicted key, first use since start) numbering resumes at the new segment: a jump, never a repeat.
+        if (segment !== undefined && segment.max === max - amounts[i]!) segment.max = max
+        else this.segments.set(key, { last: max - amounts[i]!, max })
+      }
+      if (this.segments.size > MAX_KEYS) this.evictIdle()
+    }).finally(() => {
+      for (const key of keys) this.reserving.delete(key)
+    })
+    for (const key of keys) this.reserving.set(key, done)
+    return done
   }
 
   /** Forgets the oldest keys; their next use reserves a new segment (numbers jump, never repeat). */
@@ -71,7 +79,7 @@ export class MemorySeqEngine implements SeqEngine {
     let excess = this.segments.size - MAX_KEYS * 0.9
     for (const key of this.segments.keys()) {
       if (excess-- <= 0) break
-      this.segments.delete(key)
+      if (!this.reserving.has(key)) this.segments.delete(key)
     }
   }
 }

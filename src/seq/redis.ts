@@ -26,7 +26,8 @@ interface SeqCommands {
  */
 export class RedisSeqEngine implements SeqEngine {
   private readonly redis: Redis & SeqCommands
-  private queue: Promise<unknown> = Promise.resolve()
+  /** This host's reservations in flight: concurrent calls short of one key share one reservation. */
+  private readonly reserving = new Map<string, Promise<void>>()
 
   constructor (redis: Redis, private readonly sql: Sql) {
     redis.defineCommand('seqAllocate', { lua: ALLOCATE })
@@ -34,17 +35,11 @@ export class RedisSeqEngine implements SeqEngine {
     this.redis = redis as Redis & SeqCommands
   }
 
-  allocate (keys: readonly string[]): Promise<Float64Array> {
-    const result = this.queue.then(() => this.serve(keys))
-    this.queue = result.catch(() => {})
-    return result
-  }
-
   async close (): Promise<void> {
-    await this.queue
+    await Promise.allSettled(this.reserving.values())
   }
 
-  private async serve (keys: readonly string[]): Promise<Float64Array> {
+  async allocate (keys: readonly string[]): Promise<Float64Array> {
     const counts = new Map<string, number>()
     for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1)
     const unique = [...counts.keys()]
@@ -57,18 +52,40 @@ export class RedisSeqEngine implements SeqEngine {
         throw new AppError(Status.UNAVAILABLE, `Redis unavailable: ${(err as Error).message}`)
       }
       if (reply[0] === 1) return spread(keys, unique, reply[1])
-      const short = reply[1].map(i => unique[i - 1]!)
-      const need = reply[1].map(i => reservationFor(amounts[i - 1]!))
-      const bounds = await reserveSections(this.sql, short, need)
+      const waits: Promise<void>[] = []
+      const short: string[] = []
+      const need: number[] = []
+      for (const i of reply[1]) {
+        const key = unique[i - 1]!
+        const inFlight = this.reserving.get(key)
+        if (inFlight !== undefined) waits.push(inFlight)
+        else {
+          short.push(key)
+          need.push(reservationFor(amounts[i - 1]!))
+        }
+      }
+      if (short.length > 0) waits.push(this.reserve(short, need))
+      await Promise.all(waits)
+    }
+    throw new AppError(Status.UNAVAILABLE, 'sequence segments kept running out; retry')
+  }
+
+  /** Reserves in PostgreSQL, then applies the new bounds in Redis (extend.lua). */
+  private reserve (keys: string[], amounts: number[]): Promise<void> {
+    const done = (async () => {
+      const bounds = await reserveSections(this.sql, keys, amounts)
       const args: number[] = []
-      for (let i = 0; i < short.length; i++) args.push(bounds.get(short[i]!)!, need[i]!)
+      for (let i = 0; i < keys.length; i++) args.push(bounds.get(keys[i]!)!, amounts[i]!)
       try {
-        await this.redis.seqExtend(short.length, ...short.map(redisKey), ...args)
+        await this.redis.seqExtend(keys.length, ...keys.map(redisKey), ...args)
       } catch (err) {
         throw new AppError(Status.UNAVAILABLE, `Redis unavailable: ${(err as Error).message}`)
       }
-    }
-    throw new AppError(Status.UNAVAILABLE, 'sequence segments kept running out; retry')
+    })().finally(() => {
+      for (const key of keys) this.reserving.delete(key)
+    })
+    for (const key of keys) this.reserving.set(key, done)
+    return done
   }
 }
 

@@ -3,12 +3,13 @@ import type { Logger } from '../log.js'
 import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, type Frame } from '../proto/codec.js'
 import { AppError, Status } from '../errors.js'
 import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
-import { parseConversationId, peerOf, privateConversationId, isMsgId, groupConversationId, isUserId } from '../ids.js'
+import { parseConversationId, peerOf, privateConversationId, isMsgId, groupConversationId } from '../ids.js'
 import { Snowflake, shardOfMsgId } from '../snowflake.js'
 import { shardOf } from './route.js'
 import { IdempotencyCache, IDEMPOTENCY_WINDOW_MS } from './idempotency.js'
 import { PermissionCache } from './permissions.js'
 import { MemberCache, type Group } from './members.js'
+import { GroupAdmin } from './group-admin.js'
 import { TimingWheel, TICK_MS } from './timing-wheel.js'
 import { WriteBatch, MsgType, MsgStatus } from './write-batch.js'
 import { contentRefusal, groupSendRefusal, preview, privateSendRefusal, resendDelayMs, MAX_RESENDS, type Refusal } from './rules.js'
@@ -86,6 +87,7 @@ export class Shard {
   private readonly idempotency = new IdempotencyCache<Receipt>()
   private readonly permissions: PermissionCache
   private readonly members: MemberCache
+  private readonly groups: GroupAdmin
   private readonly wheel = new TimingWheel<Pushed>()
   private readonly ids: Snowflake
   private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
@@ -101,6 +103,7 @@ export class Shard {
   ) {
     this.permissions = new PermissionCache(sql)
     this.members = new MemberCache(sql)
+    this.groups = new GroupAdmin(sql, this.members)
     this.ids = new Snowflake(options.nodeSlot, options.index)
     setInterval(() => this.tick(), TICK_MS).unref()
   }
@@ -576,69 +579,15 @@ export class Shard {
         return { msgId, conversationId: target.conversationId }
       }
       case 'members.add':
-        return await this.addMembers(String(args.conversationId), String(args.actor), args.userIds as string[])
+        return await this.groups.add(String(args.conversationId), String(args.actor), args.userIds as string[])
       case 'members.remove':
-        return await this.removeMember(String(args.conversationId), String(args.actor), String(args.userId))
+        return await this.groups.remove(String(args.conversationId), String(args.actor), String(args.userId))
       case 'group.forget':
         this.members.forget(String(args.conversationId))
         return null
       default:
         throw new AppError(Status.BAD_REQUEST, `unknown shard call ${call.op}`)
     }
-  }
-
-  private requireGroup (conversationId: string): Group {
-    const group = this.members.get(conversationId)
-    if (group === null || group === undefined) throw new AppError(Status.NOT_FOUND, 'unknown group')
-    return group
-  }
-
-  /** Owner only. Membership changes are written at once (not batched) so the HTTP answer means it is stored. */
-  private async addMembers (conversationId: string, actor: string, userIds: string[]): Promise<string[]> {
-    const group = this.requireGroup(conversationId)
-    if (group.ownerId !== actor) throw new AppError(Status.FORBIDDEN, 'only the group owner may add members')
-    const fresh = userIds.filter(u => isUserId(u) && !group.members.has(u))
-    if (fresh.length === 0) return []
-    const existing = await this.sql<{ userId: string }[]>`select user_id as "userId" from users where user_id = any(${this.sql.array(fresh)}::text[]::bigint[])`
-    if (existing.length !== fresh.length) {
-      const known = new Set(existing.map(r => r.userId))
-      throw new AppError(Status.NOT_FOUND, `unknown users: ${fresh.filter(u => !known.has(u)).join(', ')}`)
-    }
-    await this.sql.begin(tx => [
-      tx`insert into group_members (conversation_id, user_id) select ${conversationId}, u from unnest(${tx.array(fresh)}::text[]::bigint[]) as u on conflict do nothing`,
-      // A new member starts at the group's current seq: history before joining is not unread.
-      tx`insert into user_conversation_list (user_id, conversation_id, sync_seq, last_read_seq, last_update_time)
-         select u, ${conversationId}, c.last_seq, c.last_seq, now() from unnest(${tx.array(fresh)}::text[]::bigint[]) as u, conversation c
-         where c.conversation_id = ${conversationId}
-         on conflict (user_id, conversation_id) do update set sync_seq = excluded.sync_seq, last_read_seq = excluded.last_read_seq`,
-      tx`update conversation set member_count = (select count(*) from group_members where conversation_id = ${conversationId}), update_time = now()
-         where conversation_id = ${conversationId}`
-    ])
-    for (const u of fresh) group.members.add(u)
-    return fresh
-  }
-
-  /** The owner removes anyone; a member removes itself (leaves). An owner who leaves hands the group to the longest-standing member. */
-  private async removeMember (conversationId: string, actor: string, userId: string): Promise<null> {
-    const group = this.requireGroup(conversationId)
-    if (actor !== userId && group.ownerId !== actor) throw new AppError(Status.FORBIDDEN, 'only the owner may remove other members')
-    if (!group.members.has(userId)) throw new AppError(Status.NOT_FOUND, 'not a member')
-    group.members.delete(userId)
-    const newOwner = group.ownerId === userId ? (group.members.values().next().value ?? '') : group.ownerId
-    try {
-      await this.sql.begin(tx => [
-        tx`delete from group_members where conversation_id = ${conversationId} and user_id = ${userId}`,
-        tx`delete from user_conversation_list where conversation_id = ${conversationId} and user_id = ${userId}`,
-        tx`update group_members set role = 1 where conversation_id = ${conversationId} and user_id = ${newOwner === '' ? null : newOwner}`,
-        tx`update conversation set owner_id = ${newOwner === '' ? null : newOwner}, member_count = member_count - 1, update_time = now()
-           where conversation_id = ${conversationId}`
-      ])
-    } catch (err) {
-      group.members.add(userId)
-      throw err
-    }
-    group.ownerId = newOwner
-    return null
   }
 
   private async shareReceipts (sends: Send[], shared: SharedIdempotency): Promise<void> {

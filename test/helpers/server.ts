@@ -39,6 +39,8 @@ export interface StartOptions {
   dataDir?: string
   /** Keep the temporary data folder after the test process exits. */
   keepDataDir?: boolean
+  /** Node options before the script (benchmarks pass --cpu-prof here; NODE_OPTIONS refuses it). */
+  nodeArgs?: string[]
 }
 
 export interface TestServer {
@@ -172,7 +174,7 @@ function parsePorts (line: LogLine): Ports {
 }
 
 /** Spawns the server and hands back the child plus line-level plumbing; used by startServer and runToExit. */
-function spawnServer (env: Record<string, string>, dataDir: string): {
+function spawnServer (env: Record<string, string>, dataDir: string, nodeArgs: string[] = []): {
   child: ChildProcess
   logs: LogLine[]
   stderr: () => string
@@ -183,7 +185,7 @@ function spawnServer (env: Record<string, string>, dataDir: string): {
 } {
   const cleanEnv: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) if (v !== '') cleanEnv[k] = v
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], { cwd: ROOT, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const tracked = { child, dataDir }
   liveChildren.add(tracked)
   usedDataDirs.add(dataDir)
@@ -227,7 +229,7 @@ export async function startServer (opts: StartOptions = {}): Promise<TestServer>
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -p .\` first`)
   const dataDir = opts.dataDir ?? makeTempDir('implus-test-', opts.keepDataDir === true)
   const env = { ...baseEnv(dataDir), ...opts.env }
-  const spawned = spawnServer(env, dataDir)
+  const spawned = spawnServer(env, dataDir, opts.nodeArgs)
   const { child, logs, stderr, exited, onLine, onExitListeners } = spawned
 
   const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = START_TIMEOUT_MS): Promise<LogLine> => {

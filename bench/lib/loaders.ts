@@ -1,0 +1,45 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { cpuSeconds, postgresCpuSeconds } from './report.js'
+import type { HttpResult, HttpRun } from '../http-load.js'
+
+/** Forks a `-load` companion (built beside the scenario in .bench-build/bench/). */
+export function forkLoad (name: string, url: string | URL): ChildProcess {
+  return fork(fileURLToPath(new URL(`./${name}.mjs`, url)))
+}
+
+/** Sends one command and resolves with the next message; rejects if the process exits first. */
+export function ask<T> (child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const exited = (code: number | null): void => reject(new Error(`load process ${child.pid} exited with ${code}`))
+    child.once('exit', exited)
+    child.once('message', answer => {
+      child.removeListener('exit', exited)
+      resolve(answer as T)
+    })
+    child.send(message as never)
+  })
+}
+
+export function endAll (children: ChildProcess[]): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try { child.send({ t: 'exit' }) } catch {}
+      setTimeout(() => { try { child.kill('SIGKILL') } catch {} }, 5000).unref()
+    }
+  }
+}
+
+/** One autocannon run in an http-load process, with the server's and PostgreSQL's CPU over it. */
+export async function cannon (loader: ChildProcess, serverPid: number, pgDir: string, run: Omit<HttpRun, 't'>): Promise<HttpResult & { serverCpu: number, pgCpu: number, loaderCpu: number }> {
+  const before = { server: cpuSeconds(serverPid), pg: postgresCpuSeconds(pgDir), loader: cpuSeconds(loader.pid!) }
+  const started = Date.now()
+  const result = await ask<HttpResult>(loader, { t: 'run', ...run })
+  const wall = (Date.now() - started) / 1000
+  return {
+    ...result,
+    serverCpu: (cpuSeconds(serverPid) - before.server) / wall * 100,
+    pgCpu: (postgresCpuSeconds(pgDir) - before.pg) / wall * 100,
+    loaderCpu: (cpuSeconds(loader.pid!) - before.loader) / wall * 100
+  }
+}
