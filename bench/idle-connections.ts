@@ -39,8 +39,7 @@ interface Connected { ok: number, failed: number, retries: number, ms: number, h
 const server = await startServer({ env: {
   IMPLUS_EMBEDDED_PG_PORT: String(await freePort()),
   IMPLUS_SHARDS: values.shards!,
-  IMPLUS_RATE_LIMIT: '1000000',
-  LOG_LEVEL: 'warn'
+  IMPLUS_RATE_LIMIT: '1000000'
 } })
 const pid = server.process.pid!
 const port = transport === 'ws' ? server.ports.ws! : server.ports.tcp!

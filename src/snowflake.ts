@@ -42,3 +42,8 @@ export class Snowflake {
 export function shardOfMsgId (msgId: string, shards: number): number {
   return Number((BigInt(msgId) >> SEQ_BITS) & BigInt(MAX_SHARDS - 1)) % shards
 }
+
+/** The smallest message id that can have been made at or after `ms`: time-bounded scans use the primary key. */
+export function msgIdFloor (ms: number): string {
+  return ((BigInt(Math.max(ms, Number(EPOCH_MS))) - EPOCH_MS) << (SEQ_BITS + SHARD_BITS + NODE_BITS)).toString()
+}

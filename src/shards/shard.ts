@@ -4,7 +4,7 @@ import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, type Frame } 
 import { AppError, Status } from '../errors.js'
 import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
 import { parseConversationId, peerOf, privateConversationId, isMsgId, groupConversationId } from '../ids.js'
-import { Snowflake, shardOfMsgId } from '../snowflake.js'
+import { Snowflake, msgIdFloor, shardOfMsgId } from '../snowflake.js'
 import { shardOf } from './route.js'
 import { IdempotencyCache, IDEMPOTENCY_WINDOW_MS } from './idempotency.js'
 import { PermissionCache } from './permissions.js'
@@ -93,6 +93,8 @@ export class Shard {
   private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
   /** Until then the in-memory idempotency window may miss sends made before a restart: check the database. */
   private readonly coldUntil = Date.now() + IDEMPOTENCY_WINDOW_MS
+  /** Who sent anything in the window before this start; null until known (then every send is checked). */
+  private recentSenders: Set<string> | null = null
 
   constructor (
     private readonly options: ShardOptions,
@@ -106,6 +108,21 @@ export class Shard {
     this.groups = new GroupAdmin(sql, this.members)
     this.ids = new Snowflake(options.nodeSlot, options.index)
     setInterval(() => this.tick(), TICK_MS).unref()
+    void this.loadRecentSenders()
+  }
+
+  /**
+   * Only these users can repeat a send stored before this start within the
+   * idempotency window, so only their sends need the database check.
+   */
+  private async loadRecentSenders (): Promise<void> {
+    try {
+      const rows = await this.sql<{ sender: string }[]>`
+        select distinct sender_id as sender from message where msg_id >= ${msgIdFloor(Date.now() - IDEMPOTENCY_WINDOW_MS)}`
+      this.recentSenders = new Set(rows.map(r => r.sender))
+    } catch (err) {
+      this.log.warn({ err }, 'recent senders not loaded: every send is checked against the database for 5 minutes')
+    }
   }
 
   /** Work done since the last call, for the main thread's /metrics. */
@@ -281,7 +298,7 @@ export class Shard {
     const [, shared, stored] = await Promise.all([
       this.prepare(sends, reads, groupAcks, calls),
       this.options.shared !== null && sends.length > 0 ? this.options.shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)) : null,
-      now < this.coldUntil && sends.length > 0 ? this.findStored(sends) : null
+      now < this.coldUntil ? this.findStored(sends.filter(s => this.recentSenders?.has(s.senderId) ?? true)) : null
     ])
     for (let i = 0, original = 0; i < sends.length; i++, original++) {
       const s = sends[i]!
@@ -336,7 +353,8 @@ export class Shard {
   }
 
   /** Sends of this batch already stored (before a restart, or sent through another host): their receipts. */
-  private async findStored (sends: Send[]): Promise<Map<string, Receipt>> {
+  private async findStored (sends: Send[]): Promise<Map<string, Receipt> | null> {
+    if (sends.length === 0) return null
     const rows = await this.sql<{ msgId: string, conv: string, seq: string, sender: string, clientSeq: string, ms: number, userSeq: string | null }[]>`
       select m.msg_id as "msgId", m.conversation_id as conv, m.conversation_seq as seq, m.sender_id as sender,
              m.client_seq as "clientSeq", extract(epoch from m.send_time) * 1000 as ms,
