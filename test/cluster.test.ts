@@ -555,7 +555,10 @@ t.test('Redis down: sends fail fast with 503 and connections stay; Redis back em
     receiptOk(t, r, `probe ${attempt}`)
     pushed = await c2.next(f => isPush(f) && f.uid === r.uid, 500).then(() => true, () => false)
   }
-  t.ok(pushed, 'a message from A reaches u2 on host C as a push again after the Redis restart')
+  // Diagnostics for a failure: did host A drop host C from its map of other hosts after the restart?
+  const forgot = A.logs.filter(l => l.node === NODE.C && typeof l.msg === 'string' && l.msg.startsWith('cluster host gone')).map(l => l.why)
+  const resynced = A.logs.filter(l => typeof l.msg === 'string' && l.msg.startsWith('cluster state re-registered')).length
+  t.ok(pushed, `a message from A reaches u2 on host C as a push again after the Redis restart (host A logged host C gone: ${JSON.stringify(forgot)}; re-registrations logged by A: ${resynced})`)
   const devices = await waitForDevices(A, u2!, 1)
   t.equal(devices, 1, 'the session registry knows u2\'s device on C again')
   closeAll(c1, c2, c3)

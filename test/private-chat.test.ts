@@ -525,12 +525,21 @@ t.test('kill -9 right after receipts: every acknowledged message survives, new s
     t.same(conv.body.data.messages.map((m: any) => m.msgId), acked, 'pull by conversationSeq has every acknowledged message in order')
   }
 
-  // New messages get seqs above anything seen before the crash.
+  // A resend of an acknowledged message after the crash (the client never saw its receipt, say)
+  // gets the original receipt back and stores nothing new.
   const a2 = await online(t, 'udp', alice)
   const b2 = await online(t, 'tcp', bob)
+  const repeat = await send(a2, bob.userId, 'durable 7 again', {}, seqs[7]!)
+  t.equal(repeat.type, MessageType.MESSAGE_SEND_RECEIPT, 'a repeat after the restart is answered with a receipt')
+  t.equal(repeat.uid, receipts[7]!.uid, 'the repeat gets the original msgId')
+  t.equal(repeat.userSeq, receipts[7]!.userSeq, 'and the original userSeq')
+
+  // New messages get seqs above anything seen before the crash.
   const bobLogin = b2.frames.find(f => f.type === MessageType.LOGIN_RESPONSE)!
   t.ok(bobLogin.userSeq >= N, `bob's 1001 userSeq after the restart (${bobLogin.userSeq}) covers the ${N} messages`)
   const fresh = await send(a2, bob.userId, 'after the crash')
+  const pbAfter = await pullAll(t, bob, 1, 500)
+  if (pbAfter !== null) t.same(pbAfter.messages.filter(m => m.content === 'durable 7' || m.content === 'durable 7 again').map(m => m.content), ['durable 7'], 'the repeat stored no second copy')
   t.equal(fresh.type, MessageType.MESSAGE_SEND_RECEIPT, `a new message is accepted (${fresh.content})`)
   t.ok(fresh.userSeq > maxUserSeqA, `alice's new userSeq ${fresh.userSeq} > ${maxUserSeqA}`)
   t.ok(fresh.conversationSeq > maxConvSeq, `the new conversationSeq ${fresh.conversationSeq} > ${maxConvSeq}`)
