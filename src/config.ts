@@ -121,7 +121,7 @@ export function loadConfig (env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl,
     nodeId,
-    shards: integer(env, 'IMPLUS_SHARDS', availableParallelism(), 1, 64),
+    shards: integer(env, 'IMPLUS_SHARDS', Math.min(availableParallelism(), 64), 1, 64),
     jwtSecret,
     adminToken: secret(env, 'IMPLUS_ADMIN_TOKEN', 16),
     embeddedPgPort,

@@ -20,7 +20,7 @@ import { groupRoutes } from './http/groups.js'
 import { staticRoutes } from './http/static.js'
 import { MemorySeqEngine } from './seq/memory.js'
 import { RedisSeqEngine } from './seq/redis.js'
-import type { SeqEngine } from './seq/engine.js'
+import { userSeqKey, type SeqEngine } from './seq/engine.js'
 import { SessionRegistry } from './io/registry.js'
 import { ShardPool } from './io/shard-pool.js'
 import { Delivery } from './io/delivery.js'
@@ -81,7 +81,8 @@ async function main (config: Config, log: Logger): Promise<void> {
     registry,
     shards,
     authenticate: token => tokens.authenticate(token),
-    latestUserSeq: userId => latestUserSeq(db.sql, userId),
+    // The engine knows the newest userSeq of anyone active since start; the database knows the rest.
+    latestUserSeq: async userId => await seq.latest(userSeqKey(userId)).catch(() => null) ?? await latestUserSeq(db.sql, userId),
     maxContentBytes: config.maxContentBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     loginTimeoutMs: config.loginTimeoutMs,

@@ -407,7 +407,6 @@ t.test('kill -9 of host B mid-traffic: nothing acknowledged is lost; B\'s client
   interface Acked { uid: string, clientSeq: string }
   const acked = new Map<ImConnection, Acked[]>()
   let stop = false
-  let killed = false
   const progress = new Set<() => void>()
   /** One sender: send, wait for the answer, repeat; ends when stopped or its connection dies. */
   const traffic = async (c: ImConnection, to: User): Promise<void> => {
@@ -437,7 +436,6 @@ t.test('kill -9 of host B mid-traffic: nothing acknowledged is lost; B\'s client
   const running = [traffic(a1, rB!), traffic(a2, rB!), traffic(b1, rA!), traffic(b2, rA!)]
   await until(() => [a1, a2, b1, b2].every(c => (acked.get(c)?.length ?? 0) >= 20))
   const kill = B.kill9()
-  killed = true
   t.equal(await kill, null, 'host B killed with SIGKILL')
   await Promise.all([b1.closed, b2.closed, rb.closed])
   t.pass('B\'s clients saw their connections drop')
@@ -446,7 +444,6 @@ t.test('kill -9 of host B mid-traffic: nothing acknowledged is lost; B\'s client
   await until(() => acked.get(a1)!.length >= afterKill[0]! + 10 && acked.get(a2)!.length >= afterKill[1]! + 10)
   stop = true
   await Promise.all(running)
-  t.ok(killed)
 
   // Every message host B acknowledged before it died is in PostgreSQL: the receiver on A and the senders
   // (reconnected to C) find all of them by pull, through the surviving hosts.

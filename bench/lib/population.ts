@@ -32,3 +32,13 @@ export async function createUsers (server: TestServer, count: number, firstId = 
   const iat = Math.floor(Date.now() / 1000)
   return ids.map(userId => ({ userId, token: jwt.sign({ sub: userId, iat, exp: iat + 86400, ver: 0 }) }))
 }
+
+/**
+ * The same users with tokens signed by `jwtSecret`: a server given IMPLUS_JWT_SECRET (cluster mode)
+ * signs with that, while createUsers signs with the one generated into secrets.json.
+ */
+export function signTokens (users: BenchUser[], jwtSecret: string): BenchUser[] {
+  const jwt = new Jwt(jwtSecret)
+  const iat = Math.floor(Date.now() / 1000)
+  return users.map(({ userId }) => ({ userId, token: jwt.sign({ sub: userId, iat, exp: iat + 86400, ver: 0 }) }))
+}

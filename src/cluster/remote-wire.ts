@@ -57,9 +57,17 @@ export interface RemoteRecord {
   readonly frame: Uint8Array
 }
 
-/** Reads a packed batch; stops at the first malformed record (a message from a newer or broken host). */
+/** Reads a packed batch; stops at the first malformed or truncated record (a newer or broken host's). */
 export function readRemoteBatch (data: Buffer, each: (record: RemoteRecord) => void): void {
   let at = 0
+  const readId = (): string | null => {
+    if (at >= data.length) return null
+    const len = data[at++]!
+    if (at + len > data.length) return null
+    const id = data.toString('latin1', at, at + len)
+    at += len
+    return id
+  }
   while (at < data.length) {
     const kind = data[at++]!
     const userIds: string[] = []
@@ -67,15 +75,17 @@ export function readRemoteBatch (data: Buffer, each: (record: RemoteRecord) => v
       if (at + 4 > data.length) return
       const count = data.readUInt32BE(at)
       at += 4
+      // Each id takes at least one byte: a count beyond what is left is corrupt.
+      if (count > data.length - at) return
       for (let i = 0; i < count; i++) {
-        const len = data[at++]!
-        userIds.push(data.toString('latin1', at, at + len))
-        at += len
+        const id = readId()
+        if (id === null) return
+        userIds.push(id)
       }
     } else if (kind === RemoteKind.USER || kind === RemoteKind.USER_TRACKED) {
-      const len = data[at++]!
-      userIds.push(data.toString('latin1', at, at + len))
-      at += len
+      const id = readId()
+      if (id === null) return
+      userIds.push(id)
     } else return
     if (at + 4 > data.length) return
     const frameLength = data.readUInt32BE(at)

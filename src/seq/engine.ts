@@ -18,6 +18,12 @@
  */
 export interface SeqEngine {
   allocate (keys: readonly string[]): Promise<Float64Array>
+  /**
+   * The last number handed out for a key, if this engine has handed one out
+   * since it (or its store) started; null when it does not know. It may be
+   * ahead of what is committed by a batch still in flight.
+   */
+  latest (key: string): Promise<number | null>
   close (): Promise<void>
 }
 

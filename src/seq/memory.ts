@@ -7,6 +7,8 @@ interface Segment {
   last: number
   /** Committed upper bound: numbers up to here may be handed out. */
   max: number
+  /** Whether `last` was handed out (after a fresh reservation it is only the segment's floor). */
+  used: boolean
 }
 
 const MAX_KEYS = 1_000_000
@@ -47,8 +49,17 @@ export class MemorySeqEngine implements SeqEngine {
       await Promise.all(waits)
     }
     const out = new Float64Array(keys.length)
-    for (let i = 0; i < keys.length; i++) out[i] = ++this.segments.get(keys[i]!)!.last
+    for (let i = 0; i < keys.length; i++) {
+      const segment = this.segments.get(keys[i]!)!
+      segment.used = true
+      out[i] = ++segment.last
+    }
     return out
+  }
+
+  async latest (key: string): Promise<number | null> {
+    const segment = this.segments.get(key)
+    return segment?.used === true ? segment.last : null
   }
 
   async close (): Promise<void> {
@@ -64,7 +75,7 @@ export class MemorySeqEngine implements SeqEngine {
         // A segment still holding numbers continues into the new one when they are adjacent; otherwise
         // (evicted key, first use since start) numbering resumes at the new segment: a jump, never a repeat.
         if (segment !== undefined && segment.max === max - amounts[i]!) segment.max = max
-        else this.segments.set(key, { last: max - amounts[i]!, max })
+        else this.segments.set(key, { last: max - amounts[i]!, max, used: false })
       }
       if (this.segments.size > MAX_KEYS) this.evictIdle()
     }).finally(() => {

@@ -39,6 +39,13 @@ export class RedisSeqEngine implements SeqEngine {
     await Promise.allSettled(this.reserving.values())
   }
 
+  async latest (key: string): Promise<number | null> {
+    // extend.lua sets `last` to a fresh segment's floor without handing anything out; `used` is not
+    // tracked in Redis, so a floor may be reported: a client then pulls an empty range, which is harmless.
+    const last = await this.redis.hget(redisKey(key), 'last')
+    return last === null ? null : Number(last)
+  }
+
   async allocate (keys: readonly string[]): Promise<Float64Array> {
     const counts = new Map<string, number>()
     for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1)
