@@ -1,4 +1,4 @@
-// The private-chat load (bench/cluster-private-load.ts, the protocol of bench/private-chat-load.ts) on
+// The private-chat load (bench/private-chat-load.ts) on
 // one host, then split over two hosts on this machine sharing one Redis (started here) and one
 // PostgreSQL (host A's embedded one; B gets DATABASE_URL). Each user is on host A or B by a hash of its
 // index, so about half of the conversations cross hosts. Reports messages/s and p50/p99 for both
@@ -39,7 +39,7 @@ const cleanups: (() => void)[] = []
 process.on('exit', () => { for (const fn of cleanups) fn() })
 
 async function steps (mode: string, servers: TestServer[], pgDir: string, users: BenchUser[], portOf: (i: number) => number, redis: ChildProcess | null): Promise<void> {
-  const children = Array.from({ length: loaderCount }, () => forkLoad('cluster-private-load', import.meta.url))
+  const children = Array.from({ length: loaderCount }, () => forkLoad('private-chat-load', import.meta.url))
   try {
     const slice = Math.ceil(users.length / loaderCount)
     await Promise.all(children.map((child, k) => {

@@ -1,10 +1,12 @@
-// Load generator for bench/private-chat.ts, in its own process: holds its
-// slice of users on WebSocket, sends private messages between them at the rate
-// it is told, ACKs every push (batched) and measures send → delivery latency.
+// Load generator for bench/private-chat.ts and bench/cluster-private.ts, in its own process. IPC:
+// {t:'start', host, port, users, ports?} (ports: one per user, so a loader's users can spread over
+// several hosts), {t:'step', rate, seconds} → {t:'result', ...}. Holds its users on WebSocket, sends
+// private messages between them at the rate it is told, ACKs every push (batched) and measures
+// send → delivery latency.
 import { ImConnection, MessageType, type DecodedFrame } from '../dist/client/index.js'
 import type { BenchUser } from './lib/population.js'
 
-interface Start { t: 'start', host: string, port: number, users: BenchUser[] }
+interface Start { t: 'start', host: string, port: number, users: BenchUser[], ports?: number[] }
 interface Step { t: 'step', rate: number, seconds: number }
 type Command = Start | Step | { t: 'exit' }
 
@@ -42,8 +44,8 @@ async function start (cmd: Start): Promise<void> {
   users = cmd.users
   const opened: ImConnection[] = []
   for (let at = 0; at < users.length; at += 200) {
-    opened.push(...await Promise.all(users.slice(at, at + 200).map(async user => {
-      const conn = await ImConnection.open({ transport: 'ws', host: cmd.host, port: cmd.port, record: false })
+    opened.push(...await Promise.all(users.slice(at, at + 200).map(async (user, i) => {
+      const conn = await ImConnection.open({ transport: 'ws', host: cmd.host, port: cmd.ports?.[at + i] ?? cmd.port, record: false })
       const login = await conn.login(user.userId, user.token)
       if (login.errorCode !== 0) throw new Error(`login failed for ${user.userId}: ${login.errorCode}`)
       conn.onFrame(onFrame(conn, []))
@@ -57,17 +59,17 @@ async function step (cmd: Step): Promise<void> {
   latencies.length = 0
   delivered = receipts = refused = 0
   const tickMs = 10
-  const perTick = cmd.rate * tickMs / 1000
-  let owed = 0
+  let sent = 0
   const started = Date.now()
   await new Promise<void>(resolve => {
+    // Paced by the clock, not by tick count: late timer ticks must not lower the offered rate.
     const timer = setInterval(() => {
-      if (Date.now() - started >= cmd.seconds * 1000) {
+      const elapsed = Date.now() - started
+      if (elapsed >= cmd.seconds * 1000) {
         clearInterval(timer)
         return resolve()
       }
-      owed += perTick
-      for (; owed >= 1; owed--) {
+      for (const due = Math.floor(cmd.rate * elapsed / 1000); sent < due; sent++) {
         // Each user talks with PARTNERS fixed others, as people do: conversations repeat.
         const from = Math.floor(Math.random() * conns.length)
         const to = (from + 1 + Math.floor(Math.random() * PARTNERS) * PARTNER_STRIDE) % conns.length
@@ -77,7 +79,7 @@ async function step (cmd: Step): Promise<void> {
   })
   // Let what was sent in the last moments arrive before reporting.
   await new Promise(resolve => setTimeout(resolve, 1500))
-  process.send!({ t: 'result', sent: Math.round(cmd.rate * cmd.seconds), delivered, receipts, refused, latencies })
+  process.send!({ t: 'result', sent, delivered, receipts, refused, latencies })
 }
 
 process.on('message', (cmd: Command) => {

@@ -1,8 +1,7 @@
 // Sustained private messages per second, each persisted, delivered and ACKed,
 // with send → delivery latency, at stepped rates up to the knee.
 // Options: --users N (default 10000), --steps r1,r2,… (msg/s), --seconds S per step, --loaders K.
-import { fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { forkLoad } from './lib/loaders.js'
 import { parseArgs } from 'node:util'
 import { startServer, freePort } from '../test/helpers/server.js'
 import { createUsers } from './lib/population.js'
@@ -26,7 +25,7 @@ const server = await startServer({ env: { IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RA
 const pgDir = `${server.dataDir}/pg`
 progress(`server up (pid ${server.process.pid}); creating ${userCount} users`)
 const users = await createUsers(server, userCount)
-const children = Array.from({ length: loaders }, () => fork(fileURLToPath(new URL('./private-chat-load.mjs', import.meta.url))))
+const children = Array.from({ length: loaders }, () => forkLoad('private-chat-load', import.meta.url))
 const slice = Math.ceil(users.length / loaders)
 await Promise.all(children.map((child, i) => new Promise<void>((resolve, reject) => {
   child.once('message', () => resolve())

@@ -37,6 +37,7 @@ export class Cluster {
   private readonly remote = new Map<string, Set<string>>()
   private readonly nodesOfUser = new Map<string, Set<string>>()
   private readonly localDevices = new Map<string, number>()
+  private readonly missed = new Map<string, number>()
   private changedLocal = new Set<string>()
   private flushScheduled = false
   private timers: NodeJS.Timeout[] = []
@@ -131,12 +132,28 @@ export class Cluster {
       pipeline.set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
       pipeline.sadd('implus:nodes', this.nodeId)
       await pipeline.exec()
-      for (const node of this.remote.keys()) {
-        if (await this.redis.exists(nodeKey(node)) === 0) this.forgetNode(node, 'liveness key expired')
+      const nodes = await this.redis.smembers('implus:nodes')
+      for (const node of new Set([...nodes, ...this.remote.keys()])) {
+        if (node === this.nodeId) continue
+        const alive = await this.redis.exists(nodeKey(node)) === 1
+        if (alive && !this.remote.has(node)) await this.learnNode(node)
+        // Two missed beats, not one: after Redis lost its data every host rewrites its key within a beat.
+        const missed = alive ? 0 : (this.missed.get(node) ?? 0) + 1
+        this.missed.set(node, missed)
+        if (missed >= 2) {
+          this.missed.delete(node)
+          this.forgetNode(node, 'liveness key expired')
+        }
       }
     } catch {
       // Redis away: the connection logs it; state is rebuilt on 'ready'.
     }
+  }
+
+  /** A live host this one does not know (it joined, or this host missed its presence): read its users. */
+  private async learnNode (node: string): Promise<void> {
+    this.remote.set(node, new Set())
+    for (const userId of await this.redis.smembers(nodeUsersKey(node))) this.addNodeOf(userId, node)
   }
 
   private forgetNode (node: string, why: string): void {
@@ -188,10 +205,13 @@ export class Cluster {
   /** After Redis came back (possibly empty): re-assert this host and re-read everyone else. */
   private async resync (): Promise<void> {
     try {
-      await this.redis.set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
-      await this.redis.sadd('implus:nodes', this.nodeId)
       const pipeline = this.redis.pipeline()
+      pipeline.set(nodeKey(this.nodeId), String(this.slot), 'EX', NODE_TTL_S)
+      pipeline.set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
+      pipeline.sadd('implus:nodes', this.nodeId)
       for (const userId of this.localDevices.keys()) pipeline.sadd(nodeUsersKey(this.nodeId), userId)
+      // Every host re-announces all its users: hosts that rebuilt before this one wrote its keys learn them here.
+      pipeline.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, online: [...this.localDevices.keys()], offline: [] }))
       await pipeline.exec()
       await this.refreshSessions()
       await this.rebuildRemote()
@@ -206,10 +226,7 @@ export class Cluster {
     this.remote.clear()
     this.nodesOfUser.clear()
     for (const node of nodes) {
-      if (await this.redis.exists(nodeKey(node)) === 0) continue
-      const users = await this.redis.smembers(nodeUsersKey(node))
-      this.remote.set(node, new Set())
-      for (const userId of users) this.addNodeOf(userId, node)
+      if (await this.redis.exists(nodeKey(node)) === 1) await this.learnNode(node)
     }
   }
 

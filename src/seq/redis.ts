@@ -7,15 +7,21 @@ import { AppError, Status } from '../errors.js'
 
 const ALLOCATE = readFileSync(new URL('./allocate.lua', import.meta.url), 'utf8')
 const EXTEND = readFileSync(new URL('./extend.lua', import.meta.url), 'utf8')
+const UNLOCK = readFileSync(new URL('./unlock.lua', import.meta.url), 'utf8')
 // One hash tag for every key: a script's keys must share a slot on Redis Cluster.
 const redisKey = (key: string): string => `implus:{seq}:${key}`
-const ATTEMPTS = 4
+// A call short of a segment another host is reserving waits for it: at most ATTEMPTS × LOCK_WAIT_MS.
+const ATTEMPTS = 100
+const LOCK_WAIT_MS = 5
+const LOCK_TTL_MS = 5000
+const lockKey = (key: string): string => `implus:{seq}:lock:${key}`
 
 type AllocateReply = [0, number[]] | [1, number[]]
 
 interface SeqCommands {
   seqAllocate (...args: (string | number)[]): Promise<AllocateReply>
   seqExtend (...args: (string | number)[]): Promise<number>
+  seqUnlock (...args: (string | number)[]): Promise<number>
 }
 
 /**
@@ -32,6 +38,7 @@ export class RedisSeqEngine implements SeqEngine {
   constructor (redis: Redis, private readonly sql: Sql) {
     redis.defineCommand('seqAllocate', { lua: ALLOCATE })
     redis.defineCommand('seqExtend', { lua: EXTEND })
+    redis.defineCommand('seqUnlock', { lua: UNLOCK })
     this.redis = redis as Redis & SeqCommands
   }
 
@@ -78,15 +85,36 @@ export class RedisSeqEngine implements SeqEngine {
   }
 
   /** Reserves in PostgreSQL, then applies the new bounds in Redis (extend.lua). */
+  /**
+   * One host at a time reserves a key's next segment (a short-lived lock in
+   * Redis): two hosts reserving at once would get two segments, and whichever
+   * extended Redis second would make numbering skip the other's. Keys locked
+   * elsewhere are left out; the caller finds them extended when it looks again.
+   */
   private reserve (keys: string[], amounts: number[]): Promise<void> {
     const done = (async () => {
-      const bounds = await reserveSections(this.sql, keys, amounts)
-      const args: number[] = []
-      for (let i = 0; i < keys.length; i++) args.push(bounds.get(keys[i]!)!, amounts[i]!)
+      const token = `${process.pid}:${Math.random()}`
+      let locked: ('OK' | null)[]
       try {
-        await this.redis.seqExtend(keys.length, ...keys.map(redisKey), ...args)
+        const pipeline = this.redis.pipeline()
+        for (const key of keys) pipeline.set(lockKey(key), token, 'PX', LOCK_TTL_MS, 'NX')
+        locked = (await pipeline.exec())!.map(([err, reply]) => err === null ? reply as 'OK' | null : null)
       } catch (err) {
         throw new AppError(Status.UNAVAILABLE, `Redis unavailable: ${(err as Error).message}`)
+      }
+      const mine = keys.filter((_, i) => locked[i] === 'OK')
+      const mineAmounts = amounts.filter((_, i) => locked[i] === 'OK')
+      if (mine.length < keys.length) await new Promise(resolve => setTimeout(resolve, LOCK_WAIT_MS))
+      if (mine.length === 0) return
+      try {
+        const bounds = await reserveSections(this.sql, mine, mineAmounts)
+        const args: number[] = []
+        for (let i = 0; i < mine.length; i++) args.push(bounds.get(mine[i]!)!, mineAmounts[i]!)
+        await this.redis.seqExtend(mine.length, ...mine.map(redisKey), ...args)
+      } catch (err) {
+        throw new AppError(Status.UNAVAILABLE, `sequence segment not reserved: ${(err as Error).message}`)
+      } finally {
+        await this.redis.seqUnlock(mine.length, ...mine.map(lockKey), token).catch(() => {})
       }
     })().finally(() => {
       for (const key of keys) this.reserving.delete(key)
