@@ -89,7 +89,11 @@ async function main (config: Config, log: Logger): Promise<void> {
     idleTimeoutMs: config.idleTimeoutMs,
     log,
     metrics,
-    sessionChanged: (userId, devices) => cluster?.localSession(userId, devices)
+    sessionChanged: (userId, devices) => {
+      cluster?.localSession(userId, devices)
+      // A user who just came online will soon send or receive: reserve its userSeq segment now, off the send path.
+      if (devices > 0) seq.prepare([userSeqKey(userId)]).catch(err => log.warn({ err, userId }, 'userSeq segment not reserved ahead'))
+    }
   })
   const sessions: SessionControl = {
     devices: async userId => cluster === null ? registry.devices(userId).length : await cluster.devices(userId),

@@ -85,6 +85,7 @@ export function shardBreakdown (before: Map<string, number>, after: Map<string, 
     'msgs/batch': (delta('implus_shard_messages_total') / cycles).toFixed(1),
     'check ms': (delta('implus_shard_check_seconds_total') * 1000 / cycles).toFixed(2),
     'seq ms': (delta('implus_shard_seq_seconds_total') * 1000 / cycles).toFixed(2),
-    'commit ms': (delta('implus_shard_commit_seconds_total') * 1000 / cycles).toFixed(2)
+    'commit ms': (delta('implus_shard_commit_seconds_total') * 1000 / cycles).toFixed(2),
+    'main loop p99 ms': ((after.get('nodejs_eventloop_delay_p99_seconds') ?? 0) * 1000).toFixed(1)
   }
 }

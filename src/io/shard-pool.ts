@@ -183,7 +183,7 @@ export class ShardPool implements ShardRouting {
       case 'out':
         return this.deliver(message)
       case 'seq':
-        this.seq.allocate(message.keys).then(
+        (message.prepareOnly === true ? this.seq.prepare(message.keys).then(() => new Float64Array(0)) : this.seq.allocate(message.keys)).then(
           values => this.post(worker, { t: 'seq', id: message.id, values }, [values.buffer as ArrayBuffer]),
           (err: Error) => {
             this.log.error({ err }, 'sequence allocation failed')

@@ -19,6 +19,12 @@
 export interface SeqEngine {
   allocate (keys: readonly string[]): Promise<Float64Array>
   /**
+   * Makes sure each key has room for at least one more number, so that an
+   * allocate soon after needs no reservation: lets a caller overlap the
+   * reservation's database round trip with other work (a shard's checks, a login).
+   */
+  prepare (keys: readonly string[]): Promise<void>
+  /**
    * The last number handed out for a key, if this engine has handed one out
    * since it (or its store) started; null when it does not know. It may be
    * ahead of what is committed by a batch still in flight.

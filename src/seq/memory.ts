@@ -25,9 +25,24 @@ export class MemorySeqEngine implements SeqEngine {
 
   constructor (private readonly sql: Sql) {}
 
+  async prepare (keys: readonly string[]): Promise<void> {
+    await this.ensureRoom(new Map(keys.map(k => [k, 1])))
+  }
+
   async allocate (keys: readonly string[]): Promise<Float64Array> {
     const need = new Map<string, number>()
     for (const key of keys) need.set(key, (need.get(key) ?? 0) + 1)
+    await this.ensureRoom(need)
+    const out = new Float64Array(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      const segment = this.segments.get(keys[i]!)!
+      segment.used = true
+      out[i] = ++segment.last
+    }
+    return out
+  }
+
+  private async ensureRoom (need: Map<string, number>): Promise<void> {
     // Numbers are handed out synchronously once every key has room, so a call never sees
     // another's half-done allocation; a call short of room waits for segments and looks again.
     for (;;) {
@@ -48,13 +63,6 @@ export class MemorySeqEngine implements SeqEngine {
       if (short.length > 0) waits.push(this.reserve(short, amounts))
       await Promise.all(waits)
     }
-    const out = new Float64Array(keys.length)
-    for (let i = 0; i < keys.length; i++) {
-      const segment = this.segments.get(keys[i]!)!
-      segment.used = true
-      out[i] = ++segment.last
-    }
-    return out
   }
 
   async latest (key: string): Promise<number | null> {

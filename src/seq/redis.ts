@@ -46,6 +46,11 @@ export class RedisSeqEngine implements SeqEngine {
     await Promise.allSettled(this.reserving.values())
   }
 
+  async prepare (): Promise<void> {
+    // allocate.lua reports short keys and reserves in the same call: a separate look-ahead would cost
+    // a Redis round trip to save one only at segment boundaries.
+  }
+
   async latest (key: string): Promise<number | null> {
     // extend.lua sets `last` to a fresh segment's floor without handing anything out; `used` is not
     // tracked in Redis, so a floor may be reported: a client then pulls an empty range, which is harmless.

@@ -9,11 +9,20 @@ export class SeqClient {
   constructor (private readonly post: (request: SeqRequest) => void) {}
 
   allocate (keys: string[]): Promise<Float64Array> {
+    return this.request(keys, false)
+  }
+
+  /** Has segments reserved for these keys (see SeqEngine.prepare), so that allocate answers at once. */
+  async prepare (keys: string[]): Promise<void> {
+    await this.request(keys, true)
+  }
+
+  private request (keys: string[], prepareOnly: boolean): Promise<Float64Array> {
     if (keys.length === 0) return Promise.resolve(new Float64Array(0))
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.post({ t: 'seq', id, keys })
+      this.post({ t: 'seq', id, keys, prepareOnly })
     })
   }
 

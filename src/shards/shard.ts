@@ -295,8 +295,10 @@ export class Shard {
    */
   private async checkSends (sends: Send[], reads: Inbound[], groupAcks: Inbound[], calls: { call: Call }[]): Promise<void> {
     const now = Date.now()
-    const [, shared, stored] = await Promise.all([
+    const [, , shared, stored] = await Promise.all([
       this.prepare(sends, reads, groupAcks, calls),
+      // Segment reservations for this batch's keys overlap with the checks; numbering then needs none.
+      this.seq.prepare(this.seqKeys(sends)),
       this.options.shared !== null && sends.length > 0 ? this.options.shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)) : null,
       now < this.coldUntil ? this.findStored(sends.filter(s => this.recentSenders?.has(s.senderId) ?? true)) : null
     ])
@@ -366,15 +368,20 @@ export class Shard {
     }]))
   }
 
-  /** Allocates seqs and ids and stages rows; receipts and pushes wait in `after` until the commit. */
-  private async number (sends: Send[], batch: WriteBatch, after: (() => void)[]): Promise<void> {
-    if (sends.length === 0) return
+  /** The sequence keys a batch of sends numbers, in the order `number` consumes them. */
+  private seqKeys (sends: Send[]): string[] {
     const keys: string[] = []
     for (const s of sends) {
       keys.push(conversationSeqKey(s.conversationId))
       if (s.receiverId !== '') keys.push(userSeqKey(s.senderId), userSeqKey(s.receiverId))
     }
-    const values = await this.seq.allocate(keys)
+    return keys
+  }
+
+  /** Allocates seqs and ids and stages rows; receipts and pushes wait in `after` until the commit. */
+  private async number (sends: Send[], batch: WriteBatch, after: (() => void)[]): Promise<void> {
+    if (sends.length === 0) return
+    const values = await this.seq.allocate(this.seqKeys(sends))
     const time = Date.now()
     let v = 0
     for (const s of sends) {

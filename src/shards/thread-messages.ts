@@ -33,7 +33,7 @@ export const OutKind = Object.freeze({ TO_CONN: 0, TO_USER: 1, TO_MEMBERS: 2, TO
 export const OP_WIDTH = 5
 
 /** Shard → main: one number per key, in order (a key listed twice gets two consecutive numbers). */
-export interface SeqRequest { readonly t: 'seq', readonly id: number, readonly keys: string[] }
+export interface SeqRequest { readonly t: 'seq', readonly id: number, readonly keys: string[], readonly prepareOnly?: boolean }
 export interface SeqReply { readonly t: 'seq', readonly id: number, readonly values: Float64Array, readonly error?: string }
 
 /** Main → shard: this host's users that came online or went offline (for resend bookkeeping and fan-out). */
