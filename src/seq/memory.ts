@@ -26,13 +26,16 @@ export class MemorySeqEngine implements SeqEngine {
   constructor (private readonly sql: Sql) {}
 
   async prepare (keys: readonly string[]): Promise<void> {
-    await this.ensureRoom(new Map(keys.map(k => [k, 1])))
+    const need = new Map(keys.map(k => [k, 1]))
+    for (let waits = this.reserveShort(need); waits.length > 0; waits = this.reserveShort(need)) await Promise.all(waits)
   }
 
   async allocate (keys: readonly string[]): Promise<Float64Array> {
     const need = new Map<string, number>()
     for (const key of keys) need.set(key, (need.get(key) ?? 0) + 1)
-    await this.ensureRoom(need)
+    // Room is checked and used in one synchronous step: between an await and the next line another
+    // call may have taken the room, so a call that waited looks again before it takes numbers.
+    for (let waits = this.reserveShort(need); waits.length > 0; waits = this.reserveShort(need)) await Promise.all(waits)
     const out = new Float64Array(keys.length)
     for (let i = 0; i < keys.length; i++) {
       const segment = this.segments.get(keys[i]!)!
@@ -42,27 +45,23 @@ export class MemorySeqEngine implements SeqEngine {
     return out
   }
 
-  private async ensureRoom (need: Map<string, number>): Promise<void> {
-    // Numbers are handed out synchronously once every key has room, so a call never sees
-    // another's half-done allocation; a call short of room waits for segments and looks again.
-    for (;;) {
-      const short: string[] = []
-      const amounts: number[] = []
-      const waits: Promise<void>[] = []
-      for (const [key, count] of need) {
-        const segment = this.segments.get(key)
-        if (segment !== undefined && segment.max - segment.last >= count) continue
-        const inFlight = this.reserving.get(key)
-        if (inFlight !== undefined) waits.push(inFlight)
-        else {
-          short.push(key)
-          amounts.push(reservationFor(count - (segment === undefined ? 0 : segment.max - segment.last)))
-        }
+  /** Starts (or joins) reservations for keys without room for `need`; empty when every key has room now. */
+  private reserveShort (need: Map<string, number>): Promise<void>[] {
+    const short: string[] = []
+    const amounts: number[] = []
+    const waits: Promise<void>[] = []
+    for (const [key, count] of need) {
+      const segment = this.segments.get(key)
+      if (segment !== undefined && segment.max - segment.last >= count) continue
+      const inFlight = this.reserving.get(key)
+      if (inFlight !== undefined) waits.push(inFlight)
+      else {
+        short.push(key)
+        amounts.push(reservationFor(count - (segment === undefined ? 0 : segment.max - segment.last)))
       }
-      if (short.length === 0 && waits.length === 0) break
-      if (short.length > 0) waits.push(this.reserve(short, amounts))
-      await Promise.all(waits)
     }
+    if (short.length > 0) waits.push(this.reserve(short, amounts))
+    return waits
   }
 
   async latest (key: string): Promise<number | null> {
