@@ -22,7 +22,10 @@ const { values } = parseArgs({ options: {
   concurrency: { type: 'string', default: '500' },
   'heartbeat-seconds': { type: 'string', default: '10' },
   depth: { type: 'string', default: '1' },
-  shards: { type: 'string', default: '1' }
+  shards: { type: 'string', default: '1' },
+  // Seconds to let the server go idle before reading its RSS: logins leave garbage that V8 frees
+  // (and the young generation shrinks) only once allocation stops.
+  settle: { type: 'string', default: '15' }
 } })
 const total = Number(values.connections)
 const loaderCount = Number(values.loaders)
@@ -79,7 +82,7 @@ try {
 
   progress(`connecting ${total} (${values.concurrency} in flight per loader)`)
   const first = await connected(Number(values.concurrency))
-  await new Promise(resolve => setTimeout(resolve, 2000))
+  await new Promise(resolve => setTimeout(resolve, Number(values.settle) * 1000))
   const rssAfter = rssBytes(pid)
   const held = await serverConnections()
   const perConn = (rssAfter - rssBefore) / Math.max(1, first.ok) / 1024

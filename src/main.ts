@@ -117,12 +117,12 @@ async function main (config: Config, log: Logger): Promise<void> {
   messageRoutes(api, { sql: db.sql, shards })
   groupRoutes(api, { sql: db.sql, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })
   const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
-  const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes, rateLimitPerSecond: config.rateLimitPerSecond }
+  const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
   // The web chat page needs the bound WebSocket port, so it is served once that is known.
   staticRoutes(httpApp, fileURLToPath(new URL('./web/', import.meta.url)), { wsPort: ws.port })
   const tcp = await startTcpServer(gateway, registry, { ...transport, port: config.tcpPort })
-  const udp = await startUdpServer(gateway, registry, { host: config.host, port: config.udpPort, maxDatagramBytes: config.maxUdpBytes, rateLimitPerSecond: config.rateLimitPerSecond })
+  const udp = await startUdpServer(gateway, registry, { host: config.host, port: config.udpPort, maxDatagramBytes: config.maxUdpBytes })
   const ports = { http: http.port, ws: ws.port, tcp: tcp.port, udp: udp.port }
 
   phase = 'ready'

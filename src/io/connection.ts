@@ -9,6 +9,19 @@ export const ConnState = Object.freeze({
   CLOSED: 3
 })
 
+const STARTED = Date.now()
+
+/**
+ * Connection times in tenths of a second since start: small integers, which V8
+ * keeps inside the object. A millisecond timestamp is a heap-allocated double,
+ * and lastSeen changes on every frame.
+ */
+export function clockTicks (): number {
+  return ((Date.now() - STARTED) / 100) | 0
+}
+
+export const TICKS_PER_SECOND = 10
+
 /** Frames this connection has written in the current turn, flushed together (one cork / writev per socket). */
 const dirty: Connection[] = []
 let flushScheduled = false
@@ -29,18 +42,18 @@ export abstract class Connection {
   state: number = ConnState.NEW
   userId = ''
   deviceId = ''
+  /** clockTicks() at connect and at the last frame received. */
   readonly connectedAt: number
   lastSeen: number
-  /** Token bucket for the per-connection frame rate limit. */
-  tokens: number
-  tokensAt: number
-  protected pending: Uint8Array[] = []
-  private queued = false
+  /** Per-connection rate limit: frames counted in the current one-second window. */
+  rateWindow = 0
+  rateCount = 0
+  /** This turn's frames; null while there are none (most connections, most of the time). */
+  protected pending: Uint8Array[] | null = null
   private held: Uint8Array[] | null = null
 
-  constructor (readonly id: number, rate: number) {
-    this.connectedAt = this.lastSeen = this.tokensAt = Date.now()
-    this.tokens = rate
+  constructor (readonly id: number) {
+    this.connectedAt = this.lastSeen = clockTicks()
   }
 
   /** Queues a frame for this turn's write. The bytes must not change afterwards. */
@@ -50,15 +63,14 @@ export abstract class Connection {
       this.held.push(frame)
       return
     }
-    this.pending.push(frame)
-    if (!this.queued) {
-      this.queued = true
+    if (this.pending === null) {
+      this.pending = [frame]
       dirty.push(this)
       if (!flushScheduled) {
         flushScheduled = true
         queueMicrotask(flushDirty)
       }
-    }
+    } else this.pending.push(frame)
   }
 
   /** Holds deliveries until release(): used between token check and 1001. */
@@ -73,14 +85,9 @@ export abstract class Connection {
   }
 
   flush (): void {
-    this.queued = false
-    if (this.pending.length === 0 || this.state === ConnState.CLOSED) {
-      this.pending.length = 0
-      return
-    }
     const frames = this.pending
-    this.pending = []
-    this.write(frames)
+    this.pending = null
+    if (frames !== null && this.state !== ConnState.CLOSED) this.write(frames)
   }
 
   /** Writes frames to the socket; disconnects a reader whose buffer passed the bound. */

@@ -1,4 +1,4 @@
-import { ConnState, type Connection } from './connection.js'
+import { ConnState, TICKS_PER_SECOND, clockTicks, type Connection } from './connection.js'
 import type { SessionRegistry } from './registry.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
 import { decodeFrame, encodeFrame, MessageType } from '../proto/codec.js'
@@ -57,6 +57,7 @@ export class Gateway {
     })
     const connections = deps.metrics.gauge('implus_connections', 'Open client connections on this host.')
     const users = deps.metrics.gauge('implus_online_users', 'Users with at least one connection on this host.')
+    // Deadlines are checked once a second: a connection is closed at most a second after its deadline.
     setInterval(() => this.sweep(), 1000).unref()
   }
 
@@ -83,18 +84,18 @@ export class Gateway {
   /** A frame from a client. `bytes` is only valid during this call. */
   frame (conn: Connection, bytes: Uint8Array, maxBytes = Infinity): void {
     this.framesIn.value++
-    const now = Date.now()
-    conn.lastSeen = now
+    const ticks = clockTicks()
+    conn.lastSeen = ticks
     const peek = this.peek
     if (!peekFrame(bytes, peek)) return this.error(conn, Status.BAD_REQUEST, 'malformed frame')
-    if (!this.allow(conn, now)) return this.refuse(conn, peek.clientSeq, Status.RATE_LIMITED, 'rate limited')
+    if (!this.allow(conn, ticks)) return this.refuse(conn, peek.clientSeq, Status.RATE_LIMITED, 'rate limited')
     if (bytes.length > maxBytes) return this.refuse(conn, peek.clientSeq, Status.TOO_LARGE, `frame over ${maxBytes} bytes: use TCP or WebSocket`)
     const type = peek.type
     if (type === MessageType.LOGIN) return void this.login(conn, peek.token, peek.fromId, bytes)
     if (conn.userId === '') return this.error(conn, Status.UNAUTHORIZED, 'not logged in')
     switch (type) {
       case MessageType.HEARTBEAT:
-        return conn.send(encodeFrame({ type: MessageType.HEARTBEAT_RESPONSE, content: 'pong', timestamp: now }))
+        return conn.send(encodeFrame({ type: MessageType.HEARTBEAT_RESPONSE, content: 'pong', timestamp: Date.now() }))
       case MessageType.LOGOUT:
         return this.close(conn, 'logged out')
       case MessageType.PRIVATE_CHAT:
@@ -230,13 +231,14 @@ export class Gateway {
     this.deps.shards.route(shardOf(conversationId, this.deps.shards.shards), conn.id, conn.userId, bytes)
   }
 
-  private allow (conn: Connection, now: number): boolean {
-    const rate = this.deps.rateLimitPerSecond
-    conn.tokens = Math.min(rate, conn.tokens + (now - conn.tokensAt) * rate / 1000)
-    conn.tokensAt = now
-    if (conn.tokens < 1) return false
-    conn.tokens -= 1
-    return true
+  /** At most rateLimitPerSecond frames per one-second window (a window boundary may let two bursts meet). */
+  private allow (conn: Connection, ticks: number): boolean {
+    const window = (ticks / TICKS_PER_SECOND) | 0
+    if (window !== conn.rateWindow) {
+      conn.rateWindow = window
+      conn.rateCount = 0
+    }
+    return ++conn.rateCount <= this.deps.rateLimitPerSecond
   }
 
   /** 1006 for a chat frame the server will not take. */
@@ -252,11 +254,12 @@ export class Gateway {
   }
 
   private sweep (): void {
-    const now = Date.now()
-    const { loginTimeoutMs, idleTimeoutMs } = this.deps
+    const now = clockTicks()
+    const loginTicks = this.deps.loginTimeoutMs / 100
+    const idleTicks = this.deps.idleTimeoutMs / 100
     for (const conn of this.deps.registry.connections) {
-      if (conn.state === ConnState.NEW && now - conn.connectedAt > loginTimeoutMs) this.close(conn, 'login timeout')
-      else if (now - conn.lastSeen > idleTimeoutMs) this.close(conn, 'idle timeout')
+      if (conn.state === ConnState.NEW && now - conn.connectedAt > loginTicks) this.close(conn, 'login timeout')
+      else if (now - conn.lastSeen > idleTicks) this.close(conn, 'idle timeout')
     }
   }
 }

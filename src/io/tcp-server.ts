@@ -8,8 +8,8 @@ import { Status } from '../errors.js'
 
 class TcpConnection extends Connection {
   readonly kind = 'tcp'
-  constructor (id: number, rate: number, private readonly socket: Socket, private readonly maxBuffered: number) {
-    super(id, rate)
+  constructor (id: number, private readonly socket: Socket, private readonly maxBuffered: number) {
+    super(id)
   }
 
   protected write (frames: Uint8Array[]): void {
@@ -48,14 +48,13 @@ export interface TcpServerOptions {
   readonly port: number
   readonly maxFrameBytes: number
   readonly maxBufferedBytes: number
-  readonly rateLimitPerSecond: number
 }
 
 /** TCP transport: 4-byte big-endian length prefix, then the protobuf bytes. */
 export function startTcpServer (gateway: Gateway, registry: SessionRegistry, options: TcpServerOptions): Promise<{ server: Server, port: number }> {
   const server = createServer({ noDelay: true }, socket => {
     if (!gateway.isAccepting) return void socket.destroy()
-    const conn = new TcpConnection(registry.newId(), options.rateLimitPerSecond, socket, options.maxBufferedBytes)
+    const conn = new TcpConnection(registry.newId(), socket, options.maxBufferedBytes)
     const decoder = new LengthPrefixDecoder(options.maxFrameBytes)
     const onFrame = (frame: Buffer): void => gateway.frame(conn, frame)
     gateway.opened(conn)

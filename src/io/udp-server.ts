@@ -11,8 +11,8 @@ class UdpConnection extends Connection {
   address: string
   port: number
 
-  constructor (id: number, rate: number, private readonly socket: Socket, from: RemoteInfo, readonly tokenKey: string, private readonly onEnd: (conn: UdpConnection) => void) {
-    super(id, rate)
+  constructor (id: number, private readonly socket: Socket, from: RemoteInfo, readonly tokenKey: string, private readonly onEnd: (conn: UdpConnection) => void) {
+    super(id)
     this.address = from.address
     this.port = from.port
   }
@@ -36,7 +36,6 @@ export interface UdpServerOptions {
   readonly host: string
   readonly port: number
   readonly maxDatagramBytes: number
-  readonly rateLimitPerSecond: number
 }
 
 /**
@@ -63,7 +62,7 @@ export function startUdpServer (gateway: Gateway, registry: SessionRegistry, opt
       if (peek.type !== MessageType.LOGIN || peek.token === '') {
         return reply(from, encodeFrame({ type: MessageType.ERROR, errorCode: Status.UNAUTHORIZED, content: 'not logged in: every datagram carries the token of a logged-in session', timestamp: Date.now() }))
       }
-      conn = new UdpConnection(registry.newId(), options.rateLimitPerSecond, socket, from, peek.token, drop)
+      conn = new UdpConnection(registry.newId(), socket, from, peek.token, drop)
       sessions.set(peek.token, conn)
       gateway.opened(conn)
     } else {

@@ -1,5 +1,5 @@
 import { uws, type ListenSocket, type WebSocket } from './uws.js'
-import { Connection, ConnState } from './connection.js'
+import { Connection, ConnState, clockTicks } from './connection.js'
 import type { Gateway } from './gateway.js'
 import type { SessionRegistry } from './registry.js'
 import { AppError, Status, reasonPhrase } from '../errors.js'
@@ -12,8 +12,8 @@ interface WsData {
 
 class WsConnection extends Connection {
   readonly kind = 'ws'
-  constructor (id: number, rate: number, private readonly ws: WebSocket<WsData>, private readonly maxBuffered: number) {
-    super(id, rate)
+  constructor (id: number, private readonly ws: WebSocket<WsData>, private readonly maxBuffered: number) {
+    super(id)
   }
 
   protected write (frames: Uint8Array[]): void {
@@ -44,7 +44,6 @@ export interface WsServerOptions {
   readonly port: number
   readonly maxFrameBytes: number
   readonly maxBufferedBytes: number
-  readonly rateLimitPerSecond: number
   readonly authenticate: (token: string) => Promise<string>
 }
 
@@ -88,7 +87,7 @@ export function startWsServer (gateway: Gateway, registry: SessionRegistry, opti
     },
     open: ws => {
       const data = ws.getUserData()
-      const conn = new WsConnection(registry.newId(), options.rateLimitPerSecond, ws, options.maxBufferedBytes)
+      const conn = new WsConnection(registry.newId(), ws, options.maxBufferedBytes)
       data.conn = conn
       gateway.opened(conn)
       if (data.userId !== '') gateway.loginVerified(conn, data.userId, '')
@@ -96,7 +95,7 @@ export function startWsServer (gateway: Gateway, registry: SessionRegistry, opti
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn!
       if (!isBinary) {
-        conn.lastSeen = Date.now()
+        conn.lastSeen = clockTicks()
         return gateway.error(conn, Status.BAD_REQUEST, 'text frames are not accepted: send binary protobuf frames')
       }
       if (message.byteLength > options.maxFrameBytes) {
