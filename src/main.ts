@@ -6,7 +6,8 @@ import { createLogger, type Logger } from './log.js'
 import { loadSecrets } from './secrets.js'
 import { openDatabase } from './db/database.js'
 import { UserStore } from './users/store.js'
-import { latestUserSeq } from './users/sequences.js'
+import { latestUserSeqs } from './users/sequences.js'
+import { TurnBatcher } from './batcher.js'
 import { TokenService } from './auth/tokens.js'
 import { PasswordHasher } from './auth/passwords.js'
 import { Metrics } from './metrics.js'
@@ -77,12 +78,18 @@ async function main (config: Config, log: Logger): Promise<void> {
     redisUrl: config.redisUrl
   }, seq, delivery.shardBatch, log, metrics)
   await shards.start()
+  // Logins come in storms: their database reads and segment reservations are batched per turn.
+  const committedUserSeqs = new TurnBatcher<string, number>(userIds => latestUserSeqs(db.sql, userIds), 0)
+  const reserveUserSeqs = new TurnBatcher<string, null>(async keys => {
+    await seq.prepare(keys)
+    return new Map()
+  }, null)
   const gateway: Gateway = new Gateway({
     registry,
     shards,
     authenticate: token => tokens.authenticate(token),
     // The engine knows the newest userSeq of anyone active since start; the database knows the rest.
-    latestUserSeq: async userId => await seq.latest(userSeqKey(userId)).catch(() => null) ?? await latestUserSeq(db.sql, userId),
+    latestUserSeq: async userId => await seq.latest(userSeqKey(userId)).catch(() => null) ?? await committedUserSeqs.get(userId),
     maxContentBytes: config.maxContentBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     loginTimeoutMs: config.loginTimeoutMs,
@@ -92,7 +99,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     sessionChanged: (userId, devices) => {
       cluster?.localSession(userId, devices)
       // A user who just came online will soon send or receive: reserve its userSeq segment now, off the send path.
-      if (devices > 0) seq.prepare([userSeqKey(userId)]).catch(err => log.warn({ err, userId }, 'userSeq segment not reserved ahead'))
+      if (devices > 0) reserveUserSeqs.get(userSeqKey(userId)).catch(err => log.warn({ err, userId }, 'userSeq segment not reserved ahead'))
     }
   })
   const sessions: SessionControl = {
