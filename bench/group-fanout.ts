@@ -21,7 +21,9 @@ const { values } = parseArgs({ options: {
   'small-members': { type: 'string', default: '200' },
   senders: { type: 'string', default: '20' },
   'small-steps': { type: 'string', default: '500,1000,2000,4000' },
-  shards: { type: 'string', default: '2' }
+  shards: { type: 'string', default: '2' },
+  // Writes V8 CPU profiles of the server's threads (node --cpu-prof) into this folder.
+  profile: { type: 'string' }
 } })
 const members = Number(values.members)
 const smallMembers = Math.min(members, Number(values['small-members']))
@@ -46,7 +48,7 @@ async function createGroup (server: TestServer, owner: BenchUser, others: BenchU
   return conversationId
 }
 
-const server = await startServer({ env: { IMPLUS_EMBEDDED_PG_PORT: String(await freePort()), IMPLUS_SHARDS: values.shards!, IMPLUS_RATE_LIMIT: '1000000' } })
+const server = await startServer({ env: { IMPLUS_EMBEDDED_PG_PORT: String(await freePort()), IMPLUS_SHARDS: values.shards!, IMPLUS_RATE_LIMIT: '1000000' }, nodeArgs: values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] })
 const pid = server.process.pid!
 const pgDir = `${server.dataDir}/pg`
 const children = Array.from({ length: loaderCount }, () => forkLoad('group-fanout-load', import.meta.url))
