@@ -5,6 +5,13 @@ export type Sql = postgres.Sql<Record<string, never>>
 export interface ConnectOptions {
   readonly max: number
   readonly applicationName: string
+  /**
+   * For the pool serving pulls: every read there walks an index in order and stops at a LIMIT.
+   * With statistics that lag a fast-growing table, the planner prefers a bitmap scan that reads
+   * every row after the cursor and sorts them (1.4 ms instead of 0.05 ms for a 50-message page
+   * of a 10,000-message group, measured): bitmap scans are turned off for this pool.
+   */
+  readonly orderedReads?: boolean
 }
 
 /**
@@ -26,7 +33,10 @@ export function connect (url: string, options: ConnectOptions): Sql {
     idle_timeout: 0,
     connect_timeout: 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName },
+    connection: {
+      application_name: options.applicationName,
+      ...(options.orderedReads === true ? { enable_bitmapscan: 'off' } : {})
+    },
     types: {
       // int8 stays a string (postgres.js default); spelt out so nobody "fixes" it to Number.
     }

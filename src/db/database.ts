@@ -21,7 +21,7 @@ export async function openDatabase (config: Config, embeddedPassword: string, lo
     ? await startEmbeddedPostgres(config.dataDir, embeddedPassword, config.embeddedPgPort, log)
     : null
   const url = embedded?.url ?? config.databaseUrl!
-  const sql = connect(url, { max: 8, applicationName: 'implus-main' })
+  const sql = connect(url, { max: 8, applicationName: 'implus-main', orderedReads: true })
   try {
     await migrate(sql, SQL_DIR, log)
   } catch (err) {
