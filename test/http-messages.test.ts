@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { api, registerAndLogin, startServer, type ApiResponse, type TestServer } from './helpers/server.js'
+import { expectOk, expectRefused } from './helpers/envelope.js'
 import { ImConnection } from '../src/client/connection.js'
 import { MessageType, type DecodedFrame } from '../src/proto/codec.js'
 
@@ -24,18 +25,6 @@ t.teardown(async () => {
   for (const c of open) c.close()
   await server?.stop()
 })
-
-function ok (t: Tap, res: ApiResponse, what: string): any {
-  t.equal(res.status, 200, `${what}: HTTP 200 (${JSON.stringify(res.body)})`)
-  t.equal(res.body?.code, 200, `${what}: envelope code 200`)
-  return res.body?.data
-}
-
-function refused (t: Tap, res: ApiResponse, status: number, what: string): void {
-  t.equal(res.status, status, `${what}: HTTP ${status} (${JSON.stringify(res.body)})`)
-  t.equal(res.body?.code, status, `${what}: envelope code ${status}`)
-  t.not(res.body?.message, 'success', `${what}: says why`)
-}
 
 async function connect (user: User): Promise<ImConnection> {
   const c = await ImConnection.open({ transport: 'ws', host: '127.0.0.1', port: server.ports.ws! })
@@ -72,7 +61,7 @@ t.test('an offline user catches up exactly with sync-check and pull-batch paging
   for (let i = 0; i < 5; i++) receipts.push(await sendPrivate(a, bob.userId, `hello ${i} 你好`))
   const conversationId = privateId(alice.userId, bob.userId)
 
-  const check = ok(t, await api(server, 'POST', '/api/messages/sync-check', { lastSyncSeq: 0 }, bob.token), 'sync-check from 0')
+  const check = expectOk(t, await api(server, 'POST', '/api/messages/sync-check', { lastSyncSeq: 0 }, bob.token), 'sync-check from 0')
   t.equal(check.syncNeeded, true, 'bob needs a sync')
   t.equal(check.currentSeq, 0, 'currentSeq echoes lastSyncSeq')
   t.type(check.targetSeq, 'number', 'targetSeq is a number')
@@ -82,7 +71,7 @@ t.test('an offline user catches up exactly with sync-check and pull-batch paging
   let fromSeq = 0
   const pages: { count: number, hasMore: boolean }[] = []
   for (let page = 0; page < 4; page++) {
-    const data = ok(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq, limit: 2 }, bob.token), `page ${page}`)
+    const data = expectOk(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq, limit: 2 }, bob.token), `page ${page}`)
     pages.push({ count: data.messages.length, hasMore: data.hasMore })
     if (data.messages.length > 0) t.equal(data.nextSeq, data.messages[data.messages.length - 1].seq + 1, `page ${page}: nextSeq = last + 1`)
     else t.equal(data.nextSeq, fromSeq, `page ${page}: nextSeq = fromSeq when empty`)
@@ -103,30 +92,30 @@ t.test('an offline user catches up exactly with sync-check and pull-batch paging
   t.match(m.createTime, ISO_8601, 'createTime is ISO 8601')
 
   // Exactly the remaining count: no more.
-  const all = ok(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, limit: 5 }, bob.token), 'limit = count')
+  const all = expectOk(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, limit: 5 }, bob.token), 'limit = count')
   t.equal(all.messages.length, 5)
   t.equal(all.hasMore, false, 'limit equal to what is left: hasMore false')
-  const four = ok(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, limit: 4 }, bob.token), 'limit = count - 1')
+  const four = expectOk(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, limit: 4 }, bob.token), 'limit = count - 1')
   t.equal(four.hasMore, true, 'one left over: hasMore true')
-  const deflt = ok(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0 }, bob.token), 'default limit')
+  const deflt = expectOk(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0 }, bob.token), 'default limit')
   t.equal(deflt.messages.length, 5, 'default limit returns all five')
 
-  const after = ok(t, await api(server, 'POST', '/api/messages/sync-check', { lastSyncSeq: check.targetSeq }, bob.token), 'sync-check at target')
+  const after = expectOk(t, await api(server, 'POST', '/api/messages/sync-check', { lastSyncSeq: check.targetSeq }, bob.token), 'sync-check at target')
   t.same(after, { syncNeeded: false, targetSeq: check.targetSeq, currentSeq: check.targetSeq }, 'no sync needed at the target')
-  const empty = ok(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq }, bob.token), 'pull past the end')
+  const empty = expectOk(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq }, bob.token), 'pull past the end')
   t.same(empty, { messages: [], hasMore: false, nextSeq: fromSeq }, 'nothing past the end, nextSeq = fromSeq')
 
   // The sender's own stream has them too, with its own userSeqs.
-  const mine = ok(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, userId: alice.userId }, alice.token), 'sender pulls')
+  const mine = expectOk(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, userId: alice.userId }, alice.token), 'sender pulls')
   t.same(mine.messages.map((x: any) => x.seq), receipts.map(r => r.userSeq), 'sender\'s seqs are its receipts\' userSeqs')
 
-  refused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, userId: alice.userId }, bob.token), 403, 'another userId in the body')
-  refused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: -1 }, bob.token), 400, 'negative fromSeq')
-  refused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: '1' }, bob.token), 400, 'fromSeq as text')
-  refused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, limit: 501 }, bob.token), 400, 'limit over 500')
-  refused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, limit: 0 }, bob.token), 400, 'limit 0')
-  refused(t, await api(server, 'POST', '/api/messages/sync-check', { lastSyncSeq: 'x' }, bob.token), 400, 'bad lastSyncSeq')
-  refused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0 }), 401, 'no token')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, userId: alice.userId }, bob.token), 403, 'another userId in the body')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: -1 }, bob.token), 400, 'negative fromSeq')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: '1' }, bob.token), 400, 'fromSeq as text')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, limit: 501 }, bob.token), 400, 'limit over 500')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0, limit: 0 }, bob.token), 400, 'limit 0')
+  expectRefused(t, await api(server, 'POST', '/api/messages/sync-check', { lastSyncSeq: 'x' }, bob.token), 400, 'bad lastSyncSeq')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0 }), 401, 'no token')
 })
 
 t.test('pull by conversation: ranges, hasMore, members only', async t => {
@@ -141,26 +130,26 @@ t.test('pull by conversation: ranges, hasMore, members only', async t => {
   const seqs = receipts.map(r => r.conversationSeq)
   for (let i = 1; i < seqs.length; i++) t.ok(seqs[i]! > seqs[i - 1]!, 'conversationSeqs increase')
 
-  const range = ok(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: seqs[1], endSeq: seqs[3] }, bob.token), 'range')
+  const range = expectOk(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: seqs[1], endSeq: seqs[3] }, bob.token), 'range')
   t.equal(range.conversationId, conversationId)
   t.same(range.messages.map((m: any) => m.content), ['m1', 'm2', 'm3'], 'start to end inclusive')
   t.same(range.messages.map((m: any) => m.seq), seqs.slice(1, 4), 'seq is the conversationSeq here')
   t.equal(range.hasMore, false, 'nothing more within the range')
-  const limited = ok(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: seqs[0], limit: 2 }, alice.token), 'limited')
+  const limited = expectOk(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: seqs[0], limit: 2 }, alice.token), 'limited')
   t.same(limited.messages.map((m: any) => m.content), ['m0', 'm1'])
   t.equal(limited.hasMore, true, 'more after the limit')
-  const tail = ok(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: seqs[3], limit: 2 }, alice.token), 'tail')
+  const tail = expectOk(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: seqs[3], limit: 2 }, alice.token), 'tail')
   t.same(tail.messages.map((m: any) => m.content), ['m3', 'm4'])
   t.equal(tail.hasMore, false, 'exactly the rest: no more')
 
-  refused(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: 0 }, carol.token), 403, 'a third user')
-  refused(t, await api(server, 'POST', '/api/messages/pull', { conversationId: `private_${alice.userId}`, startSeq: 0 }, bob.token), 400, 'malformed id')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: 0 }, carol.token), 403, 'a third user')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull', { conversationId: `private_${alice.userId}`, startSeq: 0 }, bob.token), 400, 'malformed id')
   const [lo, hi] = BigInt(alice.userId) < BigInt(bob.userId) ? [alice.userId, bob.userId] : [bob.userId, alice.userId]
-  refused(t, await api(server, 'POST', '/api/messages/pull', { conversationId: `private_${hi}_${lo}`, startSeq: 0 }, bob.token), 400, 'ids in the wrong order')
-  refused(t, await api(server, 'POST', '/api/messages/pull', { conversationId: 'chat_1', startSeq: 0 }, bob.token), 400, 'unknown id form')
-  refused(t, await api(server, 'POST', '/api/messages/pull', { conversationId: 'group_987654321987', startSeq: 0 }, bob.token), 404, 'no such group')
-  refused(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: 3, endSeq: 1 }, bob.token), 400, 'endSeq below startSeq')
-  refused(t, await api(server, 'POST', '/api/messages/pull', { conversationId }, bob.token), 400, 'missing startSeq')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull', { conversationId: `private_${hi}_${lo}`, startSeq: 0 }, bob.token), 400, 'ids in the wrong order')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull', { conversationId: 'chat_1', startSeq: 0 }, bob.token), 400, 'unknown id form')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull', { conversationId: 'group_987654321987', startSeq: 0 }, bob.token), 404, 'no such group')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: 3, endSeq: 1 }, bob.token), 400, 'endSeq below startSeq')
+  expectRefused(t, await api(server, 'POST', '/api/messages/pull', { conversationId }, bob.token), 400, 'missing startSeq')
 })
 
 t.test('conversations/sync: newest first, unread counts move with a read receipt', async t => {
@@ -177,7 +166,7 @@ t.test('conversations/sync: newest first, unread counts move with a read receipt
   const withAlice = privateId(alice.userId, bob.userId)
   const withCarol = privateId(carol.userId, bob.userId)
 
-  const before = ok(t, await api(server, 'POST', '/api/conversations/sync', {}, bob.token), 'sync')
+  const before = expectOk(t, await api(server, 'POST', '/api/conversations/sync', {}, bob.token), 'sync')
   t.same(before.conversations.map((x: any) => x.conversationId), [withCarol, withAlice], 'newest first')
   t.equal(before.totalUnreadCount, 4, 'total unread 3 + 1')
   t.same(before.conversations[0], {
@@ -195,7 +184,7 @@ t.test('conversations/sync: newest first, unread counts move with a read receipt
   t.match(before.conversations[0].lastMsgTime, ISO_8601, 'lastMsgTime is ISO 8601')
   t.match(before.conversations[1], { unreadCount: 3, lastMsgId: fromAlice[2]!.uid, lastMsgContent: 'from alice 2', conversationName: `user-${alice.userId}` })
 
-  const one = ok(t, await api(server, 'POST', '/api/conversations/sync', { limit: 1 }, bob.token), 'sync limit 1')
+  const one = expectOk(t, await api(server, 'POST', '/api/conversations/sync', { limit: 1 }, bob.token), 'sync limit 1')
   t.same(one.conversations.map((x: any) => x.conversationId), [withCarol], 'limit 1: the newest only')
   t.equal(one.totalUnreadCount, 4, 'the total counts every conversation')
 
@@ -204,7 +193,7 @@ t.test('conversations/sync: newest first, unread counts move with a read receipt
   b.send({ type: MessageType.MESSAGE_READ_RECEIPT, readReceipt: { conversationId: withAlice, lastReadSeq: fromAlice[1]!.conversationSeq } })
   const note = await a.next(f => f.type === MessageType.MESSAGE_READ_NOTIFICATION)
   t.equal(note.readNotification?.lastReadSeq, fromAlice[1]!.conversationSeq, 'alice hears of the read')
-  const afterRead = ok(t, await api(server, 'POST', '/api/conversations/sync', {}, bob.token), 'sync after read')
+  const afterRead = expectOk(t, await api(server, 'POST', '/api/conversations/sync', {}, bob.token), 'sync after read')
   const entry = afterRead.conversations.find((x: any) => x.conversationId === withAlice)
   t.equal(entry.unreadCount, 1, 'one of alice\'s messages left unread')
   t.equal(entry.lastReadSeq, fromAlice[1]!.conversationSeq, 'lastReadSeq moved')
@@ -212,14 +201,14 @@ t.test('conversations/sync: newest first, unread counts move with a read receipt
 
   // Alice sends again: her conversation is the newest for bob.
   await sendPrivate(a, bob.userId, 'again')
-  const reordered = ok(t, await api(server, 'POST', '/api/conversations/sync', {}, bob.token), 'sync after a new message')
+  const reordered = expectOk(t, await api(server, 'POST', '/api/conversations/sync', {}, bob.token), 'sync after a new message')
   t.same(reordered.conversations.map((x: any) => x.conversationId), [withAlice, withCarol], 'the conversation with news moves to the top')
   t.equal(reordered.totalUnreadCount, 3)
-  const alicesView = ok(t, await api(server, 'POST', '/api/conversations/sync', {}, alice.token), 'alice syncs')
+  const alicesView = expectOk(t, await api(server, 'POST', '/api/conversations/sync', {}, alice.token), 'alice syncs')
   t.match(alicesView.conversations[0], { conversationId: withAlice, unreadCount: 0, conversationName: `user-${bob.userId}` }, 'the sender has nothing unread')
 
-  refused(t, await api(server, 'POST', '/api/conversations/sync', { limit: 0 }, bob.token), 400, 'limit 0')
-  refused(t, await api(server, 'POST', '/api/conversations/sync', { userId: alice.userId }, bob.token), 403, 'another userId')
+  expectRefused(t, await api(server, 'POST', '/api/conversations/sync', { limit: 0 }, bob.token), 400, 'limit 0')
+  expectRefused(t, await api(server, 'POST', '/api/conversations/sync', { userId: alice.userId }, bob.token), 403, 'another userId')
 })
 
 t.test('recall over HTTP, and read-count', async t => {
@@ -233,33 +222,33 @@ t.test('recall over HTTP, and read-count', async t => {
   const gone = await sendPrivate(a, bob.userId, 'regrettable')
   const conversationId = privateId(alice.userId, bob.userId)
 
-  t.same(ok(t, await api(server, 'GET', `/api/messages/${kept.uid}/read-count`, undefined, alice.token), 'read-count'), { msgId: kept.uid, readCount: 0 }, 'unread: 0')
-  refused(t, await api(server, 'GET', `/api/messages/${kept.uid}/read-count`, undefined, carol.token), 403, 'read-count by an outsider')
-  refused(t, await api(server, 'GET', '/api/messages/123456789/read-count', undefined, alice.token), 404, 'read-count of an unknown message')
-  refused(t, await api(server, 'GET', '/api/messages/abc/read-count', undefined, alice.token), 400, 'read-count of a malformed id')
+  t.same(expectOk(t, await api(server, 'GET', `/api/messages/${kept.uid}/read-count`, undefined, alice.token), 'read-count'), { msgId: kept.uid, readCount: 0 }, 'unread: 0')
+  expectRefused(t, await api(server, 'GET', `/api/messages/${kept.uid}/read-count`, undefined, carol.token), 403, 'read-count by an outsider')
+  expectRefused(t, await api(server, 'GET', '/api/messages/123456789/read-count', undefined, alice.token), 404, 'read-count of an unknown message')
+  expectRefused(t, await api(server, 'GET', '/api/messages/abc/read-count', undefined, alice.token), 400, 'read-count of a malformed id')
 
-  refused(t, await api(server, 'POST', `/api/messages/${gone.uid}/recall`, {}, bob.token), 403, 'the receiver may not recall')
-  refused(t, await api(server, 'POST', `/api/messages/${gone.uid}/recall`, {}, carol.token), 403, 'an outsider may not recall')
-  refused(t, await api(server, 'POST', '/api/messages/0x12/recall', {}, alice.token), 400, 'malformed msgId')
-  refused(t, await api(server, 'POST', `/api/messages/${gone.uid}/recall`, { userId: bob.userId }, alice.token), 403, 'another userId')
-  const recalled = ok(t, await api(server, 'POST', `/api/messages/${gone.uid}/recall`, {}, alice.token), 'the sender recalls')
+  expectRefused(t, await api(server, 'POST', `/api/messages/${gone.uid}/recall`, {}, bob.token), 403, 'the receiver may not recall')
+  expectRefused(t, await api(server, 'POST', `/api/messages/${gone.uid}/recall`, {}, carol.token), 403, 'an outsider may not recall')
+  expectRefused(t, await api(server, 'POST', '/api/messages/0x12/recall', {}, alice.token), 400, 'malformed msgId')
+  expectRefused(t, await api(server, 'POST', `/api/messages/${gone.uid}/recall`, { userId: bob.userId }, alice.token), 403, 'another userId')
+  const recalled = expectOk(t, await api(server, 'POST', `/api/messages/${gone.uid}/recall`, {}, alice.token), 'the sender recalls')
   t.same(recalled, { msgId: gone.uid, conversationId }, 'recall answers the msgId and conversation')
   const notice = await b.next(f => f.type === MessageType.RECALL_NOTIFICATION)
   t.match(notice, { uid: gone.uid, conversationId, fromId: alice.userId }, 'the receiver gets 1010')
 
-  const batch = ok(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0 }, bob.token), 'bob pulls')
+  const batch = expectOk(t, await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 0 }, bob.token), 'bob pulls')
   const pulled = batch.messages.find((m: any) => m.msgId === gone.uid)
   t.match(pulled, { status: 3, content: '' }, 'pull-batch: recalled, content empty')
   t.match(batch.messages.find((m: any) => m.msgId === kept.uid), { content: 'kept' }, 'the other message is intact')
-  const conv = ok(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: 0 }, alice.token), 'alice pulls the conversation')
+  const conv = expectOk(t, await api(server, 'POST', '/api/messages/pull', { conversationId, startSeq: 0 }, alice.token), 'alice pulls the conversation')
   t.match(conv.messages.find((m: any) => m.msgId === gone.uid), { status: 3, content: '' }, 'pull: recalled, content empty')
-  const sync = ok(t, await api(server, 'POST', '/api/conversations/sync', {}, bob.token), 'bob syncs')
+  const sync = expectOk(t, await api(server, 'POST', '/api/conversations/sync', {}, bob.token), 'bob syncs')
   t.match(sync.conversations[0], { conversationId, lastMsgId: gone.uid, lastMsgContent: '' }, 'the preview of a recalled last message is empty')
 
   // Bob reads up to the kept message: its read count becomes 1.
   b.send({ type: MessageType.MESSAGE_READ_RECEIPT, readReceipt: { conversationId, lastReadSeq: kept.conversationSeq } })
   await a.next(f => f.type === MessageType.MESSAGE_READ_NOTIFICATION)
-  t.same(ok(t, await api(server, 'GET', `/api/messages/${kept.uid}/read-count`, undefined, bob.token), 'read-count after reading'), { msgId: kept.uid, readCount: 1 }, 'read: 1')
+  t.same(expectOk(t, await api(server, 'GET', `/api/messages/${kept.uid}/read-count`, undefined, bob.token), 'read-count after reading'), { msgId: kept.uid, readCount: 1 }, 'read: 1')
   const later = await sendPrivate(a, bob.userId, 'not yet read')
-  t.same(ok(t, await api(server, 'GET', `/api/messages/${later.uid}/read-count`, undefined, alice.token), 'read-count of a later one'), { msgId: later.uid, readCount: 0 }, 'a later message: 0')
+  t.same(expectOk(t, await api(server, 'GET', `/api/messages/${later.uid}/read-count`, undefined, alice.token), 'read-count of a later one'), { msgId: later.uid, readCount: 0 }, 'a later message: 0')
 })

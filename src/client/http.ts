@@ -1,5 +1,7 @@
 // Typed client of the HTTP API (PROTOCOL.md, "HTTP API"), over the host's fetch: Node 20 and browsers.
 // 64-bit ids (userId, msgId, groupId) are strings, seqs are numbers, times are ISO 8601 strings.
+import type { MessageInfo } from '../messages/message-info.js'
+export type { MessageInfo, MessageStatus } from '../messages/message-info.js'
 
 export interface RegisterRequest {
   userId: string
@@ -74,27 +76,6 @@ export interface SyncCheck {
   targetSeq: number
   /** The lastSyncSeq sent. */
   currentSeq: number
-}
-
-/** 0 sent, 1 delivered, 2 read, 3 recalled (content empty), 4 push failed. */
-export type MessageStatus = 0 | 1 | 2 | 3 | 4
-
-export interface MessageInfo {
-  msgId: string
-  /** The caller's userSeq in pullBatch, the conversationSeq elsewhere. */
-  seq: number
-  conversationSeq: number
-  conversationId: string
-  fromUserId: string
-  toUserId: string | null
-  groupId: string | null
-  /** 1 private, 2 group. */
-  msgType: 1 | 2
-  /** 1 text, 2 image, 3 file, 4 voice, 5 video, 6 location, 99 system. */
-  contentType: number
-  content: string
-  status: MessageStatus
-  createTime: string
 }
 
 export interface PullBatch {

@@ -1,27 +1,14 @@
 import type { Sql } from '../db/connect.js'
 import { parseConversationId, peerOf } from '../ids.js'
+import type { MessageInfo, MessageStatus } from './message-info.js'
+
+export type { MessageInfo }
 
 /**
  * The read side of messages and conversations: what pulls, sync and read
  * counts need, straight from PostgreSQL on the main thread. Writes never
  * happen here (they belong to the conversation's shard).
  */
-
-/** PROTOCOL.md `MessageInfo`: 64-bit ids as strings, seqs as numbers, createTime ISO 8601. */
-export interface MessageInfo {
-  msgId: string
-  seq: number
-  conversationSeq: number
-  conversationId: string
-  fromUserId: string
-  toUserId: string | null
-  groupId: string | null
-  msgType: number
-  contentType: number
-  content: string
-  status: number
-  createTime: string
-}
 
 export interface ConversationSummary {
   conversationId: string
@@ -46,10 +33,11 @@ interface MessageRow {
   conversationId: string
   senderId: string
   receiverId: string | null
-  msgType: number
+  /** The database's smallint columns hold only these values (write-batch.ts writes them). */
+  msgType: MessageInfo['msgType']
   contentType: number
   content: string
-  status: number
+  status: MessageStatus
   sendTime: Date
 }
 
