@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util'
 import { freePort, startServer } from '../test/helpers/server.js'
 import { createUsers } from './lib/population.js'
-import { cannon, endAll, forkLoad } from './lib/loaders.js'
+import { cannon, cannonColumns, endAll, forkLoad } from './lib/loaders.js'
 import { printMachine, printResults, progress } from './lib/report.js'
 
 const { values } = parseArgs({ options: {
@@ -36,16 +36,7 @@ try {
     endpoint: 'GET /users/info/{id}',
     connections: Number(values.connections),
     pipelining: Number(values.pipelining),
-    'req/s': Math.round(r.rps),
-    'p50 ms': r.p50,
-    'p99 ms': r.p99,
-    'max ms': r.max,
-    '2xx': r.ok,
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-    'server cpu %': Math.round(r.serverCpu),
-    'postgres cpu %': Math.round(r.pgCpu),
-    'autocannon cpu %': Math.round(r.loaderCpu)
+    ...cannonColumns(r)
   }])
 } finally {
   endAll([loader])

@@ -4,7 +4,7 @@
 //          --seconds S (default 10), --scrypt-cost K (default 15, the server's default), --shards N (1).
 import { parseArgs } from 'node:util'
 import { api, freePort, startServer } from '../test/helpers/server.js'
-import { cannon, endAll, forkLoad } from './lib/loaders.js'
+import { cannon, cannonColumns, endAll, forkLoad } from './lib/loaders.js'
 import { printMachine, printResults, progress } from './lib/report.js'
 
 const { values } = parseArgs({ options: {
@@ -44,16 +44,7 @@ try {
     endpoint: 'POST /users/login',
     'scrypt cost': Number(cost),
     connections: Number(values.connections),
-    'req/s': Math.round(r.rps),
-    'p50 ms': r.p50,
-    'p99 ms': r.p99,
-    'max ms': r.max,
-    '2xx': r.ok,
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-    'server cpu %': Math.round(r.serverCpu),
-    'postgres cpu %': Math.round(r.pgCpu),
-    'autocannon cpu %': Math.round(r.loaderCpu)
+    ...cannonColumns(r)
   }])
 } finally {
   endAll([loader])

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util'
 import { api, freePort, startServer } from '../test/helpers/server.js'
 import { createUsers } from './lib/population.js'
-import { ask, cannon, endAll, forkLoad } from './lib/loaders.js'
+import { ask, cannon, cannonColumns, endAll, forkLoad } from './lib/loaders.js'
 import { printMachine, printResults, progress } from './lib/report.js'
 
 const { values } = parseArgs({ options: {
@@ -58,16 +58,7 @@ try {
     rows.push({
       endpoint: run.endpoint,
       limit,
-      'req/s': Math.round(r.rps),
-      'p50 ms': r.p50,
-      'p99 ms': r.p99,
-      'max ms': r.max,
-      '2xx': r.ok,
-      non2xx: r.non2xx,
-      errors: r.errors + r.timeouts,
-      'server cpu %': Math.round(r.serverCpu),
-      'postgres cpu %': Math.round(r.pgCpu),
-      'autocannon cpu %': Math.round(r.loaderCpu)
+      ...cannonColumns(r)
     })
     console.log(JSON.stringify(rows.at(-1)))
   }

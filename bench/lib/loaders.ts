@@ -43,3 +43,19 @@ export async function cannon (loader: ChildProcess, serverPid: number, pgDir: st
     loaderCpu: (cpuSeconds(loader.pid!) - before.loader) / wall * 100
   }
 }
+
+/** The columns every autocannon scenario reports, from one `cannon` run. */
+export function cannonColumns (r: Awaited<ReturnType<typeof cannon>>): Record<string, number> {
+  return {
+    'req/s': Math.round(r.rps),
+    'p50 ms': r.p50,
+    'p99 ms': r.p99,
+    'max ms': r.max,
+    '2xx': r.ok,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    'server cpu %': Math.round(r.serverCpu),
+    'postgres cpu %': Math.round(r.pgCpu),
+    'autocannon cpu %': Math.round(r.loaderCpu)
+  }
+}
