@@ -2,6 +2,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 type Labels = Record<string, string>
 
+const LOOP_DELAY_RESOLUTION_MS = 10
+
 export interface Series {
   readonly labels: string
   value: number
@@ -15,7 +17,7 @@ export interface Series {
 export class Metrics {
   private readonly families = new Map<string, { help: string, type: 'counter' | 'gauge', series: Map<string, Series> }>()
   private readonly collectors: (() => void)[] = []
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 })
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
 
   constructor () {
     this.loopDelay.enable()
@@ -31,7 +33,8 @@ export class Metrics {
       heap.value = memory.heapUsed
       const usage = process.cpuUsage()
       cpu.value = (usage.user + usage.system) / 1e6
-      lag.value = this.loopDelay.percentile(99) / 1e9
+      // The histogram records whole timer intervals, resolution included: the delay is what exceeds it.
+      lag.value = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS) / 1000
       this.loopDelay.reset()
       uptime.value = (Date.now() - started) / 1000
     })
