@@ -40,6 +40,7 @@ export interface Config {
   readonly maxBufferedBytes: number
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
+  readonly idempotencyWindowMs: number
   readonly scryptCost: number
 }
 
@@ -139,6 +140,7 @@ export function loadConfig (env: Env = process.env): Config {
     maxBufferedBytes: integer(env, 'IMPLUS_MAX_BUFFERED_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     recallWindowMs: integer(env, 'IMPLUS_RECALL_WINDOW_MS', 120_000, 0, 7 * 24 * 3600 * 1000),
     groupReadReceiptMaxMembers: integer(env, 'IMPLUS_GROUP_READ_RECEIPT_MAX', 200, 0, 100_000),
+    idempotencyWindowMs: integer(env, 'IMPLUS_IDEMPOTENCY_WINDOW_MS', 5 * 60 * 1000, 1000, 24 * 3600 * 1000),
     scryptCost: integer(env, 'IMPLUS_SCRYPT_COST', 15, 10, 20)
   })
 }

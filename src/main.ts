@@ -75,6 +75,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     maxContentBytes: config.maxContentBytes,
     recallWindowMs: config.recallWindowMs,
     groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers,
+    idempotencyWindowMs: config.idempotencyWindowMs,
     redisUrl: config.redisUrl
   }, seq, delivery.shardBatch, log, metrics)
   await shards.start()

@@ -18,13 +18,15 @@ export interface Remembered<R> {
 export class IdempotencyCache<R> {
   private readonly entries = new Map<string, Remembered<R>>()
 
+  constructor (private readonly windowMs = IDEMPOTENCY_WINDOW_MS) {}
+
   static key (sender: string, clientSeq: string): string {
     return `${sender}\u0000${clientSeq}`
   }
 
   get (key: string, now: number): Remembered<R> | undefined {
     const entry = this.entries.get(key)
-    if (entry === undefined || now - entry.at > IDEMPOTENCY_WINDOW_MS) return undefined
+    if (entry === undefined || now - entry.at > this.windowMs) return undefined
     return entry
   }
 
@@ -41,7 +43,7 @@ export class IdempotencyCache<R> {
 
   expire (now: number): void {
     for (const [key, entry] of this.entries) {
-      if (now - entry.at <= IDEMPOTENCY_WINDOW_MS && this.entries.size <= MAX_ENTRIES) break
+      if (now - entry.at <= this.windowMs && this.entries.size <= MAX_ENTRIES) break
       this.entries.delete(key)
     }
   }

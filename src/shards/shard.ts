@@ -6,7 +6,7 @@ import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
 import { parseConversationId, peerOf, privateConversationId, isMsgId, groupConversationId } from '../ids.js'
 import { Snowflake, msgIdFloor, shardOfMsgId } from '../snowflake.js'
 import { shardOf } from './route.js'
-import { IdempotencyCache, IDEMPOTENCY_WINDOW_MS } from './idempotency.js'
+import { IdempotencyCache } from './idempotency.js'
 import { PermissionCache } from './permissions.js'
 import { MemberCache, type Group } from './members.js'
 import { GroupAdmin } from './group-admin.js'
@@ -26,6 +26,8 @@ export interface ShardOptions {
   readonly privateChat: PrivateChatPolicy
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
+  /** How long a (sender, clientSeq) repeat gets the first receipt (PROTOCOL.md: 5 minutes). */
+  readonly idempotencyWindowMs: number
   /** Cluster mode: receipts shared with other hosts; group fan-out names every member, wherever connected. */
   readonly shared: SharedIdempotency | null
 }
@@ -34,6 +36,8 @@ interface Inbound {
   readonly connId: number
   readonly userId: string
   readonly frame: DecodedFrame
+  /** Set when the frame comes back after its batch met a stored copy of one of its sends. */
+  readonly retried?: boolean
 }
 
 interface Receipt {
@@ -55,6 +59,8 @@ interface Send {
   readonly receiverId: string
   group: Group | null
   receipt: Receipt | null
+  /** Its batch failed on a stored copy of one of its sends: check it against the database. */
+  readonly retried: boolean
 }
 
 interface Pushed {
@@ -64,6 +70,7 @@ interface Pushed {
 }
 
 const MAX_CYCLE_FRAMES = 4000
+const UNIQUE_VIOLATION = '23505'
 // One batch committing while the next is prepared; more would only queue inside PostgreSQL.
 const MAX_PENDING_COMMITS = 1
 
@@ -84,7 +91,7 @@ export class Shard {
   private lastCommit: Promise<void> = Promise.resolve()
   private draining: (() => void) | null = null
   private readonly online = new Set<string>()
-  private readonly idempotency = new IdempotencyCache<Receipt>()
+  private readonly idempotency: IdempotencyCache<Receipt>
   private readonly permissions: PermissionCache
   private readonly members: MemberCache
   private readonly groups: GroupAdmin
@@ -92,7 +99,7 @@ export class Shard {
   private readonly ids: Snowflake
   private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
   /** Until then the in-memory idempotency window may miss sends made before a restart: check the database. */
-  private readonly coldUntil = Date.now() + IDEMPOTENCY_WINDOW_MS
+  private readonly coldUntil: number
   /** Who sent anything in the window before this start; null until known (then every send is checked). */
   private recentSenders: Set<string> | null = null
 
@@ -103,6 +110,8 @@ export class Shard {
     private readonly out: Outbox,
     private readonly log: Logger
   ) {
+    this.idempotency = new IdempotencyCache(options.idempotencyWindowMs)
+    this.coldUntil = Date.now() + options.idempotencyWindowMs
     this.permissions = new PermissionCache(sql)
     this.members = new MemberCache(sql)
     this.groups = new GroupAdmin(sql, this.members)
@@ -118,7 +127,7 @@ export class Shard {
   private async loadRecentSenders (): Promise<void> {
     try {
       const rows = await this.sql<{ sender: string }[]>`
-        select distinct sender_id as sender from message where msg_id >= ${msgIdFloor(Date.now() - IDEMPOTENCY_WINDOW_MS)}`
+        select distinct sender_id as sender from message where msg_id >= ${msgIdFloor(Date.now() - this.options.idempotencyWindowMs)}`
       this.recentSenders = new Set(rows.map(r => r.sender))
     } catch (err) {
       this.log.warn({ err }, 'recent senders not loaded: every send is checked against the database for 5 minutes')
@@ -252,7 +261,7 @@ export class Shard {
       await previous
       try {
         const started = performance.now()
-        if (!batch.empty) await this.commit(batch, sends)
+        if (!batch.empty) await this.commit(batch)
         this.stats.commitSeconds += (performance.now() - started) / 1000
         for (const fn of after) fn()
       } catch (err) {
@@ -283,7 +292,7 @@ export class Shard {
     const conversationId = isPrivate
       ? privateConversationId(userId, frame.toId)
       : groupConversationId(frame.toId !== '' ? frame.toId : frame.conversationId.slice(6))
-    return { connId, senderId: userId, frame, key, conversationId, receiverId: isPrivate ? frame.toId : '', group: null, receipt: null }
+    return { connId, senderId: userId, frame, key, conversationId, receiverId: isPrivate ? frame.toId : '', group: null, receipt: null, retried: item.retried === true }
   }
 
   /**
@@ -300,7 +309,7 @@ export class Shard {
       // Segment reservations for this batch's keys overlap with the checks; numbering then needs none.
       this.seq.prepare(this.seqKeys(sends)),
       this.options.shared !== null && sends.length > 0 ? this.options.shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)) : null,
-      now < this.coldUntil ? this.findStored(sends.filter(s => this.recentSenders?.has(s.senderId) ?? true)) : null
+      this.findStored(sends.filter(s => s.retried || (now < this.coldUntil && (this.recentSenders?.has(s.senderId) ?? true))))
     ])
     for (let i = 0, original = 0; i < sends.length; i++, original++) {
       const s = sends[i]!
@@ -631,32 +640,42 @@ export class Shard {
     this.wheel.schedule(`${uid}:${userId}`, { userId, frame, retry: 0 }, resendDelayMs(0))
   }
 
-  private async commit (batch: WriteBatch, sends: Send[]): Promise<void> {
-    try {
-      await batch.commit(this.sql)
-    } catch (err) {
-      // Another copy of a send got stored meanwhile (the unique key on sender and clientSeq): answer repeats, store the rest.
-      if ((err as { code?: string }).code === '23505' && sends.length > 0) {
-        throw new AppError(Status.UNAVAILABLE, 'duplicate send raced with its first copy; retry with the same clientSeq')
-      }
-      throw err
-    }
+  private async commit (batch: WriteBatch): Promise<void> {
+    await batch.commit(this.sql)
   }
 
   private failCycle (err: unknown, items: Inbound[], calls: { call: Call, reply: (r: CallReply) => void }[]): void {
+    // A send whose (sender, clientSeq) is already stored, unseen by the in-memory window (a clientSeq
+    // reused after 5 minutes, or a copy stored through another host): the whole batch rolled back.
+    // Run its frames again once, checking every send against the database, so the repeat gets its
+    // original receipt and the others in the batch are stored, not refused for someone else's repeat.
+    if ((err as { code?: string }).code === UNIQUE_VIOLATION && items.every(i => i.retried !== true)) {
+      this.log.warn({ frames: items.length }, 'a batch met a stored copy of one of its sends; checking it against the database')
+      for (const item of items) this.forgetInFlight(item)
+      this.queue = [...items.map((i): Inbound => ({ ...i, retried: true })), ...this.queue]
+      this.calls = calls.concat(this.calls)
+      return
+    }
     const status = err instanceof AppError ? err.status : Status.UNAVAILABLE
     const reason = err instanceof AppError ? err.message : 'storage unavailable, retry with the same clientSeq'
     this.log.error({ err, frames: items.length }, 'shard cycle failed; senders were told to retry')
     for (const item of items) {
-      const type = item.frame.type
-      if (type !== MessageType.PRIVATE_CHAT && type !== MessageType.GROUP_CHAT) continue
-      const key = IdempotencyCache.key(item.userId, item.frame.clientSeq)
-      const entry = this.idempotency.get(key, Date.now())
-      if (entry !== undefined && entry.receipt !== null) continue
-      this.idempotency.forget(key)
-      this.out.toConn(item.connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq: item.frame.clientSeq, errorCode: status, content: reason, timestamp: Date.now() }))
+      if (this.forgetInFlight(item)) {
+        this.out.toConn(item.connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq: item.frame.clientSeq, errorCode: status, content: reason, timestamp: Date.now() }))
+      }
     }
     for (const { call, reply } of calls) reply({ t: 'reply', id: call.id, ok: false, status, message: reason })
+  }
+
+  /** Drops the in-flight idempotency entry of a send that was not stored; false for other frames. */
+  private forgetInFlight (item: Inbound): boolean {
+    const type = item.frame.type
+    if (type !== MessageType.PRIVATE_CHAT && type !== MessageType.GROUP_CHAT) return false
+    const key = IdempotencyCache.key(item.userId, item.frame.clientSeq)
+    const entry = this.idempotency.get(key, Date.now())
+    if (entry !== undefined && entry.receipt !== null) return false
+    this.idempotency.forget(key)
+    return true
   }
 
   private refuse (connId: number, clientSeq: string, refusal: Refusal): null {

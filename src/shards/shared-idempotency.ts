@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis'
-import { IDEMPOTENCY_WINDOW_MS } from './idempotency.js'
 
 export interface StoredReceipt {
   readonly msgId: string
@@ -17,7 +16,7 @@ const keyOf = (sender: string, clientSeq: string): string => `implus:idem:${send
  * the idempotency window. One MGET per cycle, one pipelined SET per commit.
  */
 export class SharedIdempotency {
-  constructor (private readonly redis: Redis) {}
+  constructor (private readonly redis: Redis, private readonly windowMs: number) {}
 
   async find (keys: readonly (readonly [string, string])[]): Promise<(StoredReceipt | null)[]> {
     if (keys.length === 0) return []
@@ -28,7 +27,7 @@ export class SharedIdempotency {
   async remember (entries: readonly (readonly [string, string, StoredReceipt])[]): Promise<void> {
     if (entries.length === 0) return
     const pipeline = this.redis.pipeline()
-    for (const [sender, clientSeq, receipt] of entries) pipeline.set(keyOf(sender, clientSeq), JSON.stringify(receipt), 'PX', IDEMPOTENCY_WINDOW_MS)
+    for (const [sender, clientSeq, receipt] of entries) pipeline.set(keyOf(sender, clientSeq), JSON.stringify(receipt), 'PX', this.windowMs)
     await pipeline.exec()
   }
 }

@@ -77,6 +77,7 @@ export interface ShardWorkerData {
   readonly maxContentBytes: number
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
+  readonly idempotencyWindowMs: number
   /** Cluster mode: members on other hosts count too, and repeats are recognised through Redis. */
   readonly redisUrl: string | null
 }

@@ -16,7 +16,7 @@ const log = createLogger(data.logLevel, { shard: data.index })
 const sql = connect(data.databaseUrl, { max: 4, applicationName: `implus-shard-${data.index}` })
 const outbox = new Outbox((batch, transfer) => post(batch, transfer))
 const seq = new SeqClient(request => post(request))
-const shared = data.redisUrl === null ? null : new SharedIdempotency(connectRedis(data.redisUrl, `implus-shard-${data.index}`, log))
+const shared = data.redisUrl === null ? null : new SharedIdempotency(connectRedis(data.redisUrl, `implus-shard-${data.index}`, log), data.idempotencyWindowMs)
 const shard = new Shard({ ...data, shared }, sql, seq, outbox, log)
 
 port.on('message', (message: ToShard) => {
