@@ -328,6 +328,22 @@ t.test('bad input: every case answered, and the server keeps serving', async t =
     await stillHealthy(t, server, `truncated protobuf on ${kind}`)
   }
 
+  // A known field with the wrong wire type: the routing peek passes it, the full decoder throws on it.
+  // Frames the main thread decodes whole (2005 batch ACK, 2006 group ACK, 2008 read receipt) and a chat
+  // frame (decoded in its shard) each get 1009 400. Over WebSocket: its frames reach the decoder as a
+  // Uint8Array, whose reader throws (a Buffer's reader truncates instead); this used to kill the server.
+  for (const type of [MessageType.BATCH_MESSAGE_ACK, MessageType.GROUP_CONVERSATION_ACK, MessageType.MESSAGE_READ_RECEIPT, MessageType.PRIVATE_CHAT]) {
+    const c = await online(t, server, 'ws', user)
+    const head = encodeFrame({ type, toId: friend.userId, clientSeq: clientSeq() })
+    // Field 2 (content, a string) sent as a varint; field 15 (readReceipt, a message) as a varint too.
+    c.sendRaw(Uint8Array.from([...head, 0x10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x78, 0x05]))
+    const err = await c.next(f => f.type === MessageType.ERROR || f.type === MessageType.MESSAGE_DELIVERY_FAILED)
+    t.equal(err.type, MessageType.ERROR, `type ${type} with a mistyped field gets 1009 (${err.content})`)
+    t.equal(err.errorCode, 400, `type ${type}: ... 400`)
+    c.close()
+    await stillHealthy(t, server, `mistyped field in type ${type}`)
+  }
+
   // An unknown type.
   for (const kind of KINDS) {
     const c = await online(t, server, kind, user)

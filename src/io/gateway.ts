@@ -1,7 +1,7 @@
 import { ConnState, TICKS_PER_SECOND, clockTicks, type Connection } from './connection.js'
 import type { SessionRegistry } from './registry.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
-import { decodeFrame, encodeFrame, MessageType } from '../proto/codec.js'
+import { decodeFrame, encodeFrame, MessageType, type DecodedFrame } from '../proto/codec.js'
 import { AppError, Status } from '../errors.js'
 import { isMsgId, isUserId, isGroupId, privateConversationId, groupConversationId, parseConversationId } from '../ids.js'
 import { shardOf } from '../shards/route.js'
@@ -203,7 +203,8 @@ export class Gateway {
 
   /** A batch ACK may name messages of several shards: each shard gets the frame and takes its own ids. */
   private routeBatchAck (conn: Connection, bytes: Uint8Array): void {
-    const content = decodeFrame(bytes).content
+    const content = this.decode(conn, bytes)?.content
+    if (content === undefined) return
     const shards = new Set<number>()
     for (const id of content.split(',')) {
       const msgId = id.trim()
@@ -214,7 +215,8 @@ export class Gateway {
   }
 
   private routeGroupAck (conn: Connection, bytes: Uint8Array): void {
-    const content = decodeFrame(bytes).content
+    const content = this.decode(conn, bytes)?.content
+    if (content === undefined) return
     const shards = new Set<number>()
     for (const item of content.split(',')) {
       const conversationId = item.slice(0, item.lastIndexOf(':')).trim()
@@ -225,13 +227,28 @@ export class Gateway {
   }
 
   private routeReadReceipt (conn: Connection, bytes: Uint8Array): void {
-    const receipt = decodeFrame(bytes).readReceipt
+    const frame = this.decode(conn, bytes)
+    if (frame === null) return
+    const receipt = frame.readReceipt
     const conversationId = receipt?.conversationId ?? ''
     if (parseConversationId(conversationId) === null) return this.error(conn, Status.BAD_REQUEST, 'readReceipt.conversationId must be a conversation id')
     this.deps.shards.route(shardOf(conversationId, this.deps.shards.shards), conn.id, conn.userId, bytes)
   }
 
   /** At most rateLimitPerSecond frames per one-second window (a window boundary may let two bursts meet). */
+  /**
+   * The few frames the gateway must read whole. The peek checked the wire structure, but a known
+   * field sent with the wrong wire type passes it and makes the decoder throw: answer 1009 instead.
+   */
+  private decode (conn: Connection, bytes: Uint8Array): DecodedFrame | null {
+    try {
+      return decodeFrame(bytes)
+    } catch {
+      this.error(conn, Status.BAD_REQUEST, 'malformed frame')
+      return null
+    }
+  }
+
   private allow (conn: Connection, ticks: number): boolean {
     const window = (ticks / TICKS_PER_SECOND) | 0
     if (window !== conn.rateWindow) {
