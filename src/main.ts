@@ -52,7 +52,11 @@ async function main (config: Config, log: Logger): Promise<void> {
   let cluster: Cluster | null = null
   let seq: SeqEngine = new MemorySeqEngine(db.sql)
   const onClusterEvent = (event: ClusterEvent): void => {
-    if (event.type === 'groupChanged') return void shards.call(shardOf(event.conversationId, shards.shards), 'group.forget', { conversationId: event.conversationId })
+    if (event.type === 'groupChanged') {
+      shards.call(shardOf(event.conversationId, shards.shards), 'group.forget', { conversationId: event.conversationId })
+        .catch(err => log.error({ err, conversationId: event.conversationId }, 'group change from another host not applied'))
+      return
+    }
     tokens.forget(event.userId)
     shards.usersChanged([event.userId])
     if (event.type === 'kick') gateway.kickUser(event.userId, event.reason)
@@ -202,6 +206,8 @@ try {
   process.exit(1)
 }
 const log = createLogger(config.logLevel)
+// A promise nobody awaited failed: a bug to fix, not a reason to drop every connection on this host.
+process.on('unhandledRejection', err => log.error({ err }, 'unhandled promise rejection'))
 main(config, log).catch(err => {
   log.fatal({ err }, 'implus failed to start')
   process.exit(1)

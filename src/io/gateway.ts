@@ -138,7 +138,8 @@ export class Gateway {
 
   private async login (conn: Connection, token: string, fromId: string, bytes: Uint8Array): Promise<void> {
     if (conn.state === ConnState.READY) {
-      return conn.send(encodeFrame({ type: MessageType.LOGIN_RESPONSE, errorCode: 0, toId: conn.userId, userSeq: await this.deps.latestUserSeq(conn.userId), timestamp: Date.now() }))
+      const userSeq = await this.deps.latestUserSeq(conn.userId).catch(() => 0)
+      return conn.send(encodeFrame({ type: MessageType.LOGIN_RESPONSE, errorCode: 0, toId: conn.userId, userSeq, timestamp: Date.now() }))
     }
     if (conn.state !== ConnState.NEW) return
     if (!this.accepting) return this.close(conn, 'server shutting down')
