@@ -180,14 +180,18 @@ export class WriteBatch {
             and m.status in (${MsgStatus.SENT}, ${MsgStatus.DELIVERED}, ${MsgStatus.PUSH_FAILED})`)
         statements.push(tx`
           insert into user_conversation_list as l (user_id, conversation_id, last_read_seq, sync_seq, unread_count, last_update_time)
-          select r.u, r.conv, r.seq, case when r.g then r.seq else 0 end, 0, now()
+          select r.u, r.conv, r.seq,
+            -- A group's sync point never passes its latest seq (see groupAck below).
+            case when r.g then least(r.seq, (select c.last_seq from conversation c where c.conversation_id = r.conv)) else 0 end, 0, now()
           from unnest(${users}::text[]::bigint[], ${convs}::text[], ${seqs}::text[]::bigint[], ${groups}::bool[]) as r(u, conv, seq, g)
           on conflict (user_id, conversation_id) do update set
             last_read_seq = greatest(l.last_read_seq, excluded.last_read_seq),
             sync_seq = greatest(l.sync_seq, excluded.sync_seq),
-            unread_count = (select count(*) from message m where m.conversation_id = l.conversation_id
-                            and m.conversation_seq > greatest(l.last_read_seq, excluded.last_read_seq) and m.sender_id <> l.user_id
-                            and m.status <> ${MsgStatus.RECALLED}),
+            -- Private conversations keep a counter; a group's unread is derived from its sync point instead.
+            unread_count = case when l.conversation_id like 'group\_%' then 0 else
+                             (select count(*) from message m where m.conversation_id = l.conversation_id
+                              and m.conversation_seq > greatest(l.last_read_seq, excluded.last_read_seq) and m.sender_id <> l.user_id
+                              and m.status <> ${MsgStatus.RECALLED}) end,
             update_time = now()`)
       }
       if (this.groupAcks.size > 0) {
