@@ -10,9 +10,11 @@ import { IdempotencyCache } from './idempotency.js'
 import { PermissionCache } from './permissions.js'
 import { MemberCache, type Group } from './members.js'
 import { GroupAdmin } from './group-admin.js'
-import { TimingWheel, TICK_MS } from './timing-wheel.js'
-import { WriteBatch, MsgType, MsgStatus } from './write-batch.js'
-import { contentRefusal, groupSendRefusal, preview, privateSendRefusal, resendDelayMs, MAX_RESENDS, type Refusal } from './rules.js'
+import { loadRecallTargets, recallable, type RecallTarget } from './recall.js'
+import { TICK_MS } from './timing-wheel.js'
+import { Resends } from './resends.js'
+import { WriteBatch, MsgType } from './write-batch.js'
+import { contentRefusal, groupSendRefusal, preview, privateSendRefusal, type Refusal } from './rules.js'
 import type { Outbox } from './outbox.js'
 import type { SeqClient } from './seq-client.js'
 import type { Call, CallReply, InboundBatch, ShardStats } from './thread-messages.js'
@@ -63,12 +65,6 @@ interface Send {
   readonly retried: boolean
 }
 
-interface Pushed {
-  readonly userId: string
-  readonly frame: Uint8Array
-  retry: number
-}
-
 const MAX_CYCLE_FRAMES = 4000
 const UNIQUE_VIOLATION = '23505'
 // One batch committing while the next is prepared; more would only queue inside PostgreSQL.
@@ -95,7 +91,7 @@ export class Shard {
   private readonly permissions: PermissionCache
   private readonly members: MemberCache
   private readonly groups: GroupAdmin
-  private readonly wheel = new TimingWheel<Pushed>()
+  private readonly resends: Resends
   private readonly ids: Snowflake
   private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
   /** Until then the in-memory idempotency window may miss sends made before a restart: check the database. */
@@ -116,7 +112,18 @@ export class Shard {
     this.members = new MemberCache(sql)
     this.groups = new GroupAdmin(sql, this.members)
     this.ids = new Snowflake(options.nodeSlot, options.index)
-    setInterval(() => this.tick(), TICK_MS).unref()
+    this.resends = new Resends({
+      online: userId => this.online.has(userId),
+      resend: (userId, frame) => this.out.toUser(userId, frame),
+      failed: (userId, msgId) => {
+        this.pushFailures.push([userId, msgId])
+        this.kick()
+      }
+    })
+    setInterval(() => {
+      this.resends.tick()
+      this.idempotency.expire(Date.now())
+    }, TICK_MS).unref()
     void this.loadRecentSenders()
   }
 
@@ -136,7 +143,7 @@ export class Shard {
 
   /** Work done since the last call, for the main thread's /metrics. */
   takeStats (): ShardStats {
-    const stats = { t: 'stats' as const, ...this.stats, pendingResends: this.wheel.size }
+    const stats = { t: 'stats' as const, ...this.stats, pendingResends: this.resends.pending }
     this.stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
     return stats
   }
@@ -437,7 +444,7 @@ export class Shard {
     push.userSeq = receiverSeq
     const toReceiver = encodeFrame(push)
     this.out.toUserTracked(s.receiverId, toReceiver)
-    if (this.online.has(s.receiverId)) this.wheel.schedule(`${r.msgId}:${s.receiverId}`, { userId: s.receiverId, frame: toReceiver, retry: 0 }, resendDelayMs(0))
+    if (this.online.has(s.receiverId)) this.resends.track(r.msgId, s.receiverId, toReceiver)
     push.userSeq = r.userSeq
     push.clientSeq = f.clientSeq
     this.out.toUser(s.senderId, encodeFrame(push), s.connId)
@@ -483,7 +490,7 @@ export class Shard {
 
   private ack (userId: string, msgId: string, batch: WriteBatch): void {
     if (!isMsgId(msgId) || shardOfMsgId(msgId, this.options.shards) !== this.options.index) return
-    this.wheel.cancel(`${msgId}:${userId}`)
+    this.resends.acknowledged(msgId, userId)
     batch.markDelivered(userId, msgId)
   }
 
@@ -547,33 +554,19 @@ export class Shard {
   private async applyRecalls (recalls: Inbound[], batch: WriteBatch, after: (() => void)[]): Promise<void> {
     const mine = recalls.filter(r => isMsgId(r.frame.uid))
     if (mine.length === 0) return
-    const found = await this.loadForRecall(mine.map(r => r.frame.uid))
+    const found = await loadRecallTargets(this.sql, mine.map(r => r.frame.uid))
     for (const { userId, connId, frame } of mine) {
-      const outcome = this.recallDecision(found.get(frame.uid), userId)
-      if (outcome instanceof AppError) {
-        this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, uid: frame.uid, errorCode: outcome.status, content: outcome.message, timestamp: Date.now() }))
+      let target: RecallTarget
+      try {
+        target = recallable(found.get(frame.uid), userId, Date.now(), this.options.recallWindowMs)
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err
+        this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, uid: frame.uid, errorCode: err.status, content: err.message, timestamp: Date.now() }))
         continue
       }
       batch.recall(frame.uid)
-      after.push(() => this.announceRecall(outcome))
+      after.push(() => this.announceRecall(target))
     }
-  }
-
-  private async loadForRecall (msgIds: string[]): Promise<Map<string, RecallTarget>> {
-    const rows = await this.sql<RecallTarget[]>`
-      select msg_id as "msgId", conversation_id as "conversationId", sender_id as "senderId", status,
-             extract(epoch from send_time) * 1000 as "sentAt"
-      from message where msg_id = any(${this.sql.array(msgIds)}::text[]::bigint[])`
-    return new Map(rows.map(r => [r.msgId, { ...r, sentAt: Number(r.sentAt) }]))
-  }
-
-  private recallDecision (target: RecallTarget | undefined, userId: string): RecallTarget | AppError {
-    if (target === undefined) return new AppError(Status.NOT_FOUND, 'unknown message')
-    if (target.senderId !== userId) return new AppError(Status.FORBIDDEN, 'only the sender may recall a message')
-    if (target.status !== MsgStatus.RECALLED && Date.now() - target.sentAt > this.options.recallWindowMs) {
-      return new AppError(Status.FORBIDDEN, `the recall window of ${Math.round(this.options.recallWindowMs / 1000)} s has passed`)
-    }
-    return target
   }
 
   private announceRecall (target: RecallTarget): void {
@@ -606,8 +599,7 @@ export class Shard {
     switch (call.op) {
       case 'recall': {
         const msgId = String(args.msgId)
-        const target = this.recallDecision((await this.loadForRecall([msgId])).get(msgId), String(args.userId))
-        if (target instanceof AppError) throw target
+        const target = recallable((await loadRecallTargets(this.sql, [msgId])).get(msgId), String(args.userId), Date.now(), this.options.recallWindowMs)
         batch.recall(msgId)
         after.push(() => this.announceRecall(target))
         return { msgId, conversationId: target.conversationId }
@@ -636,8 +628,7 @@ export class Shard {
   /** A push another host sent here for delivery: this host resends it until the user ACKs. */
   track (userId: string, frame: Uint8Array): void {
     if (!this.online.has(userId)) return
-    const uid = decodeFrame(frame).uid
-    this.wheel.schedule(`${uid}:${userId}`, { userId, frame, retry: 0 }, resendDelayMs(0))
+    this.resends.track(decodeFrame(frame).uid, userId, frame)
   }
 
   private async commit (batch: WriteBatch): Promise<void> {
@@ -682,38 +673,4 @@ export class Shard {
     this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq, errorCode: refusal.status, content: refusal.reason, timestamp: Date.now() }))
     return null
   }
-
-  private tick (): void {
-    this.wheel.tick((key, pushed) => {
-      if (!this.online.has(pushed.userId)) return
-      if (pushed.retry >= MAX_RESENDS) {
-        this.pushFailures.push([pushed.userId, key.slice(0, key.indexOf(':'))])
-        this.kick()
-        return
-      }
-      pushed.retry++
-      this.out.toUser(pushed.userId, withRetry(pushed.frame, pushed.retry))
-      this.wheel.schedule(key, pushed, resendDelayMs(pushed.retry))
-    })
-    this.idempotency.expire(Date.now())
-  }
-}
-
-interface RecallTarget {
-  readonly msgId: string
-  readonly conversationId: string
-  readonly senderId: string
-  readonly status: number
-  readonly sentAt: number
-}
-
-const RETRY_TAG = 0x40 // field 8 (retry), varint
-
-/** The pushed frame with `retry` set: appended, since for a repeated scalar field the last value wins. */
-function withRetry (frame: Uint8Array, retry: number): Uint8Array {
-  const out = new Uint8Array(frame.length + 2)
-  out.set(frame)
-  out[frame.length] = RETRY_TAG
-  out[frame.length + 1] = retry
-  return out
 }
