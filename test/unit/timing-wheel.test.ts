@@ -1,7 +1,7 @@
 // TimingWheel (src/shards/timing-wheel.ts): 512 slots of 100 ms, driven by tick() alone — no clock, no sleeping.
 import t from 'tap'
 import { TimingWheel, TICK_MS, WHEEL_SLOTS } from '../../src/shards/timing-wheel.js'
-import { MAX_RESENDS, resendDelayMs } from '../../src/shards/rules.js'
+import { Resends } from '../../src/shards/resends.js'
 
 /** Ticks until `key` fires (at most `limit` ticks); returns the tick number it fired on, or -1. */
 function ticksUntilFired<T> (wheel: TimingWheel<T>, key: string, limit = 2 * WHEEL_SLOTS): number {
@@ -178,24 +178,29 @@ t.test('fire may schedule other keys into the slot being fired without losing th
   t.end()
 })
 
-t.test('the resend schedule: resends 5 s, 15 s, 35 s after the first push, push-failed 30 s after the third', async t => {
-  // Mirrors Shard.tick (src/shards/shard.ts): retry < MAX_RESENDS resends and reschedules, else push-failed.
-  const wheel = new TimingWheel<{ retry: number }>()
+t.test('the resend schedule (Resends): 5 s, 15 s, 35 s after the first push, push-failed 30 s after the third', async t => {
   const events: string[] = []
-  wheel.schedule('msg:user', { retry: 0 }, resendDelayMs(0))
-  for (let n = 1; n <= 1000; n++) {
-    wheel.tick((key, pushed) => {
-      const ms = n * TICK_MS
-      if (pushed.retry >= MAX_RESENDS) {
-        events.push(`failed@${ms}`)
-        return
-      }
-      pushed.retry++
-      events.push(`resend${pushed.retry}@${ms}`)
-      wheel.schedule(key, pushed, resendDelayMs(pushed.retry))
-    })
-  }
-  t.same(events, ['resend1@5000', 'resend2@15000', 'resend3@35000', 'failed@65000'])
-  t.equal(wheel.size, 0)
-  t.end()
+  let n = 0
+  let online = true
+  const resends = new Resends({
+    online: () => online,
+    resend: (userId, frame) => events.push(`resend retry=${frame[frame.length - 1]} to ${userId}@${n * TICK_MS}`),
+    failed: (userId, msgId) => events.push(`failed ${msgId} for ${userId}@${n * TICK_MS}`)
+  })
+  resends.track('42', '7', Uint8Array.from([0x08, 0x01]))
+  for (n = 1; n <= 1000; n++) resends.tick()
+  t.same(events, ['resend retry=1 to 7@5000', 'resend retry=2 to 7@15000', 'resend retry=3 to 7@35000', 'failed 42 for 7@65000'])
+  t.equal(resends.pending, 0, 'nothing left on the wheel')
+
+  events.length = 0
+  resends.track('43', '7', Uint8Array.from([0x08, 0x01]))
+  resends.acknowledged('43', '7')
+  for (n = 1; n <= 1000; n++) resends.tick()
+  t.same(events, [], 'an ACKed push is never resent')
+
+  resends.track('44', '7', Uint8Array.from([0x08, 0x01]))
+  online = false
+  for (n = 1; n <= 1000; n++) resends.tick()
+  t.same(events, [], 'a push to a user who went offline is dropped, not resent')
+  t.equal(resends.pending, 0)
 })
