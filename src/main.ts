@@ -40,6 +40,11 @@ const SHUTDOWN_DEADLINE_MS = 25_000
 async function main (config: Config, log: Logger): Promise<void> {
   let phase: Phase = 'starting'
   const metrics = new Metrics()
+  // HTTP first: while the database and workers start, /readyz already answers 503.
+  const httpApp = uws.App()
+  healthRoutes(httpApp, () => phase, metrics)
+  const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
+  log.info({ http: `http://${config.host}:${http.port}` }, 'starting')
   const secrets = await loadSecrets(config.dataDir, config.jwtSecret)
   const db = await openDatabase(config, secrets.embeddedPgPassword, log)
   const users = new UserStore(db.sql)
@@ -121,14 +126,11 @@ async function main (config: Config, log: Logger): Promise<void> {
 
   await cluster?.start()
 
-  const httpApp = uws.App()
   const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, metrics, log })
-  healthRoutes(api, () => phase, metrics)
   userRoutes(api, { users, tokens, passwords, sessions })
   adminRoutes(api, users, tokens, sessions)
   messageRoutes(api, { sql: db.sql, shards })
   groupRoutes(api, { sql: db.sql, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })
-  const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
   // The web chat page needs the bound WebSocket port, so it is served once that is known.

@@ -2,9 +2,10 @@
 // graceful SIGTERM, restarts (also after kill -9) and an external DATABASE_URL.
 
 import http from 'node:http'
+import net from 'node:net'
 import t from 'tap'
 import {
-  DEFAULT_PASSWORD, api, freePort, login, readSecrets, register, registerAndLogin, runToExit, runningPostmaster,
+  DEFAULT_PASSWORD, api, freePort, login, readSecrets, register, registerAndLogin, runToExit, runningPostmaster, waitFor,
   startServer, uniqueUserId, type TestServer
 } from './helpers/server.js'
 
@@ -159,4 +160,31 @@ t.test('uWebSockets.js is the native binary even with UWS_USE_FALLBACK=1', async
   const res = await fetch(`${server.httpUrl}/healthz`)
   t.equal(res.status, 200, 'and it serves')
   await res.text()
+})
+
+t.test('while starting, /readyz is 503; a database that never answers stops the start with a clear error', async t => {
+  // A "database" that accepts connections and never says a word: the server stays in its starting
+  // phase until the connection times out (10 s), which is when readiness must say 503.
+  const silent = net.createServer(() => {})
+  await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => silent.close())
+  const dbPort = (silent.address() as net.AddressInfo).port
+  const httpPort = await freePort()
+  const run = runToExit({ DATABASE_URL: `postgres://postgres:x@127.0.0.1:${dbPort}/implus`, IMPLUS_HTTP_PORT: String(httpPort) }, 60_000)
+  // The HTTP listener comes up within the start, but nothing announces it to an outside client: poll.
+  const ready = await waitFor(async () => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+      return { status: res.status, body: await res.text() }
+    } catch {
+      return null
+    }
+  }, 10_000)
+  t.equal(ready.status, 503, '/readyz answers 503 while the server starts')
+  t.equal(ready.body.trim(), 'starting', '... and says why')
+  const api = await fetch(`http://127.0.0.1:${httpPort}/users/info/1`)
+  t.equal(api.status, 503, 'API paths answer 503 (starting) rather than 404 before their routes exist')
+  const { code, stdout } = await run
+  t.equal(code, 1, 'the start fails with exit code 1')
+  t.match(stdout, /implus failed to start/, 'the log says the start failed, with the cause attached')
 })

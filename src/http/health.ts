@@ -1,15 +1,29 @@
-import type { HttpApi } from './server.js'
+import type { HttpResponse, TemplatedApp } from '../io/uws.js'
 import type { Metrics } from '../metrics.js'
-import { Status } from '../errors.js'
+import { Status, reasonPhrase, type StatusCode } from '../errors.js'
+import { sendEnvelope } from './server.js'
 
 export type Phase = 'starting' | 'ready' | 'draining'
 
-/** Liveness, readiness and metrics: open to load balancers and scrapers without a token. */
-export function healthRoutes (api: HttpApi, phase: () => Phase, metrics: Metrics): void {
-  api.text('/healthz', () => ({ status: Status.OK, body: 'ok\n' }))
-  api.text('/readyz', () => {
+/**
+ * Liveness, readiness and metrics, open to load balancers and scrapers without
+ * a token, and the answer for every path no route claims: 503 while starting
+ * (the API routes are not registered yet), 404 after. Registered first, so a
+ * starting host already says it is not ready.
+ */
+export function healthRoutes (app: TemplatedApp, phase: () => Phase, metrics: Metrics): void {
+  app.get('/healthz', res => text(res, Status.OK, 'ok\n'))
+  app.get('/readyz', res => {
     const now = phase()
-    return { status: now === 'ready' ? Status.OK : Status.UNAVAILABLE, body: `${now}\n` }
+    text(res, now === 'ready' ? Status.OK : Status.UNAVAILABLE, `${now}\n`)
   })
-  api.text('/metrics', () => ({ status: Status.OK, body: metrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }))
+  app.get('/metrics', res => text(res, Status.OK, metrics.render(), 'text/plain; version=0.0.4; charset=utf-8'))
+  app.any('/*', res => {
+    const starting = phase() === 'starting'
+    res.cork(() => sendEnvelope(res, starting ? Status.UNAVAILABLE : Status.NOT_FOUND, starting ? 'starting' : 'no such endpoint', null))
+  })
+}
+
+function text (res: HttpResponse, status: StatusCode, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  res.writeStatus(`${status} ${reasonPhrase(status)}`).writeHeader('content-type', contentType).end(body)
 }

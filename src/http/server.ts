@@ -34,24 +34,11 @@ const JSON_HEADER = 'application/json; charset=utf-8'
  * register plain handlers that return data or throw AppError.
  */
 export class HttpApi {
-  constructor (private readonly app: TemplatedApp, private readonly deps: HttpDeps) {
-    app.any('/*', res => {
-      res.cork(() => sendEnvelope(res, Status.NOT_FOUND, 'no such endpoint', null))
-    })
-  }
+  constructor (private readonly app: TemplatedApp, private readonly deps: HttpDeps) {}
 
   get (pattern: string, auth: Auth, handler: Handler): this { return this.route('get', pattern, auth, handler) }
   post (pattern: string, auth: Auth, handler: Handler): this { return this.route('post', pattern, auth, handler) }
   del (pattern: string, auth: Auth, handler: Handler): this { return this.route('del', pattern, auth, handler) }
-
-  /** A route answering with text rather than the JSON envelope (health and metrics). */
-  text (pattern: string, handler: () => { status: StatusCode, body: string, contentType?: string }): this {
-    this.app.get(pattern, res => {
-      const { status, body, contentType } = handler()
-      res.writeStatus(`${status} ${reasonPhrase(status)}`).writeHeader('content-type', contentType ?? 'text/plain; charset=utf-8').end(body)
-    })
-    return this
-  }
 
   private route (method: Method, pattern: string, auth: Auth, handler: Handler): this {
     const paramCount = pattern.split('/').filter(s => s.startsWith(':')).length
@@ -129,7 +116,7 @@ function decodePathParameter (raw: string): string {
   }
 }
 
-function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown): void {
+export function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown): void {
   res.writeStatus(`${status} ${reasonPhrase(status)}`)
     .writeHeader('content-type', JSON_HEADER)
     .end(JSON.stringify({ code: status, message, data }))
