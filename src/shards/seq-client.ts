@@ -1,20 +1,35 @@
 import type { SeqReply, SeqRequest } from './thread-messages.js'
+import type { SeqEngine } from '../seq/engine.js'
 import { AppError, Status } from '../errors.js'
 
 const MAX_WARM_KEYS = 200_000
+const CONVERSATION_KEY = 'c:'
 
-/** The shard's side of sequence allocation: one request per batch to the main thread's SeqEngine. */
+/**
+ * The shard's side of sequence allocation, one request per batch. Users'
+ * keys are shared by every shard, so the main thread's SeqEngine numbers
+ * them. On a single host a conversation's key belongs to this shard alone
+ * (it owns the conversation), so `local` numbers it here, without a round
+ * trip through the main thread, which is busiest exactly when a group's
+ * fan-out is being written. In cluster mode `local` is null: every host may
+ * number a conversation, so Redis does.
+ */
 export class SeqClient {
   private readonly pending = new Map<number, { resolve: (v: Float64Array) => void, reject: (e: Error) => void }>()
   private nextId = 1
   private readonly warm = new Set<string>()
 
-  constructor (private readonly post: (request: SeqRequest) => void) {}
+  constructor (private readonly post: (request: SeqRequest) => void, private readonly local: SeqEngine | null) {}
 
-  allocate (keys: string[]): Promise<Float64Array> {
+  async allocate (keys: string[]): Promise<Float64Array> {
     if (this.warm.size + keys.length > MAX_WARM_KEYS) this.warm.clear()
     for (const key of keys) this.warm.add(key)
-    return this.request(keys, false)
+    if (this.local === null) return await this.request(keys, false)
+    const [localKeys, remoteKeys] = this.split(keys)
+    const [localValues, remoteValues] = await Promise.all([this.local.allocate(localKeys), this.request(remoteKeys, false)])
+    const out = new Float64Array(keys.length)
+    for (let i = 0, l = 0, r = 0; i < keys.length; i++) out[i] = keys[i]!.startsWith(CONVERSATION_KEY) ? localValues[l++]! : remoteValues[r++]!
+    return out
   }
 
   /**
@@ -24,7 +39,25 @@ export class SeqClient {
    */
   async prepare (keys: string[]): Promise<void> {
     const cold = keys.filter(key => !this.warm.has(key))
-    if (cold.length > 0) await this.request(cold, true)
+    if (cold.length === 0) return
+    if (this.local === null) return void await this.request(cold, true)
+    const [localKeys, remoteKeys] = this.split(cold)
+    await Promise.all([this.local.prepare(localKeys), this.request(remoteKeys, true)])
+  }
+
+  settle (reply: SeqReply): void {
+    const pending = this.pending.get(reply.id)
+    if (pending === undefined) return
+    this.pending.delete(reply.id)
+    if (reply.error !== undefined) pending.reject(new AppError(Status.UNAVAILABLE, `sequence service unavailable: ${reply.error}`))
+    else pending.resolve(reply.values)
+  }
+
+  private split (keys: string[]): [string[], string[]] {
+    const local: string[] = []
+    const remote: string[] = []
+    for (const key of keys) (key.startsWith(CONVERSATION_KEY) ? local : remote).push(key)
+    return [local, remote]
   }
 
   private request (keys: string[], prepareOnly: boolean): Promise<Float64Array> {
@@ -34,13 +67,5 @@ export class SeqClient {
       this.pending.set(id, { resolve, reject })
       this.post({ t: 'seq', id, keys, prepareOnly })
     })
-  }
-
-  settle (reply: SeqReply): void {
-    const pending = this.pending.get(reply.id)
-    if (pending === undefined) return
-    this.pending.delete(reply.id)
-    if (reply.error !== undefined) pending.reject(new AppError(Status.UNAVAILABLE, `sequence service unavailable: ${reply.error}`))
-    else pending.resolve(reply.values)
   }
 }

@@ -5,6 +5,7 @@ import { createLogger } from '../log.js'
 import { Shard } from '../shards/shard.js'
 import { Outbox } from '../shards/outbox.js'
 import { SeqClient } from '../shards/seq-client.js'
+import { MemorySeqEngine } from '../seq/memory.js'
 import type { FromShard, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
 import { SharedIdempotency } from '../shards/shared-idempotency.js'
 import { connectRedis } from '../cluster/redis.js'
@@ -15,7 +16,8 @@ const post = (message: FromShard, transfer: ArrayBuffer[] = []): void => port.po
 const log = createLogger(data.logLevel, { shard: data.index })
 const sql = connect(data.databaseUrl, { max: 4, applicationName: `implus-shard-${data.index}` })
 const outbox = new Outbox((batch, transfer) => post(batch, transfer))
-const seq = new SeqClient(request => post(request))
+// Single host: this shard numbers its own conversations (see SeqClient); cluster mode: Redis does.
+const seq = new SeqClient(request => post(request), data.redisUrl === null ? new MemorySeqEngine(sql) : null)
 const shared = data.redisUrl === null ? null : new SharedIdempotency(connectRedis(data.redisUrl, `implus-shard-${data.index}`, log), data.idempotencyWindowMs)
 const shard = new Shard({ ...data, shared }, sql, seq, outbox, log)
 
