@@ -41,6 +41,7 @@ export interface Config {
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
   readonly idempotencyWindowMs: number
+  readonly shardQueueLimit: number
   readonly scryptCost: number
 }
 
@@ -141,6 +142,7 @@ export function loadConfig (env: Env = process.env): Config {
     recallWindowMs: integer(env, 'IMPLUS_RECALL_WINDOW_MS', 120_000, 0, 7 * 24 * 3600 * 1000),
     groupReadReceiptMaxMembers: integer(env, 'IMPLUS_GROUP_READ_RECEIPT_MAX', 200, 0, 100_000),
     idempotencyWindowMs: integer(env, 'IMPLUS_IDEMPOTENCY_WINDOW_MS', 5 * 60 * 1000, 1000, 24 * 3600 * 1000),
+    shardQueueLimit: integer(env, 'IMPLUS_SHARD_QUEUE_LIMIT', 50_000, 1, 10_000_000),
     scryptCost: integer(env, 'IMPLUS_SCRYPT_COST', 15, 10, 20)
   })
 }

@@ -85,6 +85,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     recallWindowMs: config.recallWindowMs,
     groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers,
     idempotencyWindowMs: config.idempotencyWindowMs,
+    queueLimit: config.shardQueueLimit,
     redisUrl: config.redisUrl
   }, seq, delivery.shardBatch, log, metrics)
   await shards.start()

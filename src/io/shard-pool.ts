@@ -53,7 +53,7 @@ export class ShardPool implements ShardRouting {
   private drained: (() => void)[] = []
   private stopping = false
 
-  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, resends: Series }[] = []
+  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, resends: Series, refused: Series, queued: Series }[] = []
 
   constructor (
     readonly shards: number,
@@ -71,7 +71,9 @@ export class ShardPool implements ShardRouting {
         check: metrics.counter('implus_shard_check_seconds_total', 'Time shards spent on permission and repeat checks.', shard),
         seq: metrics.counter('implus_shard_seq_seconds_total', 'Time shards spent waiting for sequence numbers.', shard),
         commit: metrics.counter('implus_shard_commit_seconds_total', 'Time shards spent committing batches.', shard),
-        resends: metrics.gauge('implus_shard_pending_resends', 'Pushes waiting for an ACK on the shard\'s timing wheel.', shard)
+        resends: metrics.gauge('implus_shard_pending_resends', 'Pushes waiting for an ACK on the shard\'s timing wheel.', shard),
+        refused: metrics.counter('implus_shard_overload_refusals_total', 'Frames turned away because the shard queue was full.', shard),
+        queued: metrics.gauge('implus_shard_queued_frames', 'Frames waiting for the shard\'s next batch.', shard)
       })
     }
   }
@@ -99,6 +101,8 @@ export class ShardPool implements ShardRouting {
             m.seq.value += message.seqSeconds
             m.commit.value += message.commitSeconds
             m.resends.value = message.pendingResends
+            m.refused.value += message.refused
+            m.queued.value = message.queued
           } else {
             this.receive(worker, message)
           }

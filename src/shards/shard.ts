@@ -30,6 +30,8 @@ export interface ShardOptions {
   readonly groupReadReceiptMaxMembers: number
   /** How long a (sender, clientSeq) repeat gets the first receipt (PROTOCOL.md: 5 minutes). */
   readonly idempotencyWindowMs: number
+  /** Frames waiting for a cycle at most; beyond it sends are refused with 503 (bounded memory). */
+  readonly queueLimit: number
   /** Cluster mode: receipts shared with other hosts; group fan-out names every member, wherever connected. */
   readonly shared: SharedIdempotency | null
 }
@@ -93,7 +95,7 @@ export class Shard {
   private readonly groups: GroupAdmin
   private readonly resends: Resends
   private readonly ids: Snowflake
-  private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
+  private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
   /** Until then the in-memory idempotency window may miss sends made before a restart: check the database. */
   private readonly coldUntil: number
   /** Who sent anything in the window before this start; null until known (then every send is checked). */
@@ -143,8 +145,8 @@ export class Shard {
 
   /** Work done since the last call, for the main thread's /metrics. */
   takeStats (): ShardStats {
-    const stats = { t: 'stats' as const, ...this.stats, pendingResends: this.resends.pending }
-    this.stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0 }
+    const stats = { t: 'stats' as const, ...this.stats, pendingResends: this.resends.pending, queued: this.queue.length }
+    this.stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
     return stats
   }
 
@@ -159,9 +161,24 @@ export class Shard {
         this.out.toConn(connId, encodeFrame({ type: MessageType.ERROR, errorCode: Status.BAD_REQUEST, content: 'malformed frame', timestamp: Date.now() }))
         continue
       }
+      if (this.queue.length >= this.options.queueLimit) {
+        this.overloaded(connId, frame)
+        continue
+      }
       this.queue.push({ connId, userId: users[f]!, frame })
     }
     this.kick()
+  }
+
+  /**
+   * The queue is full: PostgreSQL is not keeping up (or not answering). A send is refused with 503,
+   * so its client retries with the same clientSeq later; anything else is dropped (an ACK's push is
+   * resent, a read receipt is sent again with the next one). Memory stays bounded either way.
+   */
+  private overloaded (connId: number, frame: DecodedFrame): void {
+    this.stats.refused++
+    if (frame.type !== MessageType.PRIVATE_CHAT && frame.type !== MessageType.GROUP_CHAT) return
+    this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq: frame.clientSeq, errorCode: Status.UNAVAILABLE, content: 'server overloaded, retry with the same clientSeq', timestamp: Date.now() }))
   }
 
   presence (online: string[], offline: string[]): void {

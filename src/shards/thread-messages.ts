@@ -57,7 +57,10 @@ export interface ShardStats {
   readonly checkSeconds: number
   readonly seqSeconds: number
   readonly commitSeconds: number
+  /** Frames turned away because the queue was full. */
+  readonly refused: number
   readonly pendingResends: number
+  readonly queued: number
 }
 
 export interface Drain { readonly t: 'drain' }
@@ -78,6 +81,7 @@ export interface ShardWorkerData {
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
   readonly idempotencyWindowMs: number
+  readonly queueLimit: number
   /** Cluster mode: members on other hosts count too, and repeats are recognised through Redis. */
   readonly redisUrl: string | null
 }
