@@ -1,7 +1,7 @@
 // Typed client of the HTTP API (PROTOCOL.md, "HTTP API"), over the host's fetch: Node 20 and browsers.
 // 64-bit ids (userId, msgId, groupId) are strings, seqs are numbers, times are ISO 8601 strings.
-import type { MessageInfo } from '../messages/message-info.js'
-export type { MessageInfo, MessageStatus } from '../messages/message-info.js'
+import type { ConversationSummary, MessageInfo } from '../messages/wire-types.js'
+export type { ConversationSummary, MessageInfo, MessageStatus } from '../messages/wire-types.js'
 
 export interface RegisterRequest {
   userId: string
@@ -50,19 +50,6 @@ export interface CreateGroupRequest {
   members: string[]
 }
 
-export interface ConversationSummary {
-  conversationId: string
-  /** 0 private, 1 group. */
-  conversationType: 0 | 1
-  conversationName: string
-  unreadCount: number
-  lastMsgId: string | null
-  lastMsgContent: string | null
-  lastMsgSender: string | null
-  lastMsgTime: string | null
-  lastSeq: number
-  lastReadSeq: number
-}
 
 export interface ConversationSync {
   /** Newest first. */

@@ -1,8 +1,8 @@
 import type { Sql } from '../db/connect.js'
 import { parseConversationId, peerOf } from '../ids.js'
-import type { MessageInfo, MessageStatus } from './message-info.js'
+import type { ConversationSummary, MessageInfo, MessageStatus } from './wire-types.js'
 
-export type { MessageInfo }
+export type { ConversationSummary, MessageInfo }
 
 /**
  * The read side of messages and conversations: what pulls, sync and read
@@ -10,18 +10,6 @@ export type { MessageInfo }
  * happen here (they belong to the conversation's shard).
  */
 
-export interface ConversationSummary {
-  conversationId: string
-  conversationType: number
-  conversationName: string
-  unreadCount: number
-  lastMsgId: string | null
-  lastMsgContent: string | null
-  lastMsgSender: string | null
-  lastMsgTime: string | null
-  lastSeq: number
-  lastReadSeq: number
-}
 
 const RECALLED = 3
 const GROUP_MSG = 2
@@ -204,7 +192,7 @@ export async function readCount (sql: Sql, msg: { conversationId: string, conver
 
 interface SummaryRow {
   conversationId: string
-  type: number
+  type: ConversationSummary['conversationType']
   name: string | null
   unread: number
   total: string | null

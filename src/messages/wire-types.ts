@@ -1,4 +1,4 @@
-/** PROTOCOL.md `MessageInfo`, as the HTTP API sends it: 64-bit ids as strings, seqs as numbers. */
+/** Shapes the HTTP API sends (PROTOCOL.md): 64-bit ids as strings, seqs as numbers, times ISO 8601. Server and client share them. */
 
 /** 0 sent, 1 delivered, 2 read, 3 recalled (content empty), 4 push failed. */
 export type MessageStatus = 0 | 1 | 2 | 3 | 4
@@ -20,4 +20,19 @@ export interface MessageInfo {
   status: MessageStatus
   /** ISO 8601. */
   createTime: string
+}
+
+/** One entry of POST /api/conversations/sync. */
+export interface ConversationSummary {
+  conversationId: string
+  /** 0 private, 1 group. */
+  conversationType: 0 | 1
+  conversationName: string
+  unreadCount: number
+  lastMsgId: string | null
+  lastMsgContent: string | null
+  lastMsgSender: string | null
+  lastMsgTime: string | null
+  lastSeq: number
+  lastReadSeq: number
 }
