@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { api, registerAndLogin, startServer, uniqueUserId, type ApiResponse, type TestServer } from './helpers/server.js'
 import { expectOk, expectRefused } from './helpers/envelope.js'
+import { loggedIn } from './helpers/clients.js'
 import { ImConnection } from '../src/client/connection.js'
 import { MessageType, type DecodedFrame } from '../src/proto/codec.js'
 
@@ -24,13 +25,7 @@ t.teardown(async () => {
   await server?.stop()
 })
 
-async function connect (user: User): Promise<ImConnection> {
-  const c = await ImConnection.open({ transport: 'ws', host: '127.0.0.1', port: server.ports.ws! })
-  open.push(c)
-  const res = await c.login(user.userId, user.token)
-  if (res.errorCode !== 0) throw new Error(`login failed: ${res.errorCode}`)
-  return c
-}
+const connect = (user: User): Promise<ImConnection> => loggedIn(server, user, open)
 
 async function createGroup (owner: User, members: User[], name = 'team'): Promise<string> {
   const res = await api(server, 'POST', '/api/conversations/create', { conversationName: name, conversationType: 'GROUP', members: members.map(m => m.userId) }, owner.token)
