@@ -50,7 +50,26 @@ const children = Array.from({ length: loaderCount }, () => forkLoad('idle-connec
 const rows: Record<string, string | number>[] = []
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
 
-async function connected (concurrency: number): Promise<{ ok: number, failed: number, retries: number, wall: number, hist: Histogram, cpu: number }> {
+interface ConnectRun { ok: number, failed: number, retries: number, wall: number, hist: Histogram, cpu: number }
+
+/** A table row for one connect phase, with the server's RSS growth per connection it held. */
+function connectRow (phase: string, run: ConnectRun, rssBefore: number, rssAfter: number): Record<string, string | number> {
+  return {
+    phase,
+    connections: run.ok,
+    failed: run.failed,
+    retries: run.retries,
+    seconds: run.wall.toFixed(2),
+    'logins/s': Math.round(run.ok / run.wall),
+    'p50 ms': run.hist.percentile(0.5).toFixed(1),
+    'p99 ms': run.hist.percentile(0.99).toFixed(1),
+    'server cpu %': Math.round(run.cpu),
+    'server RSS MiB': `${mib(rssBefore)} → ${mib(rssAfter)}`,
+    'KB/conn': ((rssAfter - rssBefore) / Math.max(1, run.ok) / 1024).toFixed(2)
+  }
+}
+
+async function connected (concurrency: number): Promise<ConnectRun> {
   const cpu = cpuSeconds(pid)
   const started = Date.now()
   const results = await Promise.all(children.map(child => ask<Connected>(child, { t: 'connect', concurrency })))
@@ -86,19 +105,7 @@ try {
   const rssAfter = rssBytes(pid)
   const held = await serverConnections()
   const perConn = (rssAfter - rssBefore) / Math.max(1, first.ok) / 1024
-  rows.push({
-    phase: 'connect all',
-    connections: first.ok,
-    failed: first.failed,
-    retries: first.retries,
-    'seconds': first.wall.toFixed(2),
-    'logins/s': Math.round(first.ok / first.wall),
-    'p50 ms': first.hist.percentile(0.5).toFixed(1),
-    'p99 ms': first.hist.percentile(0.99).toFixed(1),
-    'server cpu %': Math.round(first.cpu),
-    'server RSS MiB': `${mib(rssBefore)} → ${mib(rssAfter)}`,
-    'KB/conn': perConn.toFixed(2)
-  })
+  rows.push(connectRow('connect all', first, rssBefore, rssAfter))
   console.log(JSON.stringify(rows.at(-1)))
 
   progress('reconnect storm: closing every connection at once')
@@ -109,19 +116,7 @@ try {
   progress('reconnect storm: reconnecting all at once')
   const storm = await connected(Number.MAX_SAFE_INTEGER)
   const rssStorm = rssBytes(pid)
-  rows.push({
-    phase: 'reconnect storm',
-    connections: storm.ok,
-    failed: storm.failed,
-    retries: storm.retries,
-    'seconds': storm.wall.toFixed(2),
-    'logins/s': Math.round(storm.ok / storm.wall),
-    'p50 ms': storm.hist.percentile(0.5).toFixed(1),
-    'p99 ms': storm.hist.percentile(0.99).toFixed(1),
-    'server cpu %': Math.round(storm.cpu),
-    'server RSS MiB': `${mib(rssClosed)} → ${mib(rssStorm)}`,
-    'KB/conn': ((rssStorm - rssClosed) / Math.max(1, storm.ok) / 1024).toFixed(2)
-  })
+  rows.push(connectRow('reconnect storm', storm, rssClosed, rssStorm))
   console.log(JSON.stringify(rows.at(-1)))
 
   const seconds = Number(values['heartbeat-seconds'])
