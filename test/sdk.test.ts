@@ -3,7 +3,7 @@
 // receipt was lost is resent after a reconnect with the same clientSeq and stored once.
 
 import t from 'tap'
-import { api, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
+import { api, registerAndLogin, startServer, waitFor, type TestServer } from './helpers/server.js'
 import { FrameProxy, PASS } from './helpers/frame-proxy.js'
 import { ImClient, type ImClientOptions, type ImMessage } from '../src/client/sdk.js'
 import { MemorySeqStore, type SeqStore } from '../src/client/sync/seq-store.js'
@@ -154,11 +154,14 @@ t.test('offline sync: what was sent while away arrives at the next login, and no
   checkStream(t, B2.inbox.private(), 30, 'private messages from away', 4)
   checkStream(t, B2.inbox.group(group), 12, 'group messages from away', 2)
   t.same(B2.inbox.private().map(m => m.content), Array.from({ length: 30 }, (_, i) => `away ${i}`), 'contents in order')
-  // After the group ACK (2006), the server's sync point moved: the group shows nothing unread.
-  await new Promise(resolve => setTimeout(resolve, 300))
-  const sync = await api(server, 'POST', '/api/conversations/sync', {}, b.token)
-  const summary = sync.body.data.conversations.find((c: { conversationId: string }) => c.conversationId === group)
-  t.equal(summary?.unreadCount, 0, 'group ACK moved the sync point')
+  // After the group ACK (2006), the server's sync point moves: the group shows nothing unread. The SDK
+  // sends its ACKs batched and the server answers none, so the test asks until the sync point shows it.
+  const unread = await waitFor(async () => {
+    const sync = await api(server, 'POST', '/api/conversations/sync', {}, b.token)
+    const summary = sync.body.data.conversations.find((c: { conversationId: string }) => c.conversationId === group)
+    return summary?.unreadCount === 0 ? { value: 0 } : null
+  }, 5000)
+  t.equal(unread.value, 0, 'group ACK moved the sync point')
   t.equal(B2.inbox.all.length, 42, 'nothing else delivered')
   await B2.client.close()
   await A.client.close()
@@ -176,7 +179,8 @@ t.test('a send whose receipt was lost is resent after a reconnect with the same 
   // The server's answers vanish: the message is stored, the receipt never arrives.
   proxy.policy = (frame, direction) => direction === 'down' && frame?.type === MessageType.MESSAGE_SEND_RECEIPT ? { delays: [] } : { delays: [0] }
   const sending = A.sendPrivate(b.userId, 'exactly once please')
-  await new Promise(resolve => setTimeout(resolve, 500))
+  // The proxy swallowing the receipt is the event: wait for it, then the send must still be pending.
+  await waitFor(() => proxy.seen.down.some(f => f?.type === MessageType.MESSAGE_SEND_RECEIPT), 5000)
   t.equal(A.pendingSends, 1, 'still waiting for the receipt')
   proxy.policy = PASS
   proxy.cutAll()
