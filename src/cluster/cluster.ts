@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from '../log.js'
 import { MAX_NODE_SLOTS } from '../snowflake.js'
+import { AppError, Status } from '../errors.js'
 
 const NODE_TTL_S = 10
 const HEARTBEAT_MS = 3000
@@ -86,7 +87,12 @@ export class Cluster {
 
   /** Devices of the user on every live host. */
   async devices (userId: string): Promise<number> {
-    const fields = await this.redis.hgetall(sessionKey(userId))
+    let fields: Record<string, string>
+    try {
+      fields = await this.redis.hgetall(sessionKey(userId))
+    } catch (err) {
+      throw new AppError(Status.UNAVAILABLE, `session registry unavailable: ${(err as Error).message}`)
+    }
     let total = 0
     for (const [node, count] of Object.entries(fields)) {
       if (node === this.nodeId || this.remote.has(node)) total += Number(count)
