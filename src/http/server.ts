@@ -84,6 +84,10 @@ export class HttpApi {
       if (err instanceof AppError) {
         status = err.status
         message = err.message
+      } else if (isStorageOutage(err)) {
+        status = Status.UNAVAILABLE
+        message = 'storage unavailable, retry later'
+        this.deps.log.error({ err }, 'HTTP request failed: PostgreSQL unreachable')
       } else {
         status = Status.INTERNAL
         message = 'internal error'
@@ -105,6 +109,14 @@ export class HttpApi {
     if (token === '') throw unauthorized('missing bearer token')
     return await this.deps.tokens.authenticate(token)
   }
+}
+
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'])
+
+/** PostgreSQL unreachable or shutting down (SQLSTATE classes 08 and 57P): the client should retry, not report a bug. */
+function isStorageOutage (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && (CONNECTION_ERRORS.has(code) || code.startsWith('08') || code.startsWith('57P'))
 }
 
 /** A malformed %-escape becomes a value no validator accepts (a 400 naming the field), never an exception. */
