@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { onExit } from 'signal-exit'
@@ -423,14 +422,4 @@ export function runningPostmaster (dataDir: string): number | null {
 }
 
 /** A TCP port free on loopback right now (for settings that need a fixed port, e.g. IMPLUS_EMBEDDED_PG_PORT). */
-export function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.unref()
-    probe.on('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')))
-    })
-  })
-}
+export { freePort } from '../../src/net.js'
