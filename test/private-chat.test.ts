@@ -4,7 +4,7 @@
 
 import t from 'tap'
 import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
-import { ADMIN_TOKEN, api, registerAndLogin, startServer, uniqueUserId, type ApiResponse, type TestServer } from './helpers/server.js'
+import { ADMIN_TOKEN, api, registerAndLogin, startServer, uniqueUserId, type ApiResponse, type TestServer, within } from './helpers/server.js'
 
 type Kind = 'ws' | 'tcp' | 'udp'
 type Tap = typeof t
@@ -68,14 +68,6 @@ async function send (c: ImConnection, toId: string, content: string, extra: Reco
   return await c.next(answers(clientSeq), 10_000)
 }
 
-async function within<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Collects the next `n` 3001 pushes (as they arrive, claimed from the queue). */
 function collectPushes (c: ImConnection, n: number, timeoutMs: number): Promise<DecodedFrame[]> {

@@ -7,7 +7,7 @@ import { connect as tcpConnect, type Socket } from 'node:net'
 import t from 'tap'
 import { ImConnection, MessageType, TransportOpenError, decodeFrame, encodeFrame, type DecodedFrame, type Frame } from '../src/client/index.js'
 import { LengthPrefixDecoder, encodeLengthPrefixed } from '../src/io/length-prefix.js'
-import { ADMIN_TOKEN, api, login, registerAndLogin, startServer, uniqueUserId, waitFor, type TestServer } from './helpers/server.js'
+import { ADMIN_TOKEN, api, login, registerAndLogin, startServer, uniqueUserId, waitFor, type TestServer, within } from './helpers/server.js'
 
 type Kind = 'ws' | 'tcp' | 'udp'
 const KINDS: Kind[] = ['ws', 'tcp', 'udp']
@@ -70,15 +70,6 @@ function clientSeq (): string {
   return `cs-${process.pid}-${++seqCounter}-${Math.random().toString(36).slice(2)}`
 }
 
-/** The promise, or a rejection naming `what` after `ms` (a safety net around an awaited event). */
-async function within<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 const isType = (type: number) => (f: DecodedFrame) => f.type === type
 

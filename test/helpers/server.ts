@@ -423,3 +423,13 @@ export function runningPostmaster (dataDir: string): number | null {
 
 /** A TCP port free on loopback right now (for settings that need a fixed port, e.g. IMPLUS_EMBEDDED_PG_PORT). */
 export { freePort } from '../../src/net.js'
+
+/** The promise, or a rejection naming `what` after `ms` (a safety net around an awaited event). */
+export async function within<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
