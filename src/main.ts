@@ -107,6 +107,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     idleTimeoutMs: config.idleTimeoutMs,
     log,
     metrics,
+    heartbeat: userId => cluster?.touch(userId),
     sessionChanged: (userId, devices) => {
       cluster?.localSession(userId, devices)
       // A user who just came online will soon send or receive: reserve its userSeq segment now, off the send path.

@@ -5,8 +5,9 @@ import { AppError, Status } from '../errors.js'
 
 const NODE_TTL_S = 10
 const HEARTBEAT_MS = 3000
-const SESSION_TTL_S = 90
-const SESSION_REFRESH_MS = 30_000
+// Longer than the server's idle timeout (180 s): a connected client that heartbeats (every 30 s)
+// keeps its session; one that stops is disconnected before its session could expire under it.
+const SESSION_TTL_S = 200
 const PRESENCE_CHANNEL = 'implus:presence'
 const EVENTS_CHANNEL = 'implus:events'
 const nodeKey = (node: string): string => `implus:node:${node}`
@@ -40,6 +41,7 @@ export class Cluster {
   private readonly localDevices = new Map<string, number>()
   private readonly missed = new Map<string, number>()
   private changedLocal = new Set<string>()
+  private touched = new Set<string>()
   private flushScheduled = false
   private timers: NodeJS.Timeout[] = []
 
@@ -65,7 +67,6 @@ export class Cluster {
     await this.rebuildRemote()
     this.redis.on('ready', () => void this.resync())
     this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_MS))
-    this.timers.push(setInterval(() => void this.refreshSessions(), SESSION_REFRESH_MS))
     for (const t of this.timers) t.unref()
   }
 
@@ -79,10 +80,19 @@ export class Cluster {
     if (devices === 0) this.localDevices.delete(userId)
     else this.localDevices.set(userId, devices)
     this.changedLocal.add(userId)
-    if (!this.flushScheduled) {
-      this.flushScheduled = true
-      setImmediate(() => void this.flushSessions())
-    }
+    this.scheduleFlush()
+  }
+
+  /** A client heartbeat: its user's session TTL is refreshed (batched with this turn's other changes). */
+  touch (userId: string): void {
+    this.touched.add(userId)
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush (): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => void this.flushSessions())
   }
 
   /** Devices of the user on every live host. */
@@ -137,6 +147,7 @@ export class Cluster {
       pipeline.set(nodeKey(this.nodeId), String(this.slot), 'EX', NODE_TTL_S)
       pipeline.set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
       pipeline.sadd('implus:nodes', this.nodeId)
+      pipeline.expire(nodeUsersKey(this.nodeId), SESSION_TTL_S)
       await pipeline.exec()
       const nodes = await this.redis.smembers('implus:nodes')
       for (const node of new Set([...nodes, ...this.remote.keys()])) {
@@ -175,9 +186,12 @@ export class Cluster {
     this.flushScheduled = false
     const changed = this.changedLocal
     this.changedLocal = new Set()
+    const touched = this.touched
+    this.touched = new Set()
     const online: string[] = []
     const offline: string[] = []
     const pipeline = this.redis.pipeline()
+    for (const userId of touched) if (!changed.has(userId) && this.localDevices.has(userId)) pipeline.expire(sessionKey(userId), SESSION_TTL_S)
     for (const userId of changed) {
       const devices = this.localDevices.get(userId) ?? 0
       if (devices > 0) {
@@ -188,7 +202,7 @@ export class Cluster {
         offline.push(userId)
       }
     }
-    pipeline.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, online, offline }))
+    if (online.length > 0 || offline.length > 0) pipeline.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, online, offline }))
     try {
       await pipeline.exec()
     } catch (err) {
@@ -196,15 +210,14 @@ export class Cluster {
     }
   }
 
-  /** Keeps session TTLs alive for users still connected here. */
+  /** Rewrites every session of this host (after Redis came back, possibly empty). */
   private async refreshSessions (): Promise<void> {
     try {
       const pipeline = this.redis.pipeline()
       for (const [userId, devices] of this.localDevices) pipeline.hset(sessionKey(userId), this.nodeId, devices).expire(sessionKey(userId), SESSION_TTL_S)
-      pipeline.expire(nodeUsersKey(this.nodeId), SESSION_TTL_S * 2)
       await pipeline.exec()
     } catch {
-      // Retried at the next refresh, and in full on reconnect.
+      // Retried in full on the next reconnect.
     }
   }
 

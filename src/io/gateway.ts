@@ -30,6 +30,8 @@ export interface GatewayDeps {
   readonly metrics: Metrics
   /** A user's device count on this host changed (cluster mode keeps the session registry from it). */
   readonly sessionChanged: (userId: string, devices: number) => void
+  /** A client heartbeat (cluster mode refreshes the user's session TTL). */
+  readonly heartbeat: (userId: string) => void
 }
 
 const CLIENT_SEQ_MAX = 64
@@ -95,6 +97,7 @@ export class Gateway {
     if (conn.userId === '') return this.error(conn, Status.UNAUTHORIZED, 'not logged in')
     switch (type) {
       case MessageType.HEARTBEAT:
+        this.deps.heartbeat(conn.userId)
         return conn.send(encodeFrame({ type: MessageType.HEARTBEAT_RESPONSE, content: 'pong', timestamp: Date.now() }))
       case MessageType.LOGOUT:
         return this.close(conn, 'logged out')
