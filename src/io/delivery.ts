@@ -78,11 +78,19 @@ export class Delivery {
   }
 
   private toMembers (members: string[], frame: Uint8Array): void {
+    // One buffer holds every member's copy (frame + its toId): one allocation per message, not per member.
+    let size = 0
+    for (let m = 0; m < members.length; m++) size += frame.length + 2 + members[m]!.length
+    const copies = new Uint8Array(size)
+    let at = 0
     let sent = 0
     for (let m = 0; m < members.length; m++) {
-      const devices = this.registry.devices(members[m]!)
+      const member = members[m]!
+      const devices = this.registry.devices(member)
       if (devices.length === 0) continue
-      const copy = withToId(frame, members[m]!)
+      const end = writeWithToId(copies, at, frame, member)
+      const copy = copies.subarray(at, end)
+      at = end
       for (let d = 0; d < devices.length; d++) devices[d]!.send(copy)
       sent += devices.length
     }
@@ -110,13 +118,13 @@ function writerFor (writers: Map<string, RemoteBatchWriter>, node: string): Remo
   return writer
 }
 
-function withToId (frame: Uint8Array, userId: string): Uint8Array {
+/** Writes frame + toId (field 4) at `at`; returns the end. Protobuf lets a field follow the others. */
+function writeWithToId (out: Uint8Array, at: number, frame: Uint8Array, userId: string): number {
+  out.set(frame, at)
+  at += frame.length
   // User ids are at most 19 ASCII digits, so the length fits one varint byte.
-  const out = new Uint8Array(frame.length + 2 + userId.length)
-  out.set(frame)
-  let at = frame.length
   out[at++] = TO_ID_TAG
   out[at++] = userId.length
   for (let c = 0; c < userId.length; c++) out[at++] = userId.charCodeAt(c)
-  return out
+  return at
 }
