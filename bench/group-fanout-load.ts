@@ -8,6 +8,7 @@
 import { ImConnection, MessageType, type DecodedFrame } from '../dist/client/index.js'
 import { Histogram } from './lib/histogram.js'
 import type { BenchUser } from './lib/population.js'
+import { paced } from './lib/loaders.js'
 
 interface Start { t: 'start', host: string, port: number, users: BenchUser[] }
 interface Step { t: 'step', conversationId: string, senders: string[], rate: number, seconds: number, perMessage: boolean }
@@ -54,20 +55,8 @@ async function step (cmd: Step): Promise<unknown> {
   const senders = cmd.senders.map(id => conns.get(id)!)
   let sent = 0
   if (senders.length > 0 && cmd.rate > 0) {
-    const started = Date.now()
-    await new Promise<void>(resolve => {
-      // Paced by the clock, not by tick count: late timer ticks must not lower the offered rate.
-      const timer = setInterval(() => {
-        const elapsed = Date.now() - started
-        if (elapsed >= cmd.seconds * 1000) {
-          clearInterval(timer)
-          return resolve()
-        }
-        for (const due = Math.floor(cmd.rate * elapsed / 1000); sent < due;) {
-          senders[sent % senders.length]!.send({ type: MessageType.GROUP_CHAT, conversationId: cmd.conversationId, content: String(process.hrtime.bigint()), clientSeq: `g${process.pid}-${clientSeq++}` })
-          sent++
-        }
-      }, 10)
+    sent = await paced(cmd.rate, cmd.seconds, i => {
+      senders[i % senders.length]!.send({ type: MessageType.GROUP_CHAT, conversationId: cmd.conversationId, content: String(process.hrtime.bigint()), clientSeq: `g${process.pid}-${clientSeq++}` })
     })
   } else {
     await new Promise(resolve => setTimeout(resolve, cmd.seconds * 1000))

@@ -5,6 +5,7 @@
 // send → delivery latency.
 import { ImConnection, MessageType, type DecodedFrame } from '../dist/client/index.js'
 import type { BenchUser } from './lib/population.js'
+import { paced } from './lib/loaders.js'
 
 interface Start { t: 'start', host: string, port: number, users: BenchUser[], ports?: number[] }
 interface Step { t: 'step', rate: number, seconds: number }
@@ -58,24 +59,11 @@ async function start (cmd: Start): Promise<void> {
 async function step (cmd: Step): Promise<void> {
   latencies.length = 0
   delivered = receipts = refused = 0
-  const tickMs = 10
-  let sent = 0
-  const started = Date.now()
-  await new Promise<void>(resolve => {
-    // Paced by the clock, not by tick count: late timer ticks must not lower the offered rate.
-    const timer = setInterval(() => {
-      const elapsed = Date.now() - started
-      if (elapsed >= cmd.seconds * 1000) {
-        clearInterval(timer)
-        return resolve()
-      }
-      for (const due = Math.floor(cmd.rate * elapsed / 1000); sent < due; sent++) {
-        // Each user talks with PARTNERS fixed others, as people do: conversations repeat.
-        const from = Math.floor(Math.random() * conns.length)
-        const to = (from + 1 + Math.floor(Math.random() * PARTNERS) * PARTNER_STRIDE) % conns.length
-        conns[from]!.send({ type: MessageType.PRIVATE_CHAT, toId: users[to]!.userId, content: String(process.hrtime.bigint()), clientSeq: `b${process.pid}-${clientSeq++}` })
-      }
-    }, tickMs)
+  // Each user talks with PARTNERS fixed others, as people do: conversations repeat.
+  const sent = await paced(cmd.rate, cmd.seconds, () => {
+    const from = Math.floor(Math.random() * conns.length)
+    const to = (from + 1 + Math.floor(Math.random() * PARTNERS) * PARTNER_STRIDE) % conns.length
+    conns[from]!.send({ type: MessageType.PRIVATE_CHAT, toId: users[to]!.userId, content: String(process.hrtime.bigint()), clientSeq: `b${process.pid}-${clientSeq++}` })
   })
   // Let what was sent in the last moments arrive before reporting.
   await new Promise(resolve => setTimeout(resolve, 1500))

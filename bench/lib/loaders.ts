@@ -59,3 +59,22 @@ export function cannonColumns (r: Awaited<ReturnType<typeof cannon>>): Record<st
     'autocannon cpu %': Math.round(r.loaderCpu)
   }
 }
+
+/**
+ * Calls `sendOne(i)` at `rate` per second for `seconds`, then resolves with the count sent. Paced by
+ * the clock, not by tick count: late timer ticks must not lower the offered rate.
+ */
+export function paced (rate: number, seconds: number, sendOne: (i: number) => void): Promise<number> {
+  const started = Date.now()
+  let sent = 0
+  return new Promise(resolve => {
+    const timer = setInterval(() => {
+      const elapsed = Date.now() - started
+      if (elapsed >= seconds * 1000) {
+        clearInterval(timer)
+        return resolve(sent)
+      }
+      for (const due = Math.floor(rate * elapsed / 1000); sent < due; sent++) sendOne(sent)
+    }, 10)
+  })
+}
