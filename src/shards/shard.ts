@@ -335,27 +335,32 @@ export class Shard {
       this.options.shared !== null && sends.length > 0 ? this.options.shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)) : null,
       this.findStored(sends.filter(s => s.retried || (now < this.coldUntil && (this.recentSenders?.has(s.senderId) ?? true))))
     ])
-    for (let i = 0, original = 0; i < sends.length; i++, original++) {
+    let kept = 0
+    for (let i = 0; i < sends.length; i++) {
       const s = sends[i]!
-      const repeat = shared?.[original] ?? stored?.get(s.key) ?? null
-      let refusal: Refusal | null = null
-      if (repeat === null) {
-        if (s.receiverId !== '') {
-          const relation = this.permissions.relation(s.receiverId, s.senderId)!
-          refusal = privateSendRefusal(this.permissions.user(s.senderId), this.permissions.user(s.receiverId), relation, this.options.privateChat, now)
-        } else {
-          s.group = this.members.get(s.conversationId) ?? null
-          refusal = groupSendRefusal(this.permissions.user(s.senderId), s.group !== null, s.group?.members.has(s.senderId) ?? false, now)
-        }
-        if (refusal === null) continue
+      const repeat = shared?.[i] ?? stored?.get(s.key) ?? null
+      if (repeat !== null) {
+        this.settleIdempotency(s, repeat)
+        continue
       }
-      sends.splice(i--, 1)
-      if (repeat !== null) this.settleIdempotency(s, repeat)
-      else {
+      const refusal = this.refusalOf(s, now)
+      if (refusal !== null) {
         this.idempotency.forget(s.key)
-        this.refuse(s.connId, s.frame.clientSeq, refusal!)
+        this.refuse(s.connId, s.frame.clientSeq, refusal)
+        continue
       }
+      sends[kept++] = s
     }
+    sends.length = kept
+  }
+
+  private refusalOf (s: Send, now: number): Refusal | null {
+    if (s.receiverId !== '') {
+      const relation = this.permissions.relation(s.receiverId, s.senderId)!
+      return privateSendRefusal(this.permissions.user(s.senderId), this.permissions.user(s.receiverId), relation, this.options.privateChat, now)
+    }
+    s.group = this.members.get(s.conversationId) ?? null
+    return groupSendRefusal(this.permissions.user(s.senderId), s.group !== null, s.group?.members.has(s.senderId) ?? false, now)
   }
 
   /** Loads whatever of the cached facts these checks need is not cached yet. */
