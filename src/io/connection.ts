@@ -1,5 +1,3 @@
-export type TransportKind = 'ws' | 'tcp' | 'udp'
-
 export const ConnState = Object.freeze({
   /** Connected, no valid login yet: only 2001 is accepted. */
   NEW: 0,
@@ -22,7 +20,7 @@ export function clockTicks (): number {
 
 export const TICKS_PER_SECOND = 10
 
-/** Frames this connection has written in the current turn, flushed together (one cork / writev per socket). */
+/** Connections with frames queued this turn, flushed together (one cork / one write per socket). */
 const dirty: Connection[] = []
 let flushScheduled = false
 
@@ -38,7 +36,6 @@ function flushDirty (): void {
  * the state machine.
  */
 export abstract class Connection {
-  abstract readonly kind: TransportKind
   state: number = ConnState.NEW
   userId = ''
   deviceId = ''
@@ -94,6 +91,4 @@ export abstract class Connection {
   protected abstract write (frames: Uint8Array[]): void
   /** Sends what is queued, then closes. */
   abstract end (): void
-  /** Bytes accepted but not yet taken by the peer. */
-  abstract bufferedBytes (): number
 }

@@ -7,7 +7,6 @@ import { encodeFrame, MessageType } from '../proto/codec.js'
 import { Status } from '../errors.js'
 
 class TcpConnection extends Connection {
-  readonly kind = 'tcp'
   constructor (id: number, private readonly socket: Socket, private readonly maxBuffered: number) {
     super(id)
   }
@@ -36,10 +35,6 @@ class TcpConnection extends Connection {
     if (this.state === ConnState.CLOSED) return
     this.state = ConnState.CLOSED
     this.socket.end()
-  }
-
-  bufferedBytes (): number {
-    return this.socket.writableLength
   }
 }
 

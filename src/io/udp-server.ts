@@ -7,7 +7,6 @@ import { encodeFrame, MessageType } from '../proto/codec.js'
 import { Status } from '../errors.js'
 
 class UdpConnection extends Connection {
-  readonly kind = 'udp'
   address: string
   port: number
 
@@ -25,10 +24,6 @@ class UdpConnection extends Connection {
     this.flush()
     if (this.state === ConnState.CLOSED) return
     this.onEnd(this)
-  }
-
-  bufferedBytes (): number {
-    return 0
   }
 }
 

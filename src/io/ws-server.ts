@@ -11,7 +11,6 @@ interface WsData {
 }
 
 class WsConnection extends Connection {
-  readonly kind = 'ws'
   constructor (id: number, private readonly ws: WebSocket<WsData>, private readonly maxBuffered: number) {
     super(id)
   }
@@ -32,10 +31,6 @@ class WsConnection extends Connection {
     if (this.state === ConnState.CLOSED) return
     this.state = ConnState.CLOSED
     this.ws.end(1000, 'bye')
-  }
-
-  bufferedBytes (): number {
-    return this.ws.getBufferedAmount()
   }
 }
 
