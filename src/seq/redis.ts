@@ -73,45 +73,60 @@ export class RedisSeqEngine implements SeqEngine {
       if (reply[0] === 1) return spread(keys, unique, reply[1])
       const waits: Promise<void>[] = []
       const short: string[] = []
-      const need: number[] = []
+      const wanted: number[] = []
       for (const i of reply[1]) {
         const key = unique[i - 1]!
         const inFlight = this.reserving.get(key)
         if (inFlight !== undefined) waits.push(inFlight)
         else {
           short.push(key)
-          need.push(reservationFor(amounts[i - 1]!))
+          wanted.push(amounts[i - 1]!)
         }
       }
-      if (short.length > 0) waits.push(this.reserve(short, need))
+      if (short.length > 0) waits.push(this.reserve(short, wanted))
       await Promise.all(waits)
     }
     throw new AppError(Status.UNAVAILABLE, 'sequence segments kept running out; retry')
   }
 
-  /** Reserves in PostgreSQL, then applies the new bounds in Redis (extend.lua). */
   /**
+   * Reserves in PostgreSQL, then applies the new bounds in Redis (extend.lua).
    * One host at a time reserves a key's next segment (a short-lived lock in
    * Redis): two hosts reserving at once would get two segments, and whichever
    * extended Redis second would make numbering skip the other's. Keys locked
    * elsewhere are left out; the caller finds them extended when it looks again.
+   * A lock won just after another host extended and unlocked finds the key no
+   * longer short, and reserves nothing for it.
    */
-  private reserve (keys: string[], amounts: number[]): Promise<void> {
+  private reserve (keys: string[], wanted: number[]): Promise<void> {
     const done = (async () => {
       const token = `${process.pid}:${Math.random()}`
-      let locked: ('OK' | null)[]
+      let replies: [Error | null, unknown][]
       try {
         const pipeline = this.redis.pipeline()
-        for (const key of keys) pipeline.set(lockKey(key), token, 'PX', LOCK_TTL_MS, 'NX')
-        locked = (await pipeline.exec())!.map(([err, reply]) => err === null ? reply as 'OK' | null : null)
+        // Each HMGET runs after its SET NX: once the lock is ours, any earlier holder's extend has landed.
+        for (const key of keys) pipeline.set(lockKey(key), token, 'PX', LOCK_TTL_MS, 'NX').hmget(redisKey(key), 'last', 'max')
+        replies = (await pipeline.exec())!
       } catch (err) {
         throw new AppError(Status.UNAVAILABLE, `Redis unavailable: ${(err as Error).message}`)
       }
-      const mine = keys.filter((_, i) => locked[i] === 'OK')
-      const mineAmounts = amounts.filter((_, i) => locked[i] === 'OK')
-      if (mine.length < keys.length) await new Promise(resolve => setTimeout(resolve, LOCK_WAIT_MS))
-      if (mine.length === 0) return
+      const locked: string[] = []
+      const mine: string[] = []
+      const mineAmounts: number[] = []
+      for (let i = 0; i < keys.length; i++) {
+        const [lockErr, lock] = replies[2 * i]!
+        if (lockErr !== null || lock !== 'OK') continue
+        locked.push(keys[i]!)
+        const [readErr, bounds] = replies[2 * i + 1]!
+        const [last, max] = readErr === null ? (bounds as (string | null)[]).map(Number) : [0, 0]
+        if (last! + wanted[i]! <= max!) continue
+        mine.push(keys[i]!)
+        mineAmounts.push(reservationFor(wanted[i]!))
+      }
+      if (locked.length < keys.length) await new Promise(resolve => setTimeout(resolve, LOCK_WAIT_MS))
+      if (locked.length === 0) return
       try {
+        if (mine.length === 0) return
         const bounds = await reserveSections(this.sql, mine, mineAmounts)
         const args: number[] = []
         for (let i = 0; i < mine.length; i++) args.push(bounds.get(mine[i]!)!, mineAmounts[i]!)
@@ -119,7 +134,7 @@ export class RedisSeqEngine implements SeqEngine {
       } catch (err) {
         throw new AppError(Status.UNAVAILABLE, `sequence segment not reserved: ${(err as Error).message}`)
       } finally {
-        await this.redis.seqUnlock(mine.length, ...mine.map(lockKey), token).catch(() => {})
+        await this.redis.seqUnlock(locked.length, ...locked.map(lockKey), token).catch(() => {})
       }
     })().finally(() => {
       for (const key of keys) this.reserving.delete(key)

@@ -346,6 +346,36 @@ t.test('redis engine: two hosts short of a segment at once still hand out one ga
   }
 })
 
+t.test('redis engine: a host that finds a key short but locks it after another host extended it reserves nothing', async t => {
+  // The other interleaving of the race above: host 2's allocate.lua reports the key short, then host 1
+  // reserves, extends Redis and unlocks before host 2's lock request arrives. Host 2 wins the lock on a
+  // key that has room again and must not reserve a second segment for it.
+  const key = freshKey('late-lock')
+  const host1 = await factories.redis!.make()
+  t.equal((await host1.allocate(Array<string>(SEGMENT_STEP).fill(key)))[SEGMENT_STEP - 1], SEGMENT_STEP, `prefilled 1..${SEGMENT_STEP}`)
+  const counted = countingSql(sql)
+  const client = await redisClient()
+  const host2 = new RedisSeqEngine(client, counted.sql)
+  // Host 2's first look at Redis is answered only after host 1 has finished its whole reservation.
+  const commands = client as unknown as { seqAllocate: (...args: unknown[]) => Promise<unknown> }
+  const realAllocate = commands.seqAllocate.bind(client)
+  let host1Done: Promise<Float64Array> | undefined
+  commands.seqAllocate = async (...args) => {
+    const reply = await realAllocate(...args)
+    if (host1Done === undefined) {
+      host1Done = host1.allocate([key])
+      await host1Done
+    }
+    return reply
+  }
+  const second = await host2.allocate([key])
+  t.same([...await host1Done!], [SEGMENT_STEP + 1], 'host 1 reserved the next segment and took its first number')
+  t.same([...second], [SEGMENT_STEP + 2], 'host 2 continues host 1\'s segment, no gap')
+  t.equal(counted.count(), 0, 'host 2 reserved no segment: it found the key extended once it held the lock')
+  await host1.close()
+  await host2.close()
+})
+
 t.test('redis engine: Redis unreachable fails fast with 503 (AppError UNAVAILABLE), and recovers', async t => {
   const { child, url } = await startRedis()
   const port = Number(new URL(url).port)
