@@ -305,7 +305,10 @@ t.test('admin status: ban, unban, mute', async t => {
   const offset = expectOk(t, await api(server, 'POST', path, { status: 1, mutedUntil: '2031-01-02T03:04:05+02:00' }, ADMIN_TOKEN), 'mute with an offset')
   t.equal(Date.parse(offset.mutedUntil), Date.parse('2031-01-02T01:04:05Z'), 'an offset time is understood')
   expectOk(t, await api(server, 'GET', '/users/friends', undefined, newToken), 'muting does not revoke tokens')
+  const kept = expectOk(t, await api(server, 'POST', path, { status: 1 }, ADMIN_TOKEN), 'status without mutedUntil')
+  t.equal(Date.parse(kept.mutedUntil), Date.parse('2031-01-02T01:04:05Z'), 'omitting mutedUntil leaves the mute in force')
   t.equal(expectOk(t, await api(server, 'POST', path, { status: 1, mutedUntil: null }, ADMIN_TOKEN), 'unmute').mutedUntil, null)
+  t.equal(expectOk(t, await api(server, 'POST', path, { status: 1 }, ADMIN_TOKEN), 'status again').mutedUntil, null, 'and a lifted mute stays lifted')
 })
 
 t.test('malformed requests', async t => {

@@ -10,16 +10,17 @@ export function adminRoutes (api: HttpApi, users: UserStore, tokens: TokenServic
     const userId = userIdField(params[0], 'userId')
     const status = body.status
     if (status !== UserStatus.NORMAL && status !== UserStatus.BANNED) throw badRequest('status must be 1 (normal) or 2 (banned)')
-    let mutedUntil: Date | null = null
+    // Omitted leaves a mute as it is (unbanning does not unmute); null lifts it.
+    let mutedUntil: Date | null | undefined = body.mutedUntil === null ? null : undefined
     if (body.mutedUntil !== undefined && body.mutedUntil !== null) {
       mutedUntil = typeof body.mutedUntil === 'string' ? new Date(body.mutedUntil) : new Date(NaN)
       if (Number.isNaN(mutedUntil.getTime())) throw badRequest('mutedUntil must be an ISO 8601 time or null')
     }
     const access = await users.setStatus(userId, status, mutedUntil)
     if (access === null) throw notFound(`user ${userId} does not exist`)
-    tokens.remember(userId, access)
+    tokens.remember(userId, { status: access.status, tokenVersion: access.tokenVersion })
     sessions.userChanged(userId)
     if (status === UserStatus.BANNED) sessions.kick(userId, 'banned')
-    return { userId, status, mutedUntil: mutedUntil?.toISOString() ?? null }
+    return { userId, status, mutedUntil: access.mutedUntil?.toISOString() ?? null }
   })
 }

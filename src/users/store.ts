@@ -63,12 +63,16 @@ export class UserStore {
     return rows[0]?.tokenVersion ?? null
   }
 
-  /** Sets status (and mute); a ban also revokes tokens. Returns the new access row, or null for an unknown user. */
-  async setStatus (userId: string, status: number, mutedUntil: Date | null): Promise<UserAccess | null> {
-    const rows = await this.sql<UserAccess[]>`
-      update users set status = ${status}, muted_until = ${mutedUntil},
+  /**
+   * Sets status, and the mute unless `mutedUntil` is undefined (null lifts it); a ban also revokes tokens.
+   * Returns the new access row with the mute now in force, or null for an unknown user.
+   */
+  async setStatus (userId: string, status: number, mutedUntil: Date | null | undefined): Promise<(UserAccess & { mutedUntil: Date | null }) | null> {
+    const rows = await this.sql<(UserAccess & { mutedUntil: Date | null })[]>`
+      update users set status = ${status},
+        muted_until = ${mutedUntil === undefined ? this.sql`muted_until` : mutedUntil},
         token_version = token_version + ${status === UserStatus.BANNED ? 1 : 0}, update_time = now()
-      where user_id = ${userId} returning status, token_version as "tokenVersion"`
+      where user_id = ${userId} returning status, token_version as "tokenVersion", muted_until as "mutedUntil"`
     return rows[0] ?? null
   }
 
