@@ -3,21 +3,32 @@ import { Connection, ConnState } from './connection.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
 import type { Gateway } from './gateway.js'
 import type { SessionRegistry } from './registry.js'
-import { encodeFrame, MessageType } from '../proto/codec.js'
+import { decodeFrame, encodeFrame, MessageType } from '../proto/codec.js'
 import { Status } from '../errors.js'
 
 class UdpConnection extends Connection {
   address: string
   port: number
 
-  constructor (id: number, private readonly socket: Socket, from: RemoteInfo, readonly tokenKey: string, private readonly onEnd: (conn: UdpConnection) => void) {
+  constructor (
+    id: number,
+    private readonly socket: Socket,
+    from: RemoteInfo,
+    readonly tokenKey: string,
+    private readonly loginBytes: number,
+    private readonly onEnd: (conn: UdpConnection) => void
+  ) {
     super(id)
     this.address = from.address
     this.port = from.port
   }
 
   protected write (frames: Uint8Array[]): void {
-    for (let i = 0; i < frames.length; i++) this.socket.send(frames[i]!, this.port, this.address)
+    for (let i = 0; i < frames.length; i++) {
+      // Still NEW when writing means the login was refused: the sender's address is unproven.
+      const frame = this.state === ConnState.NEW ? unprovenReply(frames[i]!, this.loginBytes) : frames[i]!
+      if (frame !== null) this.socket.send(frame, this.port, this.address)
+    }
   }
 
   end (): void {
@@ -25,6 +36,18 @@ class UdpConnection extends Connection {
     if (this.state === ConnState.CLOSED) return
     this.onEnd(this)
   }
+}
+
+/**
+ * A reply to a datagram from an unproven sender (no session, or a refused login) is never larger than
+ * that datagram, so a spoofed source address cannot use the server as a traffic amplifier: the whole
+ * reply if it fits, else its type and errorCode alone, else nothing.
+ */
+function unprovenReply (frame: Uint8Array, requestBytes: number): Uint8Array | null {
+  if (frame.length <= requestBytes) return frame
+  const { type, errorCode } = decodeFrame(frame)
+  const bare = encodeFrame({ type, errorCode })
+  return bare.length <= requestBytes ? bare : null
 }
 
 export interface UdpServerOptions {
@@ -46,18 +69,19 @@ export function startUdpServer (gateway: Gateway, registry: SessionRegistry, opt
     if (sessions.get(conn.tokenKey) === conn) sessions.delete(conn.tokenKey)
     gateway.closed(conn)
   }
-  const reply = (to: RemoteInfo, frame: Uint8Array): void => { socket.send(frame, to.port, to.address) }
+  const refuse = (to: RemoteInfo, requestBytes: number, errorCode: number, content: string): void => {
+    const frame = unprovenReply(encodeFrame({ type: MessageType.ERROR, errorCode, content, timestamp: Date.now() }), requestBytes)
+    if (frame !== null) socket.send(frame, to.port, to.address)
+  }
 
   socket.on('message', (bytes, from) => {
-    if (!peekFrame(bytes, peek)) {
-      return reply(from, encodeFrame({ type: MessageType.ERROR, errorCode: Status.BAD_REQUEST, content: 'malformed frame', timestamp: Date.now() }))
-    }
+    if (!peekFrame(bytes, peek)) return refuse(from, bytes.length, Status.BAD_REQUEST, 'malformed frame')
     let conn = peek.token === '' ? undefined : sessions.get(peek.token)
     if (conn === undefined) {
       if (peek.type !== MessageType.LOGIN || peek.token === '') {
-        return reply(from, encodeFrame({ type: MessageType.ERROR, errorCode: Status.UNAUTHORIZED, content: 'not logged in: every datagram carries the token of a logged-in session', timestamp: Date.now() }))
+        return refuse(from, bytes.length, Status.UNAUTHORIZED, 'not logged in: every datagram carries the token of a logged-in session')
       }
-      conn = new UdpConnection(registry.newId(), socket, from, peek.token, drop)
+      conn = new UdpConnection(registry.newId(), socket, from, peek.token, bytes.length, drop)
       sessions.set(peek.token, conn)
       gateway.opened(conn)
     } else {
