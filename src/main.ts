@@ -71,7 +71,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     const subscriber = connectRedis(config.redisUrl, `implus-${nodeId}-sub`, log)
     await Promise.all([redisReady(redis), redisReady(subscriber)])
     seq = new RedisSeqEngine(redis, db.sql)
-    cluster = new Cluster(nodeId, redis, subscriber, { remoteDelivery: data => delivery.remoteBatch(data), event: onClusterEvent }, log)
+    cluster = new Cluster(nodeId, config.shards, redis, subscriber, { remoteDelivery: data => delivery.remoteBatch(data), event: onClusterEvent }, log)
     await cluster.join()
   }
 

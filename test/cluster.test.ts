@@ -16,7 +16,7 @@ import { Redis } from 'ioredis'
 import { onExit } from 'signal-exit'
 import t from 'tap'
 import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
-import { api, freePort, readSecrets, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
+import { api, freePort, readSecrets, registerAndLogin, runToExit, startServer, type TestServer } from './helpers/server.js'
 
 type Tap = typeof t
 type Kind = 'ws' | 'tcp'
@@ -83,6 +83,8 @@ function announced (node: string, userId: string, since: number, timeoutMs = 10_
 let A: TestServer
 let B: TestServer
 let C: TestServer
+/** Host A's embedded PostgreSQL, which B, C and any later host use. */
+let databaseUrl: string
 const NODE = { A: 'host-a', B: 'host-b', C: 'host-c' }
 
 t.before(async () => {
@@ -106,7 +108,7 @@ t.before(async () => {
   }
   const pgPort = await freePort()
   A = await startServer({ env: { ...common, IMPLUS_NODE_ID: NODE.A, IMPLUS_EMBEDDED_PG_PORT: String(pgPort) } })
-  const databaseUrl = `postgres://postgres:${encodeURIComponent(readSecrets(A.dataDir).embeddedPgPassword)}@127.0.0.1:${pgPort}/implus`
+  databaseUrl = `postgres://postgres:${encodeURIComponent(readSecrets(A.dataDir).embeddedPgPassword)}@127.0.0.1:${pgPort}/implus`
   ;[B, C] = await Promise.all([
     startServer({ env: { ...common, IMPLUS_NODE_ID: NODE.B, DATABASE_URL: databaseUrl } }),
     startServer({ env: { ...common, IMPLUS_NODE_ID: NODE.C, DATABASE_URL: databaseUrl } })
@@ -126,6 +128,21 @@ t.test('every host joined the cluster with its own node slot', async t => {
   const clusters = [A, B, C].map(h => h.logs.find(l => l.msg === 'implus listening')!.cluster as { nodeId: string, slot: number })
   t.same(clusters.map(c => c.nodeId), [NODE.A, NODE.B, NODE.C], 'IMPLUS_NODE_ID names each host in the start line')
   t.equal(new Set(clusters.map(c => c.slot)).size, 3, `three distinct node slots (${clusters.map(c => c.slot).join(', ')})`)
+})
+
+t.test('a host with a different IMPLUS_SHARDS refuses to join the cluster', async t => {
+  const { code, stdout } = await runToExit({
+    REDIS_URL: redisUrl,
+    IMPLUS_JWT_SECRET: JWT_SECRET,
+    IMPLUS_SHARDS: '3',
+    IMPLUS_NODE_ID: 'host-odd',
+    DATABASE_URL: databaseUrl
+  })
+  t.equal(code, 1, 'it exits 1')
+  t.match(stdout, /IMPLUS_SHARDS is 3 here but live host host-[abc] runs 2/, 'the log names the setting, both counts and the host')
+  const redis = new Redis(redisUrl)
+  t.teardown(() => redis.disconnect())
+  t.equal(await redis.exists('implus:node:host-odd'), 0, 'it left no liveness key behind')
 })
 
 // ---- client helpers ----------------------------------------------------------------------------------

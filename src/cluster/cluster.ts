@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { ChainableCommander, Redis } from 'ioredis'
 import type { Logger } from '../log.js'
 import { MAX_NODE_SLOTS } from '../snowflake.js'
 import { AppError, Status } from '../errors.js'
@@ -47,6 +47,7 @@ export class Cluster {
 
   constructor (
     readonly nodeId: string,
+    private readonly shards: number,
     private readonly redis: Redis,
     private readonly sub: Redis,
     private readonly handlers: ClusterHandlers,
@@ -55,8 +56,25 @@ export class Cluster {
 
   /** Takes a node slot (message ids need one before the shards start). */
   async join (): Promise<void> {
+    await this.checkShardCount()
     this.slot = await this.claimSlot()
     await this.heartbeat()
+  }
+
+  /**
+   * A msgId carries the shard that sent it, and any host routes the ACK for it by those bits: hosts
+   * with different shard counts would route ACKs to the wrong shard, or to none.
+   */
+  private async checkShardCount (): Promise<void> {
+    for (const node of await this.redis.smembers('implus:nodes')) {
+      if (node === this.nodeId) continue
+      const liveness = await this.redis.get(nodeKey(node))
+      if (liveness === null) continue
+      const shards = Number(liveness.split(':')[1])
+      if (shards !== this.shards) {
+        throw new Error(`IMPLUS_SHARDS is ${this.shards} here but live host ${node} runs ${shards}: every host of a cluster needs the same IMPLUS_SHARDS`)
+      }
+    }
   }
 
   /** Starts exchanging presence, deliveries and events: call once this host can deliver. */
@@ -141,12 +159,17 @@ export class Cluster {
     throw new Error(`no free node slot: at most ${MAX_NODE_SLOTS} hosts may run at once`)
   }
 
+  /** This host's liveness key (slot and shard count), its slot lease and its entry in the node set. */
+  private announce (pipeline: ChainableCommander): void {
+    pipeline.set(nodeKey(this.nodeId), `${this.slot}:${this.shards}`, 'EX', NODE_TTL_S)
+      .set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
+      .sadd('implus:nodes', this.nodeId)
+  }
+
   private async heartbeat (): Promise<void> {
     try {
       const pipeline = this.redis.pipeline()
-      pipeline.set(nodeKey(this.nodeId), String(this.slot), 'EX', NODE_TTL_S)
-      pipeline.set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
-      pipeline.sadd('implus:nodes', this.nodeId)
+      this.announce(pipeline)
       pipeline.expire(nodeUsersKey(this.nodeId), SESSION_TTL_S)
       await pipeline.exec()
       const nodes = await this.redis.smembers('implus:nodes')
@@ -225,9 +248,7 @@ export class Cluster {
   private async resync (): Promise<void> {
     try {
       const pipeline = this.redis.pipeline()
-      pipeline.set(nodeKey(this.nodeId), String(this.slot), 'EX', NODE_TTL_S)
-      pipeline.set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
-      pipeline.sadd('implus:nodes', this.nodeId)
+      this.announce(pipeline)
       for (const userId of this.localDevices.keys()) pipeline.sadd(nodeUsersKey(this.nodeId), userId)
       // Every host re-announces all its users: hosts that rebuilt before this one wrote its keys learn them here.
       pipeline.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, online: [...this.localDevices.keys()], offline: [] }))
