@@ -43,6 +43,7 @@ export interface Config {
   readonly idempotencyWindowMs: number
   readonly shardQueueLimit: number
   readonly scryptCost: number
+  readonly loginFailureLimit: number
 }
 
 type Env = Record<string, string | undefined>
@@ -143,6 +144,7 @@ export function loadConfig (env: Env = process.env): Config {
     groupReadReceiptMaxMembers: integer(env, 'IMPLUS_GROUP_READ_RECEIPT_MAX', 200, 0, 100_000),
     idempotencyWindowMs: integer(env, 'IMPLUS_IDEMPOTENCY_WINDOW_MS', 5 * 60 * 1000, 1000, 24 * 3600 * 1000),
     shardQueueLimit: integer(env, 'IMPLUS_SHARD_QUEUE_LIMIT', 50_000, 1, 10_000_000),
-    scryptCost: integer(env, 'IMPLUS_SCRYPT_COST', 15, 10, 20)
+    scryptCost: integer(env, 'IMPLUS_SCRYPT_COST', 15, 10, 20),
+    loginFailureLimit: integer(env, 'IMPLUS_LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000)
   })
 }

@@ -10,6 +10,7 @@ import { latestUserSeqs } from './users/sequences.js'
 import { TurnBatcher } from './batcher.js'
 import { TokenService } from './auth/tokens.js'
 import { PasswordHasher } from './auth/passwords.js'
+import { LoginGuard } from './auth/login-guard.js'
 import { Metrics } from './metrics.js'
 import { uws, isNativeUws, type ListenSocket } from './io/uws.js'
 import { HttpApi } from './http/server.js'
@@ -129,7 +130,7 @@ async function main (config: Config, log: Logger): Promise<void> {
   await cluster?.start()
 
   const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, metrics, log })
-  userRoutes(api, { users, tokens, passwords, sessions })
+  userRoutes(api, { users, tokens, passwords, loginGuard: new LoginGuard(config.loginFailureLimit), sessions })
   adminRoutes(api, users, tokens, sessions)
   messageRoutes(api, { sql: db.sql, shards })
   groupRoutes(api, { sql: db.sql, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })

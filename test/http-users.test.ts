@@ -120,6 +120,24 @@ t.test('login', async t => {
   t.match(info.lastLoginTime, ISO_8601, 'lastLoginTime set by the login')
 })
 
+t.test('password guessing: after 10 failed logins the user gets 429, even with the right password', async t => {
+  const userId = uniqueUserId()
+  await register(server, userId)
+  const guesses = async (id: string): Promise<number[]> => {
+    const statuses: number[] = []
+    for (let i = 1; i <= 10; i++) statuses.push((await api(server, 'POST', '/users/login', { userId: id, password: `guess-${i}` })).status)
+    return statuses
+  }
+  t.same(await guesses(userId), Array(10).fill(401), '10 wrong passwords: 401 each')
+  expectError(t, await api(server, 'POST', '/users/login', { userId, password: DEFAULT_PASSWORD }), 429, 'the 11th attempt, with the right password')
+  const unknown = uniqueUserId()
+  t.same(await guesses(unknown), Array(10).fill(401), 'an unknown userId: 401 ten times')
+  expectError(t, await api(server, 'POST', '/users/login', { userId: unknown, password: 'guess-11' }), 429, 'an unknown userId is limited alike (429 does not reveal who exists)')
+  const other = uniqueUserId()
+  await register(server, other)
+  expectOk(t, await api(server, 'POST', '/users/login', { userId: other, password: DEFAULT_PASSWORD }), 'another user logs in')
+})
+
 t.test('authentication on protected endpoints', async t => {
   const { userId, token } = await registerAndLogin(server)
   const protectedRoutes: [string, string, unknown?][] = [

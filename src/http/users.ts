@@ -2,9 +2,10 @@ import type { HttpApi } from './server.js'
 import { assertCaller } from './server.js'
 import { stringField, userIdField } from './validate.js'
 import { conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.js'
-import { UserStatus, type UserStore } from '../users/store.js'
+import { UserStatus, type UserRow, type UserStore } from '../users/store.js'
 import type { TokenService } from '../auth/tokens.js'
 import type { PasswordHasher } from '../auth/passwords.js'
+import type { LoginGuard } from '../auth/login-guard.js'
 
 /** What the user routes need from the connection layer. */
 export interface SessionControl {
@@ -20,13 +21,30 @@ export interface UserRouteDeps {
   readonly users: UserStore
   readonly tokens: TokenService
   readonly passwords: PasswordHasher
+  readonly loginGuard: LoginGuard
   readonly sessions: SessionControl
 }
 
-// A constant-time-ish answer for unknown users: verifying against a real hash costs the same as a wrong password.
-let decoyHash: Promise<string> | null = null
+export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard, sessions }: UserRouteDeps): void {
+  // A constant-time-ish answer for unknown users: verifying against a real hash costs the same as a wrong password.
+  let decoyHash: Promise<string> | null = null
+  const decoy = (): Promise<string> => {
+    decoyHash ??= passwords.hash('decoy-password').catch(err => {
+      decoyHash = null
+      throw err
+    })
+    return decoyHash
+  }
+  /** The user, if the password is theirs; null for a wrong password or an unknown user alike. */
+  const passwordHolder = async (userId: string, password: string): Promise<UserRow | null> => {
+    const user = await users.find(userId)
+    if (user === null) {
+      await passwords.verify(password, await decoy())
+      return null
+    }
+    return await passwords.verify(password, user.passwordHash) ? user : null
+  }
 
-export function userRoutes (api: HttpApi, { users, tokens, passwords, sessions }: UserRouteDeps): void {
   api.post('/users/register', 'none', async ({ body }) => {
     const userId = userIdField(body.userId, 'userId')
     const username = stringField(body.username, 'username', 1, 64)
@@ -39,13 +57,16 @@ export function userRoutes (api: HttpApi, { users, tokens, passwords, sessions }
   api.post('/users/login', 'none', async ({ body }) => {
     const userId = userIdField(body.userId, 'userId')
     const password = stringField(body.password, 'password', 1, 128)
-    const user = await users.find(userId)
-    if (user === null) {
-      decoyHash ??= passwords.hash('decoy-password')
-      await passwords.verify(password, await decoyHash)
-      throw unauthorized('wrong userId or password')
+    loginGuard.attempt(userId)
+    let user: UserRow | null
+    try {
+      user = await passwordHolder(userId, password)
+    } catch (err) {
+      loginGuard.notChecked(userId)
+      throw err
     }
-    if (!await passwords.verify(password, user.passwordHash)) throw unauthorized('wrong userId or password')
+    if (user === null) throw unauthorized('wrong userId or password')
+    loginGuard.succeeded(userId)
     if (user.status === UserStatus.BANNED) throw forbidden('user is banned')
     tokens.remember(userId, { status: user.status, tokenVersion: user.tokenVersion })
     const { token, expiresAt } = tokens.issue(userId, user.tokenVersion)
