@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { LATENCY_BUCKETS, emptyHistogram, type HistogramCounts } from './histogram.js'
 
 type Labels = Record<string, string>
 
@@ -16,6 +17,7 @@ export interface Series {
  */
 export class Metrics {
   private readonly families = new Map<string, { help: string, type: 'counter' | 'gauge', series: Map<string, Series> }>()
+  private readonly histograms = new Map<string, { help: string, series: Map<string, HistogramCounts> }>()
   private readonly collectors: (() => void)[] = []
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
 
@@ -48,6 +50,22 @@ export class Metrics {
     return this.series(name, help, 'gauge', labels)
   }
 
+  /** A latency histogram over LATENCY_BUCKETS, in seconds. */
+  histogram (name: string, help: string, labels: Labels = {}): HistogramCounts {
+    let family = this.histograms.get(name)
+    if (family === undefined) {
+      family = { help, series: new Map() }
+      this.histograms.set(name, family)
+    }
+    const key = labelText(labels)
+    let series = family.series.get(key)
+    if (series === undefined) {
+      series = emptyHistogram()
+      family.series.set(key, series)
+    }
+    return series
+  }
+
   /** Runs before each render, for values cheaper to read on demand than to track. */
   collect (fn: () => void): void {
     this.collectors.push(fn)
@@ -60,6 +78,19 @@ export class Metrics {
       out += `# HELP ${name} ${family.help}\n# TYPE ${name} ${family.type}\n`
       for (const s of family.series.values()) out += `${name}${s.labels} ${s.value}\n`
     }
+    for (const [name, family] of this.histograms) {
+      out += `# HELP ${name} ${family.help}\n# TYPE ${name} histogram\n`
+      for (const [labels, h] of family.series) {
+        // Bucket lines carry `le` after the series' own labels.
+        const prefix = labels === '' ? '{' : `${labels.slice(0, -1)},`
+        let cumulative = 0
+        for (let i = 0; i < h.buckets.length; i++) {
+          cumulative += h.buckets[i]!
+          out += `${name}_bucket${prefix}le="${i < LATENCY_BUCKETS.length ? LATENCY_BUCKETS[i] : '+Inf'}"} ${cumulative}\n`
+        }
+        out += `${name}_sum${labels} ${h.sum}\n${name}_count${labels} ${h.count}\n`
+      }
+    }
     return out
   }
 
@@ -69,9 +100,7 @@ export class Metrics {
       family = { help, type, series: new Map() }
       this.families.set(name, family)
     }
-    const key = Object.keys(labels).length === 0
-      ? ''
-      : `{${Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',')}}`
+    const key = labelText(labels)
     let series = family.series.get(key)
     if (series === undefined) {
       series = { labels: key, value: 0 }
@@ -79,4 +108,10 @@ export class Metrics {
     }
     return series
   }
+}
+
+function labelText (labels: Labels): string {
+  return Object.keys(labels).length === 0
+    ? ''
+    : `{${Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',')}}`
 }

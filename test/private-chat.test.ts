@@ -4,7 +4,7 @@
 
 import t from 'tap'
 import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
-import { ADMIN_TOKEN, api, registerAndLogin, startServer, uniqueUserId, type ApiResponse, type TestServer, within } from './helpers/server.js'
+import { ADMIN_TOKEN, api, registerAndLogin, startServer, uniqueUserId, type ApiResponse, type TestServer, waitFor, within } from './helpers/server.js'
 
 type Kind = 'ws' | 'tcp' | 'udp'
 type Tap = typeof t
@@ -193,6 +193,16 @@ t.test('1,000 messages in order with contiguous seqs on both sides', async t => 
   t.same(got.map(p => p.conversationSeq), range(1), 'push conversationSeqs are 1..1000')
   t.same(got.map(p => p.uid), receipts.map(r => r.uid), 'push uids match the receipts, in order')
   t.equal(new Set(receipts.map(r => r.uid)).size, N, 'uids are unique')
+
+  // Shards report once a second: wait until /metrics has counted at least these sends' receipts.
+  const sendCount = async (): Promise<number> => {
+    const text = await (await fetch(`${server.httpUrl}/metrics`)).text()
+    let total = 0
+    for (const m of text.matchAll(/^implus_send_seconds_count\{shard="\d+"\} (\d+)$/gm)) total += Number(m[1])
+    return total
+  }
+  const counted = await waitFor(async () => { const n = await sendCount(); return n >= N ? n : null }, 10_000)
+  t.ok(counted >= N, `implus_send_seconds counted every receipt (${counted} ≥ ${N})`)
 })
 
 t.test('each refusal gets 1006 with the right code', async t => {

@@ -48,6 +48,13 @@ t.test('health, readiness, metrics, then SIGTERM and a restart that keeps users'
   t.ok(rss !== null && Number(rss[1]) > 1_000_000, 'process_resident_memory_bytes has a plausible value')
   t.match(text, /^# TYPE http_requests_total counter$/m, 'http_requests_total declared as a counter')
   t.match(text, /^http_requests_total\{[^}]*status="401"[^}]*\} [1-9]\d*$/m, 'http_requests_total counted the 401')
+  t.match(text, /^# TYPE http_request_duration_seconds histogram$/m, 'http_request_duration_seconds declared as a histogram')
+  const friendsRoute = 'route="GET /users/friends"'
+  const inf = new RegExp(`^http_request_duration_seconds_bucket\\{${friendsRoute},le="\\+Inf"\\} (\\d+)$`, 'm').exec(text)
+  const count = new RegExp(`^http_request_duration_seconds_count\\{${friendsRoute}\\} (\\d+)$`, 'm').exec(text)
+  t.ok(inf !== null && Number(inf[1]) >= 1, 'the request is in the +Inf bucket of its route')
+  t.equal(inf?.[1], count?.[1], 'the +Inf bucket equals _count')
+  t.match(text, new RegExp(`^http_request_duration_seconds_bucket\\{${friendsRoute},le="0.001"\\} \\d+$`, 'm'), 'buckets start at 1 ms')
   for (const line of text.split('\n').filter(l => l !== '' && !l.startsWith('#'))) {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf)$/.test(line)) {
       t.fail(`not a Prometheus sample line: ${line}`)

@@ -2,6 +2,7 @@ import type { HttpResponse, TemplatedApp } from '../io/uws.js'
 import { AppError, Status, badRequest, forbidden, reasonPhrase, tooLarge, unauthorized, type StatusCode } from '../errors.js'
 import type { TokenService } from '../auth/tokens.js'
 import type { Metrics } from '../metrics.js'
+import { observe } from '../histogram.js'
 import type { Logger } from '../log.js'
 
 export type Auth = 'none' | 'user' | 'admin'
@@ -43,16 +44,19 @@ export class HttpApi {
   private route (method: Method, pattern: string, auth: Auth, handler: Handler): this {
     const paramCount = pattern.split('/').filter(s => s.startsWith(':')).length
     const { metrics } = this.deps
+    const route = `${method.toUpperCase()} ${pattern}`
+    const duration = metrics.histogram('http_request_duration_seconds', 'HTTP request time by route, from request to response.', { route })
     const counters = new Map<number, { value: number }>()
     const count = (status: number): void => {
       let series = counters.get(status)
       if (series === undefined) {
-        series = metrics.counter('http_requests_total', 'HTTP requests by route and status.', { route: `${method.toUpperCase()} ${pattern}`, status: String(status) })
+        series = metrics.counter('http_requests_total', 'HTTP requests by route and status.', { route, status: String(status) })
         counters.set(status, series)
       }
       series.value++
     }
     this.app[method](pattern, (res, req) => {
+      const started = performance.now()
       // uWS invalidates `req` when this callback returns: copy what we need first.
       const params: string[] = []
       for (let i = 0; i < paramCount; i++) params.push(decodePathParameter(req.getParameter(i) ?? ''))
@@ -62,7 +66,10 @@ export class HttpApi {
       const state = { aborted: false }
       res.onAborted(() => { state.aborted = true })
       void this.handle(res, state, { method, params, authorization, contentLength, query }, auth, handler)
-        .then(status => count(status))
+        .then(status => {
+          count(status)
+          observe(duration, (performance.now() - started) / 1000)
+        })
     })
     return this
   }

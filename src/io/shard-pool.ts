@@ -3,6 +3,7 @@ import type { SeqEngine } from '../seq/engine.js'
 import type { ShardRouting } from './gateway.js'
 import type { Logger } from '../log.js'
 import type { Metrics, Series } from '../metrics.js'
+import { addHistogram, type HistogramCounts } from '../histogram.js'
 import { AppError, type StatusCode } from '../errors.js'
 import type { CallReply, FromShard, OutboundBatch, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
 
@@ -53,7 +54,7 @@ export class ShardPool implements ShardRouting {
   private drained: (() => void)[] = []
   private stopping = false
 
-  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, resends: Series, refused: Series, queued: Series }[] = []
+  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, sendLatency: HistogramCounts, resends: Series, refused: Series, queued: Series }[] = []
 
   constructor (
     readonly shards: number,
@@ -71,6 +72,7 @@ export class ShardPool implements ShardRouting {
         check: metrics.counter('implus_shard_check_seconds_total', 'Time shards spent on permission and repeat checks.', shard),
         seq: metrics.counter('implus_shard_seq_seconds_total', 'Time shards spent waiting for sequence numbers.', shard),
         commit: metrics.counter('implus_shard_commit_seconds_total', 'Time shards spent committing batches.', shard),
+        sendLatency: metrics.histogram('implus_send_seconds', 'From a send reaching its shard to its receipt (checks, numbering, commit).', shard),
         resends: metrics.gauge('implus_shard_pending_resends', 'Pushes waiting for an ACK on the shard\'s timing wheel.', shard),
         refused: metrics.counter('implus_shard_overload_refusals_total', 'Frames turned away because the shard queue was full.', shard),
         queued: metrics.gauge('implus_shard_queued_frames', 'Frames waiting for the shard\'s next batch.', shard)
@@ -100,6 +102,7 @@ export class ShardPool implements ShardRouting {
             m.check.value += message.checkSeconds
             m.seq.value += message.seqSeconds
             m.commit.value += message.commitSeconds
+            addHistogram(m.sendLatency, message.sendLatency)
             m.resends.value = message.pendingResends
             m.refused.value += message.refused
             m.queued.value = message.queued

@@ -20,6 +20,7 @@ import type { SeqClient } from './seq-client.js'
 import type { Call, CallReply, InboundBatch, ShardStats } from './thread-messages.js'
 import type { PrivateChatPolicy } from '../config.js'
 import type { SharedIdempotency } from './shared-idempotency.js'
+import { emptyHistogram, observe } from '../histogram.js'
 
 export interface ShardOptions {
   readonly index: number
@@ -40,6 +41,8 @@ interface Inbound {
   readonly connId: number
   readonly userId: string
   readonly frame: DecodedFrame
+  /** performance.now() when the frame reached this shard. */
+  readonly at: number
   /** Set when the frame comes back after its batch met a stored copy of one of its sends. */
   readonly retried?: boolean
 }
@@ -61,6 +64,8 @@ interface Send {
   readonly conversationId: string
   /** Private: the other user. Group: ''. */
   readonly receiverId: string
+  /** performance.now() when the frame reached this shard. */
+  readonly at: number
   group: Group | null
   receipt: Receipt | null
   /** Its batch failed on a stored copy of one of its sends: check it against the database. */
@@ -96,6 +101,8 @@ export class Shard {
   private readonly resends: Resends
   private readonly ids: Snowflake
   private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
+  /** From a send reaching this shard to its receipt, since the last report. */
+  private sendLatency = emptyHistogram()
   /** Until then the in-memory idempotency window may miss sends made before a restart: check the database. */
   private readonly coldUntil: number
   /** Who sent anything in the window before this start; null until known (then every send is checked). */
@@ -145,8 +152,9 @@ export class Shard {
 
   /** Work done since the last call, for the main thread's /metrics. */
   takeStats (): ShardStats {
-    const stats = { t: 'stats' as const, ...this.stats, pendingResends: this.resends.pending, queued: this.queue.length }
+    const stats = { t: 'stats' as const, ...this.stats, sendLatency: this.sendLatency, pendingResends: this.resends.pending, queued: this.queue.length }
     this.stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
+    this.sendLatency = emptyHistogram()
     return stats
   }
 
@@ -165,7 +173,7 @@ export class Shard {
         this.overloaded(connId, frame)
         continue
       }
-      this.queue.push({ connId, userId: users[f]!, frame })
+      this.queue.push({ connId, userId: users[f]!, frame, at: performance.now() })
     }
     this.kick()
   }
@@ -316,7 +324,7 @@ export class Shard {
     const conversationId = isPrivate
       ? privateConversationId(userId, frame.toId)
       : groupConversationId(frame.toId !== '' ? frame.toId : frame.conversationId.slice(6))
-    return { connId, senderId: userId, frame, key, conversationId, receiverId: isPrivate ? frame.toId : '', group: null, receipt: null, retried: item.retried === true }
+    return { connId, senderId: userId, frame, key, conversationId, receiverId: isPrivate ? frame.toId : '', at: item.at, group: null, receipt: null, retried: item.retried === true }
   }
 
   /**
@@ -500,6 +508,7 @@ export class Shard {
     entry.receipt = receipt
     const frame = this.receiptFrame(s.frame.clientSeq, receipt)
     this.out.toConn(s.connId, frame)
+    observe(this.sendLatency, (performance.now() - s.at) / 1000)
     if (entry.waiting !== null) for (const conn of entry.waiting) this.out.toConn(conn, frame)
     entry.waiting = null
   }

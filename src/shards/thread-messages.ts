@@ -4,6 +4,7 @@
  * one transferred buffer with an index, so the cost per frame is a copy, not
  * a postMessage.
  */
+import type { HistogramCounts } from '../histogram.js'
 
 /** Main → shard: inbound chat frames. index holds [connId, offset, length] per frame; users[i] is frame i's sender. */
 export interface InboundBatch {
@@ -57,6 +58,8 @@ export interface ShardStats {
   readonly checkSeconds: number
   readonly seqSeconds: number
   readonly commitSeconds: number
+  /** From a send reaching the shard to its receipt. */
+  readonly sendLatency: HistogramCounts
   /** Frames turned away because the queue was full. */
   readonly refused: number
   readonly pendingResends: number
