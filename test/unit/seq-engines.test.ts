@@ -7,18 +7,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { onExit } from 'signal-exit'
 import t from 'tap'
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js'
-import { connect, warmUp, type Sql } from '../../src/db/connect.js'
-import { migrate } from '../../src/db/migrate.js'
+import type { Sql } from '../../src/db/connect.js'
+import { startTestDatabase, type TestDatabase } from '../helpers/postgres.js'
 import { freePort } from '../../src/net.js'
 import { AppError, Status } from '../../src/errors.js'
 import { SEGMENT_STEP, type SeqEngine } from '../../src/seq/engine.js'
@@ -27,35 +22,20 @@ import { RedisSeqEngine } from '../../src/seq/redis.js'
 import { committedBounds } from '../../src/seq/sections.js'
 import { connectRedis, redisReady } from '../../src/cluster/redis.js'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const silent = pino({ level: 'silent' })
 
 // ---- real PostgreSQL and redis-server, and nothing left running ---------------------------------------
 
-const dataDir = mkdtempSync(join(tmpdir(), 'implus-seq-engines-'))
-chmodSync(dataDir, 0o755) // the embedded PostgreSQL runs as the `postgres` user and must traverse it
-let database: EmbeddedDatabase | undefined
+let database: TestDatabase | undefined
 let sql: Sql
 let redisProcess: ChildProcess | undefined
 let redisUrl = ''
 const clients = new Set<Redis>()
 const redisServers = new Set<ChildProcess>()
 
-function postmasterPid (): number | null {
-  try {
-    const pid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0])
-    return Number.isInteger(pid) && pid > 0 ? pid : null
-  } catch {
-    return null
-  }
-}
-
-// Safety net if the test process dies before teardown: immediate shutdown of PostgreSQL, SIGKILL Redis.
+// Safety net if the test process dies before teardown (PostgreSQL has its own).
 onExit(() => {
-  const pid = postmasterPid()
-  if (pid !== null) try { process.kill(pid, 'SIGQUIT') } catch {}
   for (const child of redisServers) if (child.exitCode === null) try { child.kill('SIGKILL') } catch {}
-  try { rmSync(dataDir, { recursive: true, force: true }) } catch {}
 })
 
 /** redis-server with no persistence on a free port; resolves once it logs that it accepts connections. */
@@ -81,11 +61,8 @@ async function stopProcess (child: ChildProcess): Promise<void> {
 }
 
 t.before(async () => {
-  const password = randomBytes(12).toString('hex')
-  database = await startEmbeddedPostgres(dataDir, password, await freePort(), silent)
-  sql = connect(database.url, { max: 4, applicationName: 'seq-engines-test' })
-  await warmUp(sql)
-  await migrate(sql, join(ROOT, 'sql'), silent)
+  database = await startTestDatabase('seq-engines')
+  sql = database.sql
   const redis = await startRedis()
   redisProcess = redis.child
   redisUrl = redis.url
@@ -94,10 +71,8 @@ t.before(async () => {
 t.teardown(async () => {
   for (const client of clients) client.disconnect()
   clients.clear()
-  await sql?.end({ timeout: 5 })
-  await database?.stop()
+  await database?.close()
   if (redisProcess !== undefined) await stopProcess(redisProcess)
-  rmSync(dataDir, { recursive: true, force: true })
 })
 
 /** A fresh Redis connection, configured as the server configures its own (fail fast, reconnect by itself). */

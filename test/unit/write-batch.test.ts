@@ -1,40 +1,46 @@
-// WriteBatch (src/shards/write-batch.ts) without a database: a fake `Sql` records each statement's text and
-// parameters, so the merging done before commit (one row per key) can be checked.
+// WriteBatch (src/shards/write-batch.ts) against a real PostgreSQL: what one shard cycle writes, merged
+// per key before commit (one INSERT ... ON CONFLICT may not touch a row twice), committed atomically as
+// one statement or, with read receipts, group ACKs or recalls, as one transaction.
 import t from 'tap'
 import { ConvType, MsgStatus, MsgType, WriteBatch } from '../../src/shards/write-batch.js'
 import type { Sql } from '../../src/db/connect.js'
+import { startTestDatabase, type TestDatabase } from '../helpers/postgres.js'
+import { addPrivateMessage } from '../helpers/batches.js'
 
-interface Statement { text: string, values: unknown[] }
+let database: TestDatabase
+let sql: Sql
+t.before(async () => {
+  database = await startTestDatabase('write-batch')
+  sql = database.sql
+})
+t.teardown(() => database?.close())
 
-/** Commits `batch` into a recording fake and returns the statements in order. */
-async function commit (batch: WriteBatch): Promise<Statement[]> {
-  const statements: Statement[] = []
-  const tx = Object.assign(
-    (strings: TemplateStringsArray, ...values: unknown[]) => {
-      const statement = { text: strings.join('?').replace(/\s+/g, ' ').trim(), values }
-      statements.push(statement)
-      return statement
-    },
-    { array: (values: unknown[]) => ({ array: values }) }
-  )
-  let begun = 0
-  const sql = { begin: async (fn: (t: typeof tx) => unknown) => { begun++; return await fn(tx) } } as unknown as Sql
-  await batch.commit(sql)
-  if (begun !== 1) throw new Error(`expected one transaction, got ${begun}`)
-  return statements
+// Every test writes its own users and conversations, so none sees another's rows.
+let nextUser = 100_000
+let nextMsg = 1_000_000
+const newUser = (): string => String(++nextUser)
+const newMsgId = (): string => String(++nextMsg)
+
+function groupMessage (batch: WriteBatch, msgId: string, conversationId: string, seq: number, sender: string): void {
+  batch.message({ msgId, conversationId, conversationSeq: seq, senderId: sender, receiverId: null, msgType: MsgType.GROUP, contentType: 1, content: `content of ${msgId}`, clientSeq: `client-${msgId}`, time: Date.now() })
 }
 
-/** The array parameters of the one statement whose text starts with `prefix` (and contains `part`). */
-function arrays (statements: Statement[], prefix: string, part = ''): unknown[][] {
-  const found = statements.filter(s => s.text.startsWith(prefix) && s.text.includes(part))
-  if (found.length !== 1) throw new Error(`${found.length} statements start with '${prefix}'`)
-  return found[0].values.filter((v): v is { array: unknown[] } => typeof v === 'object' && v !== null && 'array' in v).map(v => v.array)
+function privateMessage (batch: WriteBatch, sender: string, receiver: string, seq: number, time = Date.now()): string {
+  const msgId = newMsgId()
+  addPrivateMessage(batch, { msgId, sender, receiver, seq, time })
+  return msgId
 }
 
-const UCL = 'insert into user_conversation_list (user_id, conversation_id, unread_count'
+async function statusOf (msgId: string): Promise<number> {
+  const [row] = await sql<{ status: number }[]>`select status from message where msg_id = ${msgId}`
+  return row!.status
+}
 
-function message (batch: WriteBatch, msgId: string, conversationId: string, seq: number, time: number, msgType: number = MsgType.PRIVATE): void {
-  batch.message({ msgId, conversationId, conversationSeq: seq, senderId: '1', receiverId: msgType === MsgType.PRIVATE ? '2' : null, msgType, contentType: 1, content: `c${msgId}`, clientSeq: `k${msgId}`, time })
+async function listEntry (userId: string, conversationId: string): Promise<{ unread: number, lastMsgId: string, lastReadSeq: string, syncSeq: string } | undefined> {
+  const [row] = await sql<{ unread: number, lastMsgId: string, lastReadSeq: string, syncSeq: string }[]>`
+    select unread_count as unread, last_msg_id as "lastMsgId", last_read_seq as "lastReadSeq", sync_seq as "syncSeq"
+    from user_conversation_list where user_id = ${userId} and conversation_id = ${conversationId}`
+  return row
 }
 
 t.test('constants', async t => {
@@ -44,82 +50,133 @@ t.test('constants', async t => {
   t.same(ConvType, { PRIVATE: 0, GROUP: 1 })
 })
 
-t.test('an empty batch is empty and commits no statement', async t => {
-  t.plan(3)
+t.test('an empty batch is empty and commits without touching the database', async t => {
   const batch = new WriteBatch()
   t.ok(batch.empty)
   t.equal(batch.messages, 0)
-  t.same(await commit(batch), [])
+  const broken = (() => { throw new Error('an empty batch sent a statement') }) as unknown as Sql
+  await t.resolves(batch.commit(broken))
 })
 
-t.test('touchUserConversation twice for the same user and conversation: one row, unread added, latest msg kept', async t => {
-  t.plan(2)
+t.test('private messages: rows in send order, lists for both users, conversation and unread merged per key', async t => {
+  const [alice, bob] = [newUser(), newUser()]
+  const conversationId = `private_${alice}_${bob}`
   const batch = new WriteBatch()
-  batch.touchUserConversation('2', 'private_1_2', '100', 1000, 1)
-  batch.touchUserConversation('3', 'private_1_3', '101', 1001, 1)
-  batch.touchUserConversation('2', 'private_1_2', '102', 1002, 1)
-  batch.touchUserConversation('1', 'private_1_2', '102', 1002, 0)
-  batch.touchUserConversation('2', 'private_1_2', '103', 1003, 2)
-  batch.touchUserConversation('2', 'group_7', '104', 1004, 1)
-  const [users, convs, unread, lastMsg, times] = arrays(await commit(batch), UCL)
-  const rows = users.map((u, i) => [u, convs[i], unread[i], lastMsg[i], times[i]])
-  t.same(rows, [
-    ['2', 'private_1_2', 4, '103', 1003],
-    ['3', 'private_1_3', 1, '101', 1001],
-    ['1', 'private_1_2', 0, '102', 1002],
-    ['2', 'group_7', 1, '104', 1004]
-  ], 'one row per (user, conversation), in first-touch order')
-  t.equal(new Set(rows.map(r => `${r[0]}:${r[1]}`)).size, rows.length, 'no key twice (ON CONFLICT may not update a row twice)')
-})
-
-t.test('messages keep send order; the conversation row is merged to the latest message', async t => {
-  t.plan(5)
-  const batch = new WriteBatch()
-  message(batch, '10', 'private_1_2', 1, 5000)
-  message(batch, '11', 'group_9', 7, 5001, MsgType.GROUP)
-  message(batch, '12', 'private_1_2', 2, 5002)
-  message(batch, '13', 'private_1_2', 3, 5003)
-  t.equal(batch.messages, 4)
+  const ids = [1, 2, 3].map(seq => privateMessage(batch, alice, bob, seq, 5000 + seq))
+  t.equal(batch.messages, 3)
   t.notOk(batch.empty)
-  const statements = await commit(batch)
-  const [ids, convs, seqs] = arrays(statements, 'insert into message')
-  t.same([ids, convs, seqs], [['10', '11', '12', '13'], ['private_1_2', 'group_9', 'private_1_2', 'private_1_2'], [1, 7, 2, 3]])
-  const [cId, cType, cLast, cSeq, cTime] = arrays(statements, 'insert into conversation (')
-  t.same(cId.map((id, i) => [id, cType[i], cLast[i], cSeq[i], cTime[i]]), [
-    ['private_1_2', ConvType.PRIVATE, '13', 3, 5003],
-    ['group_9', ConvType.GROUP, '11', 7, 5001]
-  ])
-  t.notOk(statements.some(s => s.text.startsWith(UCL)), 'no conversation-list statement when nothing touched it')
+  await batch.commit(sql)
+
+  const rows = await sql<{ msgId: string, seq: string, status: number }[]>`
+    select msg_id as "msgId", conversation_seq as seq, status from message where conversation_id = ${conversationId} order by conversation_seq`
+  t.same(rows.map(r => [r.msgId, Number(r.seq), r.status]), ids.map((id, i) => [id, i + 1, MsgStatus.SENT]), 'three messages, seqs 1..3, status sent')
+  for (const user of [alice, bob]) {
+    const list = await sql<{ seq: string, msgId: string }[]>`select seq, msg_id as "msgId" from user_msg_list where user_id = ${user} order by seq`
+    t.same(list.map(r => [Number(r.seq), r.msgId]), ids.map((id, i) => [i + 1, id]), `user ${user === alice ? 'alice' : 'bob'}'s message list`)
+  }
+  const convList = await sql<{ seq: string }[]>`select seq from conversation_msg_list where conversation_id = ${conversationId} order by seq`
+  t.same(convList.map(r => Number(r.seq)), [1, 2, 3], 'the conversation\'s message list')
+  const [conv] = await sql<{ type: number, lastMsgId: string, lastSeq: string, memberCount: number }[]>`
+    select type, last_msg_id as "lastMsgId", last_seq as "lastSeq", member_count as "memberCount" from conversation where conversation_id = ${conversationId}`
+  t.same(conv, { type: ConvType.PRIVATE, lastMsgId: ids[2], lastSeq: '3', memberCount: 2 }, 'the conversation row points at the latest message')
+  t.match(await listEntry(bob, conversationId), { unread: 3, lastMsgId: ids[2] }, 'bob: 3 unread (three touches merged into one row)')
+  t.match(await listEntry(alice, conversationId), { unread: 0, lastMsgId: ids[2] }, 'alice: nothing unread')
+
+  const next = new WriteBatch()
+  const fourth = privateMessage(next, alice, bob, 4)
+  await next.commit(sql)
+  t.match(await listEntry(bob, conversationId), { unread: 4, lastMsgId: fourth }, 'a later batch adds to the unread count')
 })
 
-t.test('read receipts and group ACKs keep the highest seq per (user, conversation)', async t => {
-  t.plan(4)
+t.test('delivery status: the receiver\'s ACK delivers, a push failure only marks what was not delivered', async t => {
+  const [alice, bob] = [newUser(), newUser()]
+  const sent = new WriteBatch()
+  const [m1, m2, m3, m4] = [1, 2, 3, 4].map(seq => privateMessage(sent, alice, bob, seq))
+  await sent.commit(sql)
+
+  const acks = new WriteBatch()
+  acks.markDelivered(bob, m1!)
+  acks.markDelivered(alice, m2!) // the sender's other device ACKs its own copy: not a delivery
+  acks.markPushFailed(bob, m3!)
+  acks.markPushFailed(bob, m4!)
+  acks.markDelivered(bob, m4!) // failed and delivered in one batch: the ACK came after all
+  t.notOk(acks.empty)
+  await acks.commit(sql)
+  t.same(await Promise.all([m1!, m2!, m3!, m4!].map(statusOf)), [MsgStatus.DELIVERED, MsgStatus.SENT, MsgStatus.PUSH_FAILED, MsgStatus.DELIVERED])
+
+  const later = new WriteBatch()
+  later.markDelivered(bob, m3!)
+  later.markPushFailed(bob, m1!)
+  await later.commit(sql)
+  t.equal(await statusOf(m3!), MsgStatus.DELIVERED, 'a late ACK delivers a push-failed message')
+  t.equal(await statusOf(m1!), MsgStatus.DELIVERED, 'a push failure never undoes a delivery')
+})
+
+t.test('read receipts and group ACKs keep the highest seq per (user, conversation), in the same transaction as new messages', async t => {
+  const [alice, bob, carol] = [newUser(), newUser(), newUser()]
+  const privateId = `private_${alice}_${bob}`
+  const groupId = `group_${newUser()}`
+  const setup = new WriteBatch()
+  const sent = [1, 2, 3, 4, 5, 6, 7, 8].map(seq => privateMessage(setup, alice, bob, seq))
+  for (let seq = 1; seq <= 8; seq++) {
+    const msgId = newMsgId()
+    groupMessage(setup, msgId, groupId, seq, alice)
+    setup.conversationMessage(groupId, seq, msgId)
+  }
+  await setup.commit(sql)
+
   const batch = new WriteBatch()
-  batch.read('2', 'private_1_2', 5, false)
-  batch.read('2', 'private_1_2', 3, false)
-  batch.read('2', 'private_1_2', 8, false)
-  batch.read('3', 'group_9', 4, true)
-  batch.groupAck('3', 'group_9', 10)
-  batch.groupAck('3', 'group_9', 6)
-  batch.groupAck('4', 'group_9', 2)
-  t.notOk(batch.empty)
-  const statements = await commit(batch)
-  const [rUser, rConv, rSeq, rGroup] = arrays(statements, 'update message m set status', 'as r(u, conv, seq, g)')
-  t.same(rUser.map((u, i) => [u, rConv[i], rSeq[i], rGroup[i]]), [['2', 'private_1_2', 8, false], ['3', 'group_9', 4, true]])
-  const [aUser, aConv, aSeq] = arrays(statements, 'insert into user_conversation_list as l (user_id, conversation_id, sync_seq)')
-  t.same(aUser.map((u, i) => [u, aConv[i], aSeq[i]]), [['3', 'group_9', 10], ['4', 'group_9', 2]])
-  t.equal(statements.filter(s => s.text.startsWith('insert into message')).length, 0, 'no message insert without messages')
+  const ninth = privateMessage(batch, alice, bob, 9)
+  batch.read(bob, privateId, 5, false)
+  batch.read(bob, privateId, 3, false)
+  batch.read(bob, privateId, 8, false)
+  batch.read(carol, groupId, 4, true)
+  batch.groupAck(carol, groupId, 6)
+  batch.groupAck(carol, groupId, 10)
+  batch.groupAck(alice, groupId, 2)
+  await batch.commit(sql)
+
+  t.match(await listEntry(bob, privateId), { lastReadSeq: '8', unread: 1, lastMsgId: ninth }, 'bob read up to 8: only the 9th (same batch) is unread')
+  t.same(await Promise.all(sent.map(statusOf)), Array(8).fill(MsgStatus.READ), 'messages 1..8 are read')
+  t.equal(await statusOf(ninth), MsgStatus.SENT, 'the 9th is not')
+  t.match(await listEntry(carol, groupId), { lastReadSeq: '4', syncSeq: '8' }, 'carol: read point 4; her ACK of 10 stops at the group\'s latest seq, 8')
+  t.match(await listEntry(alice, groupId), { syncSeq: '2' }, 'alice\'s group ACK')
 })
 
-t.test('delivered, push-failed and recalls make a batch non-empty', async t => {
-  t.plan(3)
-  for (const fill of [
-    (b: WriteBatch) => b.markDelivered('2', '10'),
-    (b: WriteBatch) => b.markPushFailed('2', '10'),
-    (b: WriteBatch) => b.recall('10')
-  ]) {
+t.test('recall empties the content and marks the message recalled', async t => {
+  const [alice, bob] = [newUser(), newUser()]
+  const sent = new WriteBatch()
+  const msgId = privateMessage(sent, alice, bob, 1)
+  await sent.commit(sql)
+  const batch = new WriteBatch()
+  batch.recall(msgId)
+  t.notOk(batch.empty)
+  await batch.commit(sql)
+  const [row] = await sql<{ status: number, content: string }[]>`select status, content from message where msg_id = ${msgId}`
+  t.same(row, { status: MsgStatus.RECALLED, content: '' })
+})
+
+t.test('a batch is atomic: a stored (sender, clientSeq) fails it whole and writes nothing of it', async t => {
+  const [alice, bob] = [newUser(), newUser()]
+  const conversationId = `private_${alice}_${bob}`
+  const first = new WriteBatch()
+  const stored = privateMessage(first, alice, bob, 1)
+  await first.commit(sql)
+
+  for (const withRead of [false, true]) {
     const batch = new WriteBatch()
-    fill(batch)
-    t.notOk(batch.empty)
+    const fresh = privateMessage(batch, alice, bob, withRead ? 12 : 2)
+    // A copy of the stored message under a new id: same sender and clientSeq.
+    batch.message({ msgId: newMsgId(), conversationId, conversationSeq: withRead ? 13 : 3, senderId: alice, receiverId: bob, msgType: MsgType.PRIVATE, contentType: 1, content: 'again', clientSeq: `client-${stored}`, time: Date.now() })
+    batch.markDelivered(bob, stored)
+    if (withRead) batch.read(bob, conversationId, 1, false)
+    const path = withRead ? 'transaction' : 'single statement'
+    await t.rejects(batch.commit(sql), { code: '23505' }, `${path}: the unique violation reaches the caller`)
+    const [{ count }] = await sql<{ count: string }[]>`select count(*) from message where msg_id = ${fresh}`
+    t.equal(count, '0', `${path}: the other message of the batch was not stored`)
+    const [{ lists }] = await sql<{ lists: string }[]>`select count(*) as lists from user_msg_list where msg_id = ${fresh}`
+    t.equal(lists, '0', `${path}: nor its list rows`)
+    t.equal(await statusOf(stored), MsgStatus.SENT, `${path}: nor the delivery`)
+    t.match(await listEntry(bob, conversationId), { unread: 1, lastReadSeq: '0' }, `${path}: nor the conversation-list changes`)
   }
 })
