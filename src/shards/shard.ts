@@ -3,14 +3,15 @@ import type { Logger } from '../log.js'
 import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, type Frame } from '../proto/codec.js'
 import { AppError, Status } from '../errors.js'
 import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
-import { parseConversationId, peerOf, privateConversationId, isMsgId, groupConversationId } from '../ids.js'
+import { privateConversationId, isMsgId, groupConversationId } from '../ids.js'
 import { Snowflake, msgIdFloor, shardOfMsgId } from '../snowflake.js'
 import { shardOf } from './route.js'
 import { IdempotencyCache } from './idempotency.js'
 import { PermissionCache } from './permissions.js'
 import { MemberCache, type Group } from './members.js'
 import { GroupAdmin } from './group-admin.js'
-import { loadRecallTargets, recallable, type RecallTarget } from './recall.js'
+import { Recalls } from './recall.js'
+import { ReadState } from './read-state.js'
 import { TICK_MS } from './timing-wheel.js'
 import { Resends } from './resends.js'
 import { WriteBatch, MsgType } from './write-batch.js'
@@ -98,6 +99,8 @@ export class Shard {
   private readonly permissions: PermissionCache
   private readonly members: MemberCache
   private readonly groups: GroupAdmin
+  private readonly readState: ReadState
+  private readonly recalls: Recalls
   private readonly resends: Resends
   private readonly ids: Snowflake
   private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
@@ -120,6 +123,12 @@ export class Shard {
     this.permissions = new PermissionCache(sql)
     this.members = new MemberCache(sql)
     this.groups = new GroupAdmin(sql, this.members)
+    this.readState = new ReadState({
+      sql, out, log, members: this.members,
+      owns: conversationId => shardOf(conversationId, options.shards) === options.index,
+      groupReadReceiptMaxMembers: options.groupReadReceiptMaxMembers
+    })
+    this.recalls = new Recalls(sql, out, this.members, this.reachable, options.recallWindowMs)
     this.ids = new Snowflake(options.nodeSlot, options.index)
     this.resends = new Resends({
       online: userId => this.online.has(userId),
@@ -280,9 +289,9 @@ export class Shard {
       this.stats.seqSeconds += (performance.now() - checked) / 1000
       this.stats.messages += sends.length
       this.stats.cycles++
-      this.applyGroupAcks(groupAcks, batch)
-      this.applyReads(reads, batch, after)
-      await this.applyRecalls(recalls, batch, after)
+      for (const { userId, frame } of groupAcks) this.readState.groupAck(userId, frame, batch)
+      for (const { userId, connId, frame } of reads) this.readState.read(userId, connId, frame, batch, after)
+      await this.recalls.fromFrames(recalls.map(({ userId, connId, frame }) => ({ userId, connId, msgId: frame.uid })), batch, after)
       for (const { call, reply } of calls) await this.applyCall(call, reply, batch, after)
     } catch (err) {
       return this.failCycle(err, items, calls)
@@ -494,8 +503,7 @@ export class Shard {
       timestamp: r.time
     }
     const recipients: string[] = []
-    const everywhere = this.options.shared !== null
-    for (const member of s.group!.members) if (member !== s.senderId && (everywhere || this.online.has(member))) recipients.push(member)
+    for (const member of s.group!.members) if (member !== s.senderId && this.reachable(member)) recipients.push(member)
     if (recipients.length > 0) this.out.toMembers(recipients, encodeFrame(note))
     note.toId = s.senderId
     note.clientSeq = s.frame.clientSeq
@@ -525,96 +533,6 @@ export class Shard {
     batch.markDelivered(userId, msgId)
   }
 
-  private applyGroupAcks (acks: Inbound[], batch: WriteBatch): void {
-    for (const { userId, frame } of acks) {
-      for (const item of frame.content.split(',')) {
-        const colon = item.lastIndexOf(':')
-        const conversationId = item.slice(0, colon).trim()
-        const seq = Number(item.slice(colon + 1))
-        if (!Number.isSafeInteger(seq) || seq < 0 || shardOf(conversationId, this.options.shards) !== this.options.index) continue
-        if (this.members.get(conversationId)?.members.has(userId) === true) batch.groupAck(userId, conversationId, seq)
-      }
-    }
-  }
-
-  private applyReads (reads: Inbound[], batch: WriteBatch, after: (() => void)[]): void {
-    for (const { userId, connId, frame } of reads) {
-      const conversationId = frame.readReceipt?.conversationId ?? ''
-      const seq = frame.readReceipt?.lastReadSeq ?? 0
-      const parsed = parseConversationId(conversationId)
-      if (parsed === null || !Number.isSafeInteger(seq) || seq <= 0) {
-        this.out.toConn(connId, encodeFrame({ type: MessageType.ERROR, errorCode: Status.BAD_REQUEST, content: 'readReceipt needs a conversationId and a positive lastReadSeq', timestamp: Date.now() }))
-        continue
-      }
-      if (parsed.kind === 'private') {
-        const peer = peerOf(parsed, userId)
-        if (peer === null) continue
-        batch.read(userId, conversationId, seq, false)
-        after.push(() => this.out.toUser(peer, encodeFrame({
-          type: MessageType.MESSAGE_READ_NOTIFICATION, fromId: userId, conversationId, timestamp: Date.now(),
-          readNotification: { conversationId, lastReadSeq: seq }
-        })))
-      } else {
-        const group = this.members.get(conversationId)
-        if (group === null || group === undefined || !group.members.has(userId)) continue
-        batch.read(userId, conversationId, seq, true)
-        if (group.members.size <= this.options.groupReadReceiptMaxMembers) after.push(() => void this.notifyGroupRead(userId, conversationId, seq))
-      }
-    }
-  }
-
-  /** 1008 to the sender of the message a member has read up to, with how many members have read it. */
-  private async notifyGroupRead (reader: string, conversationId: string, seq: number): Promise<void> {
-    try {
-      const rows = await this.sql<{ msgId: string, sender: string, readers: string }[]>`
-        select m.msg_id as "msgId", m.sender_id as sender,
-          (select count(*) from user_conversation_list l where l.conversation_id = m.conversation_id
-             and l.last_read_seq >= m.conversation_seq and l.user_id <> m.sender_id) as readers
-        from message m where m.conversation_id = ${conversationId} and m.conversation_seq = ${seq}`
-      const row = rows[0]
-      if (row === undefined || row.sender === reader) return
-      this.out.toUser(row.sender, encodeFrame({
-        type: MessageType.MESSAGE_READ_NOTIFICATION, fromId: reader, conversationId, timestamp: Date.now(),
-        readNotification: { conversationId, msgId: row.msgId, readCount: Number(row.readers) }
-      }))
-    } catch (err) {
-      this.log.warn({ err, conversationId }, 'group read notification failed')
-    }
-  }
-
-  private async applyRecalls (recalls: Inbound[], batch: WriteBatch, after: (() => void)[]): Promise<void> {
-    const mine = recalls.filter(r => isMsgId(r.frame.uid))
-    if (mine.length === 0) return
-    const found = await loadRecallTargets(this.sql, mine.map(r => r.frame.uid))
-    for (const { userId, connId, frame } of mine) {
-      let target: RecallTarget
-      try {
-        target = recallable(found.get(frame.uid), userId, Date.now(), this.options.recallWindowMs)
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err
-        this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, uid: frame.uid, errorCode: err.status, content: err.message, timestamp: Date.now() }))
-        continue
-      }
-      batch.recall(frame.uid)
-      after.push(() => this.announceRecall(target))
-    }
-  }
-
-  private announceRecall (target: RecallTarget): void {
-    const frame = encodeFrame({ type: MessageType.RECALL_NOTIFICATION, uid: target.msgId, conversationId: target.conversationId, fromId: target.senderId, timestamp: Date.now() })
-    const parsed = parseConversationId(target.conversationId)
-    if (parsed?.kind === 'private') {
-      this.out.toUser(parsed.a, frame)
-      this.out.toUser(parsed.b, frame)
-      return
-    }
-    const group = this.members.get(target.conversationId)
-    if (group === null || group === undefined) return
-    const online = this.options.shared !== null ? [...group.members] : [...group.members].filter(m => this.online.has(m))
-    // 1010 carries no per-member field, so toMembers' appended toId is harmless and names the recipient.
-    if (online.length > 0) this.out.toMembers(online, frame)
-  }
-
   private async applyCall (call: Call, reply: (r: CallReply) => void, batch: WriteBatch, after: (() => void)[]): Promise<void> {
     try {
       const value = await this.runCall(call, batch, after)
@@ -628,13 +546,8 @@ export class Shard {
   private async runCall (call: Call, batch: WriteBatch, after: (() => void)[]): Promise<unknown> {
     const args = call.args as Record<string, unknown>
     switch (call.op) {
-      case 'recall': {
-        const msgId = String(args.msgId)
-        const target = recallable((await loadRecallTargets(this.sql, [msgId])).get(msgId), String(args.userId), Date.now(), this.options.recallWindowMs)
-        batch.recall(msgId)
-        after.push(() => this.announceRecall(target))
-        return { msgId, conversationId: target.conversationId }
-      }
+      case 'recall':
+        return await this.recalls.fromCall({ userId: String(args.userId), msgId: String(args.msgId) }, batch, after)
       case 'members.add':
         return await this.groups.add(String(args.conversationId), String(args.actor), args.userIds as string[])
       case 'members.remove':
@@ -655,6 +568,9 @@ export class Shard {
       this.log.warn({ err: (err as Error).message }, 'receipts not shared through Redis')
     }
   }
+
+  /** Whom a group notification goes to: members online here, or every member in cluster mode (pub/sub finds them). */
+  private readonly reachable = (userId: string): boolean => this.options.shared !== null || this.online.has(userId)
 
   /** A push another host sent here for delivery: this host resends it until the user ACKs. */
   track (userId: string, frame: Uint8Array): void {
