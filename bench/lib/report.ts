@@ -65,16 +65,28 @@ export function percentile (sorted: Float64Array | number[], p: number): number 
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 }
 
-/** Sums of each metric family on a server's /metrics (labels added up). */
+/** Sums of each metric family on a server's /metrics (labels added up; histogram buckets kept apart as `name|le`). */
 export async function scrapeMetrics (httpUrl: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text()
   const sums = new Map<string, number>()
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line === '') continue
-    const name = line.slice(0, line.search(/[{ ]/))
+    let name = line.slice(0, line.search(/[{ ]/))
+    if (name.endsWith('_bucket')) name += `|${/le="([^"]+)"/.exec(line)?.[1] ?? ''}`
     sums.set(name, (sums.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)))
   }
   return sums
+}
+
+/** The bucket bound (ms) under which 99 % of a histogram's observations between two scrapes fall. */
+function histogramP99Ms (before: Map<string, number>, after: Map<string, number>, name: string): string {
+  const delta = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0)
+  const count = delta(`${name}_count`)
+  if (count === 0) return '-'
+  const bounds = [...after.keys()].filter(k => k.startsWith(`${name}_bucket|`)).map(k => k.slice(name.length + 8))
+  const finite = bounds.filter(b => b !== '+Inf').sort((a, b) => Number(a) - Number(b))
+  for (const bound of finite) if (delta(`${name}_bucket|${bound}`) >= count * 0.99) return `≤${Number(bound) * 1000}`
+  return `>${Number(finite[finite.length - 1]) * 1000}`
 }
 
 /** Where a shard's batches spent their time between two scrapes: per-batch averages. */
@@ -86,6 +98,8 @@ export function shardBreakdown (before: Map<string, number>, after: Map<string, 
     'check ms': (delta('implus_shard_check_seconds_total') * 1000 / cycles).toFixed(2),
     'seq ms': (delta('implus_shard_seq_seconds_total') * 1000 / cycles).toFixed(2),
     'commit ms': (delta('implus_shard_commit_seconds_total') * 1000 / cycles).toFixed(2),
+    // Server side only: a send reaching its shard to its receipt (checks, numbering, commit).
+    'shard p99 ms': histogramP99Ms(before, after, 'implus_send_seconds'),
     'main loop p99 ms': ((after.get('nodejs_eventloop_delay_p99_seconds') ?? 0) * 1000).toFixed(1)
   }
 }
