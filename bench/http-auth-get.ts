@@ -19,7 +19,7 @@ const { values } = parseArgs({ options: {
 printMachine('http-auth-get')
 console.log(`# ${values.users} users, ${values.connections} connections, pipelining ${values.pipelining}`)
 
-const server = await startServer({ env: { IMPLUS_EMBEDDED_PG_PORT: String(await freePort()), IMPLUS_SHARDS: values.shards! } })
+const server = await startServer({ env: { IMPLUS_EMBEDDED_PG_PORT: String(await freePort()), IMPLUS_SHARDS: values.shards!, IMPLUS_HTTP_RATE_LIMIT: '1000000' } })
 const loader = forkLoad('http-load', import.meta.url)
 try {
   progress(`server up (pid ${server.process.pid}); creating ${values.users} users`)

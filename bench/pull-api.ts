@@ -24,7 +24,7 @@ const limit = Number(values.limit)
 printMachine('pull-api')
 console.log(`# ${userCount} users in one group, each sent ${perUser} group + ${perUser} private messages; limit ${limit}, ${values.connections} connections`)
 
-const server = await startServer({ env: { IMPLUS_EMBEDDED_PG_PORT: String(await freePort()), IMPLUS_SHARDS: values.shards!, IMPLUS_RATE_LIMIT: '1000000', IMPLUS_PRIVATE_CHAT: 'open' } })
+const server = await startServer({ env: { IMPLUS_EMBEDDED_PG_PORT: String(await freePort()), IMPLUS_SHARDS: values.shards!, IMPLUS_RATE_LIMIT: '1000000', IMPLUS_HTTP_RATE_LIMIT: '1000000', IMPLUS_PRIVATE_CHAT: 'open' } })
 const pid = server.process.pid!
 const pgDir = `${server.dataDir}/pg`
 const seeder = forkLoad('pull-api-load', import.meta.url)

@@ -35,6 +35,7 @@ export interface Config {
   readonly maxUdpBytes: number
   readonly maxHttpBodyBytes: number
   readonly rateLimitPerSecond: number
+  readonly httpRateLimitPerSecond: number
   readonly loginTimeoutMs: number
   readonly idleTimeoutMs: number
   readonly maxBufferedBytes: number
@@ -137,6 +138,7 @@ export function loadConfig (env: Env = process.env): Config {
     maxUdpBytes: 1200,
     maxHttpBodyBytes: integer(env, 'IMPLUS_MAX_HTTP_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     rateLimitPerSecond: integer(env, 'IMPLUS_RATE_LIMIT', 200, 1, 1_000_000),
+    httpRateLimitPerSecond: integer(env, 'IMPLUS_HTTP_RATE_LIMIT', 200, 1, 1_000_000),
     loginTimeoutMs: integer(env, 'IMPLUS_LOGIN_TIMEOUT_MS', 10_000, 100, 600_000),
     idleTimeoutMs: integer(env, 'IMPLUS_IDLE_TIMEOUT_MS', 180_000, 1000, 3_600_000),
     maxBufferedBytes: integer(env, 'IMPLUS_MAX_BUFFERED_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),

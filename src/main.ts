@@ -129,7 +129,7 @@ async function main (config: Config, log: Logger): Promise<void> {
 
   await cluster?.start()
 
-  const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, metrics, log })
+  const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, rateLimitPerSecond: config.httpRateLimitPerSecond, metrics, log })
   userRoutes(api, { users, tokens, passwords, loginGuard: new LoginGuard(config.loginFailureLimit), sessions })
   adminRoutes(api, users, tokens, sessions)
   messageRoutes(api, { sql: db.sql, shards })

@@ -329,6 +329,24 @@ t.test('admin status: ban, unban, mute', async t => {
   t.equal(expectOk(t, await api(server, 'POST', path, { status: 1 }, ADMIN_TOKEN), 'status again').mutedUntil, null, 'and a lifted mute stays lifted')
 })
 
+t.test('authenticated requests beyond IMPLUS_HTTP_RATE_LIMIT per user get 429; other users are served', async t => {
+  const limited = await startServer({ env: { IMPLUS_HTTP_RATE_LIMIT: '5' } })
+  t.teardown(() => limited.stop())
+  const busy = await registerAndLogin(limited)
+  const calm = await registerAndLogin(limited)
+  // Twenty at once land in one or two one-second windows: at most 2 × 5 pass, the rest are refused.
+  const responses = await Promise.all(Array.from({ length: 20 }, () => api(limited, 'GET', '/users/friends', undefined, busy.token)))
+  const statuses = responses.map(r => r.status)
+  t.ok(statuses.filter(s => s === 200).length <= 10, `at most two windows' worth pass (${statuses.join(' ')})`)
+  t.ok(statuses.filter(s => s === 429).length >= 10, 'the rest get 429')
+  t.ok(statuses.every(s => s === 200 || s === 429), 'nothing else')
+  expectError(t, responses.find(r => r.status === 429)!, 429, 'a refused request')
+  expectOk(t, await api(limited, 'GET', '/users/friends', undefined, calm.token), 'another user is served')
+  const health = await fetch(`${limited.httpUrl}/healthz`)
+  t.equal(health.status, 200, 'health is not limited')
+  await health.text()
+})
+
 t.test('malformed requests', async t => {
   const { token } = await registerAndLogin(server)
   expectError(t, await api(server, 'POST', '/users/register', '{"userId": "5", ', undefined), 400, 'malformed JSON')

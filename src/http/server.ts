@@ -3,6 +3,7 @@ import { AppError, Status, badRequest, forbidden, reasonPhrase, tooLarge, unauth
 import type { TokenService } from '../auth/tokens.js'
 import type { Metrics } from '../metrics.js'
 import { observe } from '../histogram.js'
+import { WindowRateLimit } from './rate-limit.js'
 import type { Logger } from '../log.js'
 
 export type Auth = 'none' | 'user' | 'admin'
@@ -23,6 +24,8 @@ export interface HttpDeps {
   readonly tokens: TokenService
   readonly adminToken: string | null
   readonly maxBodyBytes: number
+  /** Authenticated requests per user per second; beyond it 429. */
+  readonly rateLimitPerSecond: number
   readonly metrics: Metrics
   readonly log: Logger
 }
@@ -35,7 +38,11 @@ const JSON_HEADER = 'application/json; charset=utf-8'
  * register plain handlers that return data or throw AppError.
  */
 export class HttpApi {
-  constructor (private readonly app: TemplatedApp, private readonly deps: HttpDeps) {}
+  private readonly perUser: WindowRateLimit
+
+  constructor (private readonly app: TemplatedApp, private readonly deps: HttpDeps) {
+    this.perUser = new WindowRateLimit(deps.rateLimitPerSecond)
+  }
 
   get (pattern: string, auth: Auth, handler: Handler): this { return this.route('get', pattern, auth, handler) }
   post (pattern: string, auth: Auth, handler: Handler): this { return this.route('post', pattern, auth, handler) }
@@ -114,7 +121,9 @@ export class HttpApi {
       return ''
     }
     if (token === '') throw unauthorized('missing bearer token')
-    return await this.deps.tokens.authenticate(token)
+    const userId = await this.deps.tokens.authenticate(token)
+    if (!this.perUser.allow(userId)) throw new AppError(Status.RATE_LIMITED, `too many requests: at most ${this.deps.rateLimitPerSecond} per second per user`)
+    return userId
   }
 }
 

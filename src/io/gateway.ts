@@ -239,7 +239,6 @@ export class Gateway {
     this.deps.shards.route(shardOf(conversationId, this.deps.shards.shards), conn.id, conn.userId, bytes)
   }
 
-  /** At most rateLimitPerSecond frames per one-second window (a window boundary may let two bursts meet). */
   /**
    * The few frames the gateway must read whole. The peek checked the wire structure, but a known
    * field sent with the wrong wire type passes it and makes the decoder throw: answer 1009 instead.
@@ -253,6 +252,7 @@ export class Gateway {
     }
   }
 
+  /** At most rateLimitPerSecond frames per one-second window (a window boundary may let two bursts meet). */
   private allow (conn: Connection, ticks: number): boolean {
     const window = (ticks / TICKS_PER_SECOND) | 0
     if (window !== conn.rateWindow) {
