@@ -62,6 +62,8 @@ t.test('a frozen database: sends beyond the queue limit get 503 at once; the hos
   t.match(firstRefusal.content, /overloaded/, '... saying the server is overloaded')
   const pong = await a.heartbeat()
   t.equal(pong.content, 'pong', 'the connection still answers heartbeats while the database is frozen')
+  const warning = await server.waitForLog(l => l.msg?.startsWith('shard queue full') === true, 10_000)
+  t.match(warning, { level: 40, shard: 0, refused: Number }, 'the operator is told, with the shard and how many were refused')
 
   signalPostgres('SIGCONT')
   // Every send gets exactly one answer: a receipt (it was queued and is now committed) or a 503.

@@ -107,6 +107,8 @@ export class ShardPool implements ShardRouting {
             m.resends.value = message.pendingResends
             m.refused.value += message.refused
             m.queued.value = message.queued
+            // At most one line per shard per second (the stats interval), only while it refuses.
+            if (message.refused > 0) this.log.warn({ shard: index, refused: message.refused, queued: message.queued }, 'shard queue full: sends refused with 503 (PostgreSQL is not keeping up)')
           } else {
             this.receive(worker, message)
           }
