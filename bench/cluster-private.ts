@@ -5,11 +5,11 @@
 // set-ups, and the Redis CPU per 10,000 messages/s (redis-server CPU seconds / messages × 10,000).
 // Options: --users N (default 10000), --steps r1,… msg/s (2000,5000,10000,15000,20000), --seconds S (10),
 //          --loaders K (2), --shards N per host on the single host (2), --cluster-shards N per host (1).
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { freePort, readSecrets, startServer, type TestServer } from '../test/helpers/server.js'
+import { killRedis, startRedis } from '../test/helpers/redis.js'
 import { createUsers, signTokens, type BenchUser } from './lib/population.js'
 import { ask, endAll, forkLoad } from './lib/loaders.js'
 import { cpuSeconds, percentile, postgresCpuSeconds, printMachine, printResults, progress } from './lib/report.js'
@@ -35,8 +35,6 @@ const hostOf = (i: number): number => (Math.imul(i + 1, 2654435761) >>> 31)
 
 interface Result { sent: number, delivered: number, receipts: number, refused: number, latencies: number[] }
 const rows: Record<string, string | number>[] = []
-const cleanups: (() => void)[] = []
-process.on('exit', () => { for (const fn of cleanups) fn() })
 
 async function steps (mode: string, servers: TestServer[], pgDir: string, users: BenchUser[], portOf: (i: number) => number, redis: ChildProcess | null): Promise<void> {
   const children = Array.from({ length: loaderCount }, () => forkLoad('private-chat-load', import.meta.url))
@@ -83,17 +81,6 @@ async function steps (mode: string, servers: TestServer[], pgDir: string, users:
   }
 }
 
-function startRedis (port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  cleanups.push(() => { try { redis.kill('SIGKILL') } catch {} })
-  return new Promise((resolve, reject) => {
-    redis.once('exit', code => reject(new Error(`redis-server exited with ${code}`)))
-    createInterface({ input: redis.stdout! }).on('line', line => {
-      if (line.includes('Ready to accept connections')) resolve(redis)
-    })
-  })
-}
-
 // ---- one host ----
 {
   const pgPort = await freePort()
@@ -109,8 +96,7 @@ function startRedis (port: number): Promise<ChildProcess> {
 
 // ---- two hosts, one Redis, one PostgreSQL ----
 {
-  const redisPort = await freePort()
-  const redis = await startRedis(redisPort)
+  const { child: redis, port: redisPort } = await startRedis()
   const pgPort = await freePort()
   const secret = randomBytes(32).toString('base64url')
   const common = { IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RATE_LIMIT: '100000', IMPLUS_SHARDS: values['cluster-shards']!, REDIS_URL: `redis://127.0.0.1:${redisPort}`, IMPLUS_JWT_SECRET: secret }
@@ -140,8 +126,7 @@ function startRedis (port: number): Promise<ChildProcess> {
   } finally {
     if (b !== null) await b.stop()
     await a.stop()
-    redis.kill('SIGTERM')
-    await new Promise(resolve => redis.exitCode !== null ? resolve(null) : redis.once('exit', resolve))
+    await killRedis(redis)
   }
 }
 

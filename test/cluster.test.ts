@@ -10,13 +10,12 @@
 // `implus:presence` channel, which this test subscribes to (a host publishes it after writing the session
 // registry, so once the test sees it, the other hosts have it too). The two polls are commented.
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import type { ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
-import { onExit } from 'signal-exit'
 import t from 'tap'
 import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
 import { api, freePort, readSecrets, registerAndLogin, runToExit, startServer, type TestServer } from './helpers/server.js'
+import { killAllRedis, killRedis, startRedis } from './helpers/redis.js'
 
 type Tap = typeof t
 type Kind = 'ws' | 'tcp'
@@ -29,28 +28,6 @@ const JWT_SECRET = 'cluster-test-jwt-secret-0123456789abcdef'
 let redisPort = 0
 let redisUrl = ''
 let redisServer: ChildProcess | null = null
-const redisServers = new Set<ChildProcess>()
-onExit(() => { for (const child of redisServers) try { child.kill('SIGKILL') } catch {} })
-
-/** A redis-server with no persistence (so a restart starts empty); resolves once it accepts connections. */
-async function startRedis (port: number): Promise<ChildProcess> {
-  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  redisServers.add(child)
-  child.once('exit', () => redisServers.delete(child))
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', line => { if (/Ready to accept connections/.test(line)) resolve() })
-    child.once('exit', code => reject(new Error(`redis-server exited (${code}) before it was ready`)))
-    child.once('error', reject)
-  })
-  return child
-}
-
-async function killProcess (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise(resolve => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
-}
 
 // ---- presence: the hosts' own announcements, observed ------------------------------------------------
 
@@ -88,9 +65,7 @@ let databaseUrl: string
 const NODE = { A: 'host-a', B: 'host-b', C: 'host-c' }
 
 t.before(async () => {
-  redisPort = await freePort()
-  redisUrl = `redis://127.0.0.1:${redisPort}`
-  redisServer = await startRedis(redisPort)
+  ;({ child: redisServer, port: redisPort, url: redisUrl } = await startRedis())
   subscriber = new Redis(redisUrl, { lazyConnect: true })
   await subscriber.connect()
   subscriber.on('message', (_channel: string, message: string) => {
@@ -121,7 +96,7 @@ t.teardown(async () => {
   await Promise.all([B?.stop(), C?.stop()])
   await A?.stop()
   subscriber?.disconnect()
-  for (const child of [...redisServers]) await killProcess(child)
+  await killAllRedis()
 })
 
 t.test('every host joined the cluster with its own node slot', async t => {
@@ -518,7 +493,7 @@ t.test('Redis down: sends fail fast with 503 and connections stay; Redis back em
   t.same([maxU1, maxU2, maxConv, maxGroup], [10, 10, 10, 5], 'seqs before the outage')
 
   // Redis goes away.
-  await killProcess(redisServer!)
+  await killRedis(redisServer!)
   const started = Date.now()
   const refused = await send(c1, u2!.userId, 'while Redis is down')
   t.equal(refused.type, MessageType.MESSAGE_DELIVERY_FAILED, '1006 while Redis is down')
@@ -530,7 +505,7 @@ t.test('Redis down: sends fail fast with 503 and connections stay; Redis back em
   t.equal((await c2.heartbeat()).content, 'pong', 'on host C too')
 
   // Redis returns on the same port with none of its data.
-  redisServer = await startRedis(redisPort)
+  redisServer = (await startRedis(redisPort)).child
   // Poll by resending: a host reconnects to Redis on its own back-off schedule (ioredis, up to 2 s) and
   // tells no client when it is back; the only client-visible sign of recovery is a send that succeeds.
   // The same clientSeq each time, as a client retrying a refused send would.

@@ -5,16 +5,14 @@
 // a gate on one engine's PostgreSQL connection that holds a reservation's answer back, to make two hosts
 // race deterministically.
 
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createInterface } from 'node:readline'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
-import { onExit } from 'signal-exit'
 import t from 'tap'
 import type { Sql } from '../../src/db/connect.js'
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres.js'
-import { freePort } from '../../src/net.js'
+import { killRedis, startRedis } from '../helpers/redis.js'
 import { AppError, Status } from '../../src/errors.js'
 import { SEGMENT_STEP, type SeqEngine } from '../../src/seq/engine.js'
 import { MemorySeqEngine } from '../../src/seq/memory.js'
@@ -31,34 +29,6 @@ let sql: Sql
 let redisProcess: ChildProcess | undefined
 let redisUrl = ''
 const clients = new Set<Redis>()
-const redisServers = new Set<ChildProcess>()
-
-// Safety net if the test process dies before teardown (PostgreSQL has its own).
-onExit(() => {
-  for (const child of redisServers) if (child.exitCode === null) try { child.kill('SIGKILL') } catch {}
-})
-
-/** redis-server with no persistence on a free port; resolves once it logs that it accepts connections. */
-async function startRedis (port?: number): Promise<{ child: ChildProcess, url: string }> {
-  port ??= await freePort()
-  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  redisServers.add(child)
-  child.once('exit', () => redisServers.delete(child))
-  await new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    lines.on('line', line => { if (/Ready to accept connections/.test(line)) resolve() })
-    child.once('exit', code => reject(new Error(`redis-server exited with ${code} before it was ready`)))
-    child.once('error', reject)
-  })
-  return { child, url: `redis://127.0.0.1:${port}` }
-}
-
-async function stopProcess (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise(resolve => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
-}
 
 t.before(async () => {
   database = await startTestDatabase('seq-engines')
@@ -72,7 +42,7 @@ t.teardown(async () => {
   for (const client of clients) client.disconnect()
   clients.clear()
   await database?.close()
-  if (redisProcess !== undefined) await stopProcess(redisProcess)
+  if (redisProcess !== undefined) await killRedis(redisProcess)
 })
 
 /** A fresh Redis connection, configured as the server configures its own (fail fast, reconnect by itself). */
@@ -352,9 +322,8 @@ t.test('redis engine: a host that finds a key short but locks it after another h
 })
 
 t.test('redis engine: Redis unreachable fails fast with 503 (AppError UNAVAILABLE), and recovers', async t => {
-  const { child, url } = await startRedis()
-  const port = Number(new URL(url).port)
-  t.teardown(() => stopProcess(child))
+  const { child, url, port } = await startRedis()
+  t.teardown(() => killRedis(child))
   const client = connectRedis(url, 'seq-engines-outage', silent)
   clients.add(client)
   await redisReady(client)
@@ -375,7 +344,7 @@ t.test('redis engine: Redis unreachable fails fast with 503 (AppError UNAVAILABL
   // A new redis-server on the same port with no data: the client reconnects by itself, and numbering
   // resumes above 1 (the committed bound), never repeating it.
   const { child: restarted } = await startRedis(port)
-  t.teardown(() => stopProcess(restarted))
+  t.teardown(() => killRedis(restarted))
   await redisReady(client, 15_000)
   const after = await engine.allocate([key])
   t.ok(after[0]! > 1, `after the outage and data loss: ${after[0]} > 1`)
