@@ -55,6 +55,8 @@ type SlotPipeline = ChainableCommander & {
  */
 export class Cluster {
   slot = -1
+  /** Another host took this host's slot: it announces nothing more while it stops. */
+  private slotTaken = false
   private readonly remote = new Map<string, Set<string>>()
   private readonly nodesOfUser = new Map<string, Set<string>>()
   private readonly localDevices = new Map<string, number>()
@@ -91,8 +93,10 @@ export class Cluster {
     for (const node of await this.redis.smembers('implus:nodes')) {
       if (node === this.nodeId) continue
       const liveness = await this.redis.get(nodeKey(node))
-      if (liveness === null) continue
-      const shards = Number(liveness.split(':')[1])
+      // No count: a host from before this check (a rolling upgrade) or one gone since the listing.
+      const count = liveness?.split(':')[1]
+      if (count === undefined) continue
+      const shards = Number(count)
       if (shards !== this.shards) {
         throw new Error(`IMPLUS_SHARDS is ${this.shards} here but live host ${node} runs ${shards}: every host of a cluster needs the same IMPLUS_SHARDS`)
       }
@@ -192,11 +196,13 @@ export class Cluster {
       .sadd('implus:nodes', this.nodeId)
   }
 
-  /** Runs an announcement; false when another host holds this host's slot (then slotLost was called). */
+  /** Runs an announcement; false when another host holds this host's slot (then slotLost was called once). */
   private async announce (pipeline: ChainableCommander): Promise<boolean> {
+    if (this.slotTaken) return false
     const [renewed] = (await pipeline.exec())!
     const owner = renewed?.[0] === null ? renewed[1] as string : ''
     if (owner === '') return true
+    this.slotTaken = true
     this.log.fatal({ slot: this.slot, owner }, 'another host holds this host\'s node slot (claimed while Redis had lost its data)')
     this.handlers.slotLost(owner)
     return false
