@@ -5,10 +5,9 @@ export const MsgStatus = Object.freeze({ SENT: 0, DELIVERED: 1, READ: 2, RECALLE
 export const ConvType = Object.freeze({ PRIVATE: 0, GROUP: 1 })
 
 /**
- * Everything one shard cycle writes, in column arrays, committed as one
- * transaction (group commit) of fixed-text statements: `unnest` turns each
- * array set into rows, so the prepared statements are reused whatever the
- * batch size. Rows that touch the same key are merged first, because one
+ * Everything one shard cycle writes, in column arrays, committed atomically
+ * (group commit) by fixed-text statements: `unnest` turns each array set into
+ * rows, so the prepared statements are reused whatever the batch size. Rows that touch the same key are merged first, because one
  * INSERT ... ON CONFLICT may not update a row twice.
  */
 export class WriteBatch {
@@ -128,13 +127,14 @@ export class WriteBatch {
    * its own CTEs' changes), so a batch with any of them runs as a transaction of ordered statements.
    */
   async commit (sql: Sql): Promise<void> {
+    const messageWrites = this.mId.length > 0 || this.delivered.length > 0 || this.failed.length > 0
     if (this.reads.size === 0 && this.groupAcks.size === 0 && this.recalls.length === 0) {
-      if (this.mId.length > 0 || this.delivered.length > 0 || this.failed.length > 0) await this.writeMessages(sql)
+      if (messageWrites) await this.writeMessages(sql)
       return
     }
     await sql.begin(tx => {
       const statements: Pending[] = []
-      if (this.mId.length > 0 || this.delivered.length > 0 || this.failed.length > 0) statements.push(this.writeMessages(tx))
+      if (messageWrites) statements.push(this.writeMessages(tx))
       if (this.reads.size > 0) {
         const rows = [...this.reads.values()]
         const users = tx.array(rows.map(r => r.userId))
