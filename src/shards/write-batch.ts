@@ -7,8 +7,9 @@ export const ConvType = Object.freeze({ PRIVATE: 0, GROUP: 1 })
 /**
  * Everything one shard cycle writes, in column arrays, committed atomically
  * (group commit) by fixed-text statements: `unnest` turns each array set into
- * rows, so the prepared statements are reused whatever the batch size. Rows that touch the same key are merged first, because one
- * INSERT ... ON CONFLICT may not update a row twice.
+ * rows, so the prepared statements are reused whatever the batch size.
+ * Rows that touch the same key are merged first, because one INSERT ...
+ * ON CONFLICT may not update a row twice.
  */
 export class WriteBatch {
   // message
