@@ -31,6 +31,7 @@ import { startWsServer } from './io/ws-server.js'
 import { startTcpServer } from './io/tcp-server.js'
 import { startUdpServer } from './io/udp-server.js'
 import { Cluster, type ClusterEvent } from './cluster/cluster.js'
+import { SlotFence } from './cluster/slot-fence.js'
 import { connectRedis, redisReady } from './cluster/redis.js'
 import { shardOf } from './shards/route.js'
 import { shardOfMsgId } from './snowflake.js'
@@ -79,7 +80,7 @@ async function main (config: Config, log: Logger): Promise<void> {
       event: onClusterEvent,
       // Exit 1 (drained once running) so a supervisor restarts it and it claims a free slot.
       slotLost: () => { if (shutdown === null) process.exit(1); else void shutdown('node slot lost', 1) }
-    }, log)
+    }, new SlotFence(db.sql), log)
     await cluster.join()
   }
 

@@ -1,7 +1,8 @@
-// Cluster mode: a host's node slot (the host bits of every message id it makes) is a lease in Redis. If
-// Redis loses its data and another host claims the same slot before this one renews it, both would make
-// the same ids; the host that finds its slot taken must stop (exit 1, so a supervisor restarts it with a
-// free slot) rather than go on.
+// Cluster mode: a host's node slot (the host bits of every message id it makes) is a lease in Redis,
+// fenced by a PostgreSQL lock (test/unit/slot-fence.test.ts). Should another host still end up holding
+// the lease (Redis lost its data while the holder's database session was also cut), both would make the
+// same ids: the host that finds its slot taken must stop (exit 1, so a supervisor restarts it with a
+// free slot) rather than go on. Here the other host's claim is written into Redis directly.
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { startServer } from './helpers/server.js'

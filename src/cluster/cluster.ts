@@ -2,6 +2,7 @@ import type { ChainableCommander, Redis } from 'ioredis'
 import type { Logger } from '../log.js'
 import { MAX_NODE_SLOTS } from '../snowflake.js'
 import { AppError, Status } from '../errors.js'
+import type { SlotFence } from './slot-fence.js'
 
 const NODE_TTL_S = 10
 const HEARTBEAT_MS = 3000
@@ -72,6 +73,7 @@ export class Cluster {
     private readonly redis: Redis,
     private readonly sub: Redis,
     private readonly handlers: ClusterHandlers,
+    private readonly fence: SlotFence,
     private readonly log: Logger
   ) {
     redis.defineCommand('renewSlot', { numberOfKeys: 1, lua: RENEW_SLOT })
@@ -175,13 +177,22 @@ export class Cluster {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not deregister from the cluster; its keys will expire')
     }
+    // After the lease: a host claiming the slot from now on finds neither.
+    await this.fence.close().catch(err => this.log.warn({ err: (err as Error).message }, 'node slot lock not released; PostgreSQL drops it with the connection'))
   }
 
-  /** Message ids need a node slot no live host shares; slots are leases renewed by the heartbeat. */
+  /**
+   * Message ids need a node slot no live host shares. A slot is a lease in Redis, renewed by the
+   * heartbeat, and a lock in PostgreSQL (the fence), taken first: after Redis lost its data the
+   * lease is gone but the lock still shows the slot in use.
+   */
   private async claimSlot (): Promise<number> {
     for (let slot = 0; slot < MAX_NODE_SLOTS; slot++) {
       const owner = await this.redis.get(slotKey(slot))
-      if (owner === this.nodeId || (owner === null && await this.redis.set(slotKey(slot), this.nodeId, 'EX', NODE_TTL_S, 'NX') === 'OK')) return slot
+      if (owner !== null && owner !== this.nodeId) continue
+      if (!await this.fence.hold(slot)) continue
+      if (owner === this.nodeId || await this.redis.set(slotKey(slot), this.nodeId, 'EX', NODE_TTL_S, 'NX') === 'OK') return slot
+      await this.fence.release(slot)
     }
     throw new Error(`no free node slot: at most ${MAX_NODE_SLOTS} hosts may run at once`)
   }
