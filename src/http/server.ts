@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { HttpResponse, TemplatedApp } from '../io/uws.js'
 import { AppError, Status, badRequest, forbidden, reasonPhrase, tooLarge, unauthorized, type StatusCode } from '../errors.js'
 import type { TokenService } from '../auth/tokens.js'
@@ -39,9 +40,12 @@ const JSON_HEADER = 'application/json; charset=utf-8'
  */
 export class HttpApi {
   private readonly perUser: WindowRateLimit
+  /** The admin token's digest: comparing digests in constant time hides the token's length too. */
+  private readonly adminDigest: Buffer | null
 
   constructor (private readonly app: TemplatedApp, private readonly deps: HttpDeps) {
     this.perUser = new WindowRateLimit(deps.rateLimitPerSecond)
+    this.adminDigest = deps.adminToken === null ? null : sha256(deps.adminToken)
   }
 
   get (pattern: string, auth: Auth, handler: Handler): this { return this.route('get', pattern, auth, handler) }
@@ -116,8 +120,8 @@ export class HttpApi {
     if (auth === 'none') return ''
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : ''
     if (auth === 'admin') {
-      if (this.deps.adminToken === null) throw forbidden('admin API is off: set IMPLUS_ADMIN_TOKEN')
-      if (token !== this.deps.adminToken) throw unauthorized('admin token required')
+      if (this.adminDigest === null) throw forbidden('admin API is off: set IMPLUS_ADMIN_TOKEN')
+      if (!timingSafeEqual(sha256(token), this.adminDigest)) throw unauthorized('admin token required')
       return ''
     }
     if (token === '') throw unauthorized('missing bearer token')
@@ -125,6 +129,10 @@ export class HttpApi {
     if (!this.perUser.allow(userId)) throw new AppError(Status.RATE_LIMITED, `too many requests: at most ${this.deps.rateLimitPerSecond} per second per user`)
     return userId
   }
+}
+
+function sha256 (text: string): Buffer {
+  return createHash('sha256').update(text).digest()
 }
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'])
