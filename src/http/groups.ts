@@ -64,8 +64,9 @@ export function groupRoutes (api: HttpApi, { sql, shards, groupChanged }: GroupR
         select u, ${id}, 0, 0, 0, now() from unnest(${tx.array(members)}::text[]::bigint[]) as u`
       return id
     })
-    // The shard may have cached "no such group" (someone sent to the id early): make it reload.
+    // A shard, here or on another host, may have cached "no such group" (someone sent to the id early).
     await shards.call(shardOf(conversationId, shards.shards), 'group.forget', { conversationId })
+    groupChanged(conversationId)
     return conversationId
   })
 
