@@ -34,8 +34,6 @@ import { Cluster, type ClusterEvent } from './cluster/cluster.js'
 import { SlotFence } from './cluster/slot-fence.js'
 import { connectRedis, redisReady } from './cluster/redis.js'
 import { shardOf } from './shards/route.js'
-import { shardOfMsgId } from './snowflake.js'
-import { decodeFrame } from './proto/codec.js'
 
 const SHUTDOWN_DEADLINE_MS = 25_000
 
@@ -84,7 +82,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     await cluster.join()
   }
 
-  const delivery: Delivery = new Delivery(registry, metrics, cluster, (userId, frame) => shards.track(shardOfMsgId(peekUid(frame), shards.shards), userId, frame))
+  const delivery: Delivery = new Delivery(registry, metrics, cluster, (userId, frame) => shards.track(userId, frame))
   const shards: ShardPool = new ShardPool(config.shards, {
     nodeSlot: cluster?.slot ?? 0,
     databaseUrl: db.url,
@@ -196,10 +194,6 @@ async function main (config: Config, log: Logger): Promise<void> {
   process.removeAllListeners('SIGINT')
   process.once('SIGTERM', () => void stop('SIGTERM'))
   process.once('SIGINT', () => void stop('SIGINT'))
-}
-
-function peekUid (frame: Uint8Array): string {
-  return decodeFrame(frame).uid
 }
 
 function listen (app: ReturnType<typeof uws.App>, host: string, port: number, what: string): Promise<{ socket: ListenSocket, port: number }> {

@@ -78,9 +78,13 @@ export class Delivery {
   }
 
   private toMembers (members: string[], frame: Uint8Array): void {
-    // One buffer holds every member's copy (frame + its toId): one allocation per message, not per member.
+    // One buffer holds the copy (frame + its toId) of every member connected here: one allocation per
+    // message, not per member, and none for members elsewhere (cluster mode lists the whole group).
     let size = 0
-    for (let m = 0; m < members.length; m++) size += frame.length + 2 + members[m]!.length
+    for (let m = 0; m < members.length; m++) {
+      if (this.registry.devices(members[m]!).length > 0) size += frame.length + 2 + members[m]!.length
+    }
+    if (size === 0) return
     const copies = new Uint8Array(size)
     let at = 0
     let sent = 0

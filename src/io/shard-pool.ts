@@ -6,6 +6,9 @@ import type { Metrics, Series } from '../metrics.js'
 import { addHistogram, type HistogramCounts } from '../histogram.js'
 import { AppError, type StatusCode } from '../errors.js'
 import type { CallReply, FromShard, OutboundBatch, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
+import { newFramePeek, peekFrame } from './frame-peek.js'
+import { isMsgId } from '../ids.js'
+import { shardOfMsgId } from '../snowflake.js'
 
 /** Frames bound for one shard during this turn, packed for one transfer. */
 class InboundBuilder {
@@ -54,6 +57,7 @@ export class ShardPool implements ShardRouting {
   private nextCallId = 1
   private drained: (() => void)[] = []
   private stopping = false
+  private readonly peek = newFramePeek()
 
   private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, sendLatency: HistogramCounts, resends: Series, refused: Series, queued: Series }[] = []
 
@@ -136,9 +140,15 @@ export class ShardPool implements ShardRouting {
     this.scheduleFlush()
   }
 
-  /** A push delivered here for another host: the shard that created it keeps its resend timer. */
-  track (shard: number, userId: string, frame: Uint8Array): void {
-    this.post(this.workers[shard]!, { t: 'track', userId, frame })
+  /**
+   * A push delivered here for another host: the shard whose id it carries keeps its resend timer. The
+   * frame is a view into a whole Redis batch; posting the view would clone that batch, and the shard
+   * keeps the frame until the ACK, so a right-sized copy is transferred instead.
+   */
+  track (userId: string, frame: Uint8Array): void {
+    if (!peekFrame(frame, this.peek) || !isMsgId(this.peek.uid)) return
+    const copy = new Uint8Array(frame) // a copy: frame may be a Buffer, whose slice() is only a view
+    this.post(this.workers[shardOfMsgId(this.peek.uid, this.shards)]!, { t: 'track', userId, msgId: this.peek.uid, frame: copy }, [copy.buffer as ArrayBuffer])
   }
 
   usersChanged (userIds: string[]): void {

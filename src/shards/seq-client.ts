@@ -22,9 +22,9 @@ export class SeqClient {
   constructor (private readonly post: (request: SeqRequest) => void, private readonly local: SeqEngine | null) {}
 
   async allocate (keys: string[]): Promise<Float64Array> {
+    if (this.local === null) return await this.request(keys, false)
     if (this.warm.size + keys.length > MAX_WARM_KEYS) this.warm.clear()
     for (const key of keys) this.warm.add(key)
-    if (this.local === null) return await this.request(keys, false)
     const [localKeys, remoteKeys] = this.split(keys)
     const [localValues, remoteValues] = await Promise.all([this.local.allocate(localKeys), this.request(remoteKeys, false)])
     const out = new Float64Array(keys.length)
@@ -38,9 +38,10 @@ export class SeqClient {
    * asking only for the others spares a round trip to the main thread on most batches.
    */
   async prepare (keys: string[]): Promise<void> {
+    // Cluster mode: the Redis engine reserves while it allocates (its prepare does nothing).
+    if (this.local === null) return
     const cold = keys.filter(key => !this.warm.has(key))
     if (cold.length === 0) return
-    if (this.local === null) return void await this.request(cold, true)
     const [localKeys, remoteKeys] = this.split(cold)
     await Promise.all([this.local.prepare(localKeys), this.request(remoteKeys, true)])
   }

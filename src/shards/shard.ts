@@ -302,7 +302,7 @@ export class Shard {
       await previous
       try {
         const started = performance.now()
-        if (!batch.empty) await this.commit(batch)
+        if (!batch.empty) await batch.commit(this.sql)
         this.stats.commitSeconds += (performance.now() - started) / 1000
         for (const fn of after) fn()
       } catch (err) {
@@ -311,7 +311,9 @@ export class Shard {
         this.committing--
         this.kick()
       }
-      if (this.options.shared !== null) await this.shareReceipts(sends, this.options.shared)
+      // Off the commit chain: the next batch's commit need not wait for Redis. A repeat arriving before
+      // the receipts are shared still meets the stored copy (unique key) and gets its original receipt.
+      if (this.options.shared !== null) void this.shareReceipts(sends, this.options.shared)
     })()
   }
 
@@ -573,13 +575,9 @@ export class Shard {
   private readonly reachable = (userId: string): boolean => this.options.shared !== null || this.online.has(userId)
 
   /** A push another host sent here for delivery: this host resends it until the user ACKs. */
-  track (userId: string, frame: Uint8Array): void {
+  track (userId: string, msgId: string, frame: Uint8Array): void {
     if (!this.online.has(userId)) return
-    this.resends.track(decodeFrame(frame).uid, userId, frame)
-  }
-
-  private async commit (batch: WriteBatch): Promise<void> {
-    await batch.commit(this.sql)
+    this.resends.track(msgId, userId, frame)
   }
 
   private failCycle (err: unknown, items: Inbound[], calls: { call: Call, reply: (r: CallReply) => void }[]): void {

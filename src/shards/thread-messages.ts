@@ -41,7 +41,7 @@ export interface SeqReply { readonly t: 'seq', readonly id: number, readonly val
 export interface PresenceChange { readonly t: 'presence', readonly online: string[], readonly offline: string[] }
 
 /** Main → shard: a push this host delivered for another host; resend it here until ACKed. */
-export interface Track { readonly t: 'track', readonly userId: string, readonly frame: Uint8Array }
+export interface Track { readonly t: 'track', readonly userId: string, readonly msgId: string, readonly frame: Uint8Array }
 
 /** Main → shard: cached permissions of these users are stale. */
 export interface UsersChanged { readonly t: 'users', readonly userIds: string[] }

@@ -27,7 +27,7 @@ port.on('message', (message: ToShard) => {
     case 'seq': return seq.settle(message)
     case 'presence': return shard.presence(message.online, message.offline)
     case 'users': return shard.usersChanged(message.userIds)
-    case 'track': return shard.track(message.userId, message.frame)
+    case 'track': return shard.track(message.userId, message.msgId, message.frame)
     case 'call': return shard.call(message, reply => post(reply))
     case 'drain':
       return void shard.drain().then(async () => {
