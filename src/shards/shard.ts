@@ -459,8 +459,7 @@ export class Shard {
       } else {
         batch.message({ msgId, conversationId: s.conversationId, conversationSeq, senderId: s.senderId, receiverId: null, msgType: MsgType.GROUP, contentType, content: f.content, clientSeq: f.clientSeq, time })
         batch.conversationMessage(s.conversationId, conversationSeq, msgId)
-        // The sender has seen its own message: its sync point moves, so it never counts as unread for it.
-        batch.groupAck(s.senderId, s.conversationId, conversationSeq)
+        batch.senderSeen(s.senderId, s.conversationId, conversationSeq)
         s.receipt = { msgId, conversationId: s.conversationId, conversationSeq, userSeq: 0, time }
         after.push(() => this.notifyGroup(s))
       }

@@ -39,6 +39,7 @@ export class WriteBatch {
   private readonly failed: [string, string][] = []
   private readonly reads = new Map<string, { userId: string, conversationId: string, seq: number, group: boolean }>()
   private readonly groupAcks = new Map<string, { userId: string, conversationId: string, seq: number }>()
+  private readonly senderSyncs = new Map<string, { userId: string, conversationId: string, seq: number }>()
   private readonly recalls: string[] = []
 
   get messages (): number {
@@ -47,7 +48,7 @@ export class WriteBatch {
 
   get empty (): boolean {
     return this.mId.length === 0 && this.delivered.length === 0 && this.failed.length === 0 &&
-      this.reads.size === 0 && this.groupAcks.size === 0 && this.recalls.length === 0
+      this.reads.size === 0 && this.groupAcks.size === 0 && this.recalls.length === 0 && this.senderSyncs.size === 0
   }
 
   message (m: { msgId: string, conversationId: string, conversationSeq: number, senderId: string, receiverId: string | null, msgType: number, contentType: number, content: string, clientSeq: string, time: number }): void {
@@ -112,9 +113,16 @@ export class WriteBatch {
   }
 
   groupAck (userId: string, conversationId: string, seq: number): void {
-    const key = `${userId}:${conversationId}`
-    const entry = this.groupAcks.get(key)
-    if (entry === undefined || entry.seq < seq) this.groupAcks.set(key, { userId, conversationId, seq })
+    keepHighest(this.groupAcks, userId, conversationId, seq)
+  }
+
+  /**
+   * A group message's sender has seen it: its sync point moves to the seq just given, so its own
+   * message never counts as unread. Unlike a client's ACK it needs no cap at the group's latest seq,
+   * so it is written with the messages (in their one statement).
+   */
+  senderSeen (userId: string, conversationId: string, seq: number): void {
+    keepHighest(this.senderSyncs, userId, conversationId, seq)
   }
 
   recall (msgId: string): void {
@@ -128,7 +136,7 @@ export class WriteBatch {
    * its own CTEs' changes), so a batch with any of them runs as a transaction of ordered statements.
    */
   async commit (sql: Sql): Promise<void> {
-    const messageWrites = this.mId.length > 0 || this.delivered.length > 0 || this.failed.length > 0
+    const messageWrites = this.mId.length > 0 || this.delivered.length > 0 || this.failed.length > 0 || this.senderSyncs.size > 0
     if (this.reads.size === 0 && this.groupAcks.size === 0 && this.recalls.length === 0) {
       if (messageWrites) await this.writeMessages(sql)
       return
@@ -183,14 +191,15 @@ export class WriteBatch {
   }
 
   /**
-   * New messages with their list rows, conversation and conversation-list upserts, and receivers'
-   * delivery status, in one statement. Each CTE writes other rows than the rest: a delivery or push
+   * New messages with their list rows, conversation and conversation-list upserts, senders' group sync
+   * points, and receivers' delivery status, in one statement. Each CTE writes other rows than the rest: a delivery or push
    * failure is for a message committed by an earlier batch (its push follows that commit).
    */
   private writeMessages (q: Sql | Tx): Pending {
     const convs = [...this.conversations]
     const lists = [...this.userConversations.values()]
     const statuses = this.statusChanges()
+    const syncs = [...this.senderSyncs.values()]
     return q`
       with new_messages as (
         insert into message (msg_id, conversation_id, conversation_seq, sender_id, receiver_id, msg_type, content_type, content, client_seq, send_time)
@@ -223,6 +232,12 @@ export class WriteBatch {
         on conflict (user_id, conversation_id) do update set
           unread_count = user_conversation_list.unread_count + excluded.unread_count,
           last_msg_id = excluded.last_msg_id, last_update_time = excluded.last_update_time, update_time = now()
+      ), sender_syncs as (
+        -- Group rows only; conversation_entries holds private ones, so no row is written twice.
+        insert into user_conversation_list as l (user_id, conversation_id, sync_seq)
+        select * from unnest(${q.array(syncs.map(r => r.userId))}::text[]::bigint[], ${q.array(syncs.map(r => r.conversationId))}::text[],
+                             ${q.array(syncs.map(r => r.seq))}::text[]::bigint[])
+        on conflict (user_id, conversation_id) do update set sync_seq = greatest(l.sync_seq, excluded.sync_seq), update_time = now()
       ), delivery as (
         -- Delivery status is the receiver's: an ACK from anyone else (the sender's other devices) changes nothing.
         update message m set status = p.s, update_time = now()
@@ -245,4 +260,11 @@ export class WriteBatch {
     const rows = [...latest.values()]
     return { users: rows.map(r => r[0]), msgIds: rows.map(r => r[1]), status: rows.map(r => r[2]) }
   }
+}
+
+/** Keeps the highest seq per (user, conversation): one row each, as ON CONFLICT requires. */
+function keepHighest (rows: Map<string, { userId: string, conversationId: string, seq: number }>, userId: string, conversationId: string, seq: number): void {
+  const key = `${userId}:${conversationId}`
+  const entry = rows.get(key)
+  if (entry === undefined || entry.seq < seq) rows.set(key, { userId, conversationId, seq })
 }

@@ -143,6 +143,31 @@ t.test('read receipts and group ACKs keep the highest seq per (user, conversatio
   t.match(await listEntry(alice, groupId), { syncSeq: '2' }, 'alice\'s group ACK')
 })
 
+t.test('a group message moves its sender\'s sync point, never backwards, with the messages in one statement', async t => {
+  const [alice, bob] = [newUser(), newUser()]
+  const groupId = `group_${newUser()}`
+  const batch = new WriteBatch()
+  for (const seq of [1, 2, 3]) {
+    groupMessage(batch, newMsgId(), groupId, seq, alice)
+    batch.senderSeen(alice, groupId, seq)
+  }
+  groupMessage(batch, newMsgId(), groupId, 4, bob)
+  batch.senderSeen(bob, groupId, 4)
+  let transactions = 0
+  const counting = Object.assign((...args: Parameters<Sql>) => (sql as unknown as (...a: unknown[]) => unknown)(...args), {
+    array: sql.array.bind(sql),
+    begin: (...args: unknown[]) => { transactions++; return (sql.begin as (...a: unknown[]) => unknown)(...args) }
+  }) as unknown as Sql
+  await batch.commit(counting)
+  t.equal(transactions, 0, 'no transaction: one statement')
+  t.match(await listEntry(alice, groupId), { syncSeq: '3' }, 'alice\'s sync point is her last message')
+  t.match(await listEntry(bob, groupId), { syncSeq: '4' }, 'bob\'s too')
+  const later = new WriteBatch()
+  later.senderSeen(alice, groupId, 2)
+  await later.commit(sql)
+  t.match(await listEntry(alice, groupId), { syncSeq: '3' }, 'a lower seq does not move it back')
+})
+
 t.test('recall empties the content and marks the message recalled', async t => {
   const [alice, bob] = [newUser(), newUser()]
   const sent = new WriteBatch()
