@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
+import { MAX_SHARDS } from './snowflake.js'
 
 /**
  * Settings come from the environment (PROTOCOL.md "Running"). Every value is
@@ -125,7 +126,7 @@ export function loadConfig (env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl,
     nodeId,
-    shards: integer(env, 'IMPLUS_SHARDS', Math.min(availableParallelism(), 64), 1, 64),
+    shards: integer(env, 'IMPLUS_SHARDS', Math.min(availableParallelism(), MAX_SHARDS), 1, MAX_SHARDS),
     jwtSecret,
     adminToken: secret(env, 'IMPLUS_ADMIN_TOKEN', 16),
     embeddedPgPort,

@@ -139,7 +139,7 @@ async function main (config: Config, log: Logger): Promise<void> {
   userRoutes(api, { users, tokens, passwords, loginGuard: new LoginGuard(config.loginFailureLimit), sessions })
   adminRoutes(api, users, tokens, sessions)
   messageRoutes(api, { sql: db.sql, shards })
-  groupRoutes(api, { sql: db.sql, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })
+  groupRoutes(api, { sql: db.sql, users, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
   // The web chat page needs the bound WebSocket port, so it is served once that is known.

@@ -10,10 +10,6 @@ export class RemoteBatchWriter {
   private chunks: Buffer[] = []
   private size = 0
 
-  get empty (): boolean {
-    return this.size === 0
-  }
-
   user (kind: number, userId: string, frame: Uint8Array): void {
     const head = Buffer.allocUnsafe(2 + userId.length)
     head[0] = kind

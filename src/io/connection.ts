@@ -14,11 +14,16 @@ const STARTED = Date.now()
  * keeps inside the object. A millisecond timestamp is a heap-allocated double,
  * and lastSeen changes on every frame.
  */
+const TICK_MS = 100
+
 export function clockTicks (): number {
-  return ((Date.now() - STARTED) / 100) | 0
+  return ((Date.now() - STARTED) / TICK_MS) | 0
 }
 
-export const TICKS_PER_SECOND = 10
+export const TICKS_PER_SECOND = 1000 / TICK_MS
+
+/** A duration in clockTicks() units. */
+export const msToTicks = (ms: number): number => ms / TICK_MS
 
 /** Connections with frames queued this turn, flushed together (one cork / one write per socket). */
 const dirty: Connection[] = []

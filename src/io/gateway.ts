@@ -1,4 +1,4 @@
-import { ConnState, TICKS_PER_SECOND, clockTicks, type Connection } from './connection.js'
+import { ConnState, TICKS_PER_SECOND, clockTicks, msToTicks, type Connection } from './connection.js'
 import type { SessionRegistry } from './registry.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
 import { decodeFrame, encodeFrame, MessageType, type DecodedFrame } from '../proto/codec.js'
@@ -276,8 +276,8 @@ export class Gateway {
 
   private sweep (): void {
     const now = clockTicks()
-    const loginTicks = this.deps.loginTimeoutMs / 100
-    const idleTicks = this.deps.idleTimeoutMs / 100
+    const loginTicks = msToTicks(this.deps.loginTimeoutMs)
+    const idleTicks = msToTicks(this.deps.idleTimeoutMs)
     for (const conn of this.deps.registry.connections) {
       if (conn.state === ConnState.NEW && now - conn.connectedAt > loginTicks) this.close(conn, 'login timeout')
       else if (now - conn.lastSeen > idleTicks) this.close(conn, 'idle timeout')

@@ -214,8 +214,6 @@ export class ShardPool implements ShardRouting {
         return this.settle(message)
       case 'drained':
         return void this.drained.shift()?.()
-      case 'stats':
-        return
     }
   }
 

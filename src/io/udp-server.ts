@@ -43,9 +43,9 @@ class UdpConnection extends Connection {
  * that datagram, so a spoofed source address cannot use the server as a traffic amplifier: the whole
  * reply if it fits, else its type and errorCode alone, else nothing.
  */
-function unprovenReply (frame: Uint8Array, requestBytes: number): Uint8Array | null {
+function unprovenReply (frame: Uint8Array, requestBytes: number, header?: { type: number, errorCode: number }): Uint8Array | null {
   if (frame.length <= requestBytes) return frame
-  const { type, errorCode } = decodeFrame(frame)
+  const { type, errorCode } = header ?? decodeFrame(frame)
   const bare = encodeFrame({ type, errorCode })
   return bare.length <= requestBytes ? bare : null
 }
@@ -70,7 +70,8 @@ export function startUdpServer (gateway: Gateway, registry: SessionRegistry, opt
     gateway.closed(conn)
   }
   const refuse = (to: RemoteInfo, requestBytes: number, errorCode: number, content: string): void => {
-    const frame = unprovenReply(encodeFrame({ type: MessageType.ERROR, errorCode, content, timestamp: Date.now() }), requestBytes)
+    const header = { type: MessageType.ERROR, errorCode }
+    const frame = unprovenReply(encodeFrame({ ...header, content, timestamp: Date.now() }), requestBytes, header)
     if (frame !== null) socket.send(frame, to.port, to.address)
   }
 

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/connect.js'
+import { forbidden, notFound } from '../errors.js'
 import { parseConversationId, peerOf } from '../ids.js'
 import type { ConversationSummary, MessageInfo, MessageStatus } from './wire-types.js'
 
@@ -123,12 +124,6 @@ export async function latestSeqs (sql: Sql, conversationIds: readonly string[]):
   return result
 }
 
-/** Whether a group conversation exists. */
-export async function groupExists (sql: Sql, conversationId: string): Promise<boolean> {
-  const rows = await sql`select 1 from conversation where conversation_id = ${conversationId} and type = 1`
-  return rows.length > 0
-}
-
 /** The subset of the given group conversations the user belongs to. */
 export async function memberGroups (sql: Sql, userId: string, conversationIds: readonly string[]): Promise<Set<string>> {
   if (conversationIds.length === 0) return new Set()
@@ -152,6 +147,13 @@ export async function membership (sql: Sql, userId: string, conversationId: stri
     from conversation where conversation_id = ${conversationId} and type = 1`
   if (rows.length === 0) return 'unknown'
   return rows[0]!.member ? 'member' : 'outsider'
+}
+
+/** Members only: 404 for a conversation that does not exist, 403 for anyone outside it. */
+export async function requireMember (sql: Sql, userId: string, conversationId: string): Promise<void> {
+  const m = await membership(sql, userId, conversationId)
+  if (m === 'unknown') throw notFound(`conversation ${conversationId} does not exist`)
+  if (m === 'outsider') throw forbidden(`not a member of ${conversationId}`)
 }
 
 /** Members of a group in join order. */

@@ -37,6 +37,7 @@ export const SEGMENT_STEP = 10_000
 
 export const userSeqKey = (userId: string): string => `u:${userId}`
 export const conversationSeqKey = (conversationId: string): string => `c:${conversationId}`
+export const isConversationSeqKey = (key: string): boolean => key.startsWith('c:')
 
 /** How much to reserve for a key that needs `need` more numbers: whole steps, at least one. */
 export function reservationFor (need: number): number {

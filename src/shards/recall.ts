@@ -7,7 +7,7 @@ import type { MemberCache } from './members.js'
 import type { Outbox } from './outbox.js'
 
 /** What deciding a recall needs to know about a message. */
-export interface RecallTarget {
+interface RecallTarget {
   readonly msgId: string
   readonly conversationId: string
   readonly senderId: string
@@ -16,7 +16,7 @@ export interface RecallTarget {
   readonly sentAt: number
 }
 
-export async function loadRecallTargets (sql: Sql, msgIds: string[]): Promise<Map<string, RecallTarget>> {
+async function loadRecallTargets (sql: Sql, msgIds: string[]): Promise<Map<string, RecallTarget>> {
   const rows = await sql<RecallTarget[]>`
     select msg_id as "msgId", conversation_id as "conversationId", sender_id as "senderId", status,
            extract(epoch from send_time) * 1000 as "sentAt"
@@ -30,7 +30,7 @@ export async function loadRecallTargets (sql: Sql, msgIds: string[]): Promise<Ma
  * message again is allowed (and changes nothing), so a retried recall gets
  * the same answer.
  */
-export function recallable (target: RecallTarget | undefined, userId: string, now: number, windowMs: number): RecallTarget {
+function recallable (target: RecallTarget | undefined, userId: string, now: number, windowMs: number): RecallTarget {
   if (target === undefined) throw new AppError(Status.NOT_FOUND, 'unknown message')
   if (target.senderId !== userId) throw new AppError(Status.FORBIDDEN, 'only the sender may recall a message')
   if (target.status !== MsgStatus.RECALLED && now - target.sentAt > windowMs) {

@@ -1,9 +1,8 @@
 import type { SeqReply, SeqRequest } from './thread-messages.js'
-import type { SeqEngine } from '../seq/engine.js'
+import { isConversationSeqKey, type SeqEngine } from '../seq/engine.js'
 import { AppError, Status } from '../errors.js'
 
 const MAX_WARM_KEYS = 200_000
-const CONVERSATION_KEY = 'c:'
 
 /**
  * The shard's side of sequence allocation, one request per batch. Users'
@@ -28,7 +27,7 @@ export class SeqClient {
     const [localKeys, remoteKeys] = this.split(keys)
     const [localValues, remoteValues] = await Promise.all([this.local.allocate(localKeys), this.request(remoteKeys, false)])
     const out = new Float64Array(keys.length)
-    for (let i = 0, l = 0, r = 0; i < keys.length; i++) out[i] = keys[i]!.startsWith(CONVERSATION_KEY) ? localValues[l++]! : remoteValues[r++]!
+    for (let i = 0, l = 0, r = 0; i < keys.length; i++) out[i] = isConversationSeqKey(keys[i]!) ? localValues[l++]! : remoteValues[r++]!
     return out
   }
 
@@ -57,7 +56,7 @@ export class SeqClient {
   private split (keys: string[]): [string[], string[]] {
     const local: string[] = []
     const remote: string[] = []
-    for (const key of keys) (key.startsWith(CONVERSATION_KEY) ? local : remote).push(key)
+    for (const key of keys) (isConversationSeqKey(key) ? local : remote).push(key)
     return [local, remote]
   }
 

@@ -48,7 +48,8 @@ interface Inbound {
   readonly retried?: boolean
 }
 
-interface Receipt {
+/** What a 2007 says about a stored send (also shared through Redis in cluster mode). */
+export interface Receipt {
   readonly msgId: string
   readonly conversationId: string
   readonly conversationSeq: number

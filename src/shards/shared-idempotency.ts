@@ -1,12 +1,5 @@
 import type { Redis } from 'ioredis'
-
-export interface StoredReceipt {
-  readonly msgId: string
-  readonly conversationId: string
-  readonly conversationSeq: number
-  readonly userSeq: number
-  readonly time: number
-}
+import type { Receipt } from './shard.js'
 
 const keyOf = (sender: string, clientSeq: string): string => `implus:idem:${sender}:${clientSeq}`
 
@@ -18,13 +11,13 @@ const keyOf = (sender: string, clientSeq: string): string => `implus:idem:${send
 export class SharedIdempotency {
   constructor (private readonly redis: Redis, private readonly windowMs: number) {}
 
-  async find (keys: readonly (readonly [string, string])[]): Promise<(StoredReceipt | null)[]> {
+  async find (keys: readonly (readonly [string, string])[]): Promise<(Receipt | null)[]> {
     if (keys.length === 0) return []
     const values = await this.redis.mget(keys.map(([s, c]) => keyOf(s, c)))
-    return values.map(v => v === null ? null : JSON.parse(v) as StoredReceipt)
+    return values.map(v => v === null ? null : JSON.parse(v) as Receipt)
   }
 
-  async remember (entries: readonly (readonly [string, string, StoredReceipt])[]): Promise<void> {
+  async remember (entries: readonly (readonly [string, string, Receipt])[]): Promise<void> {
     if (entries.length === 0) return
     const pipeline = this.redis.pipeline()
     for (const [sender, clientSeq, receipt] of entries) pipeline.set(keyOf(sender, clientSeq), JSON.stringify(receipt), 'PX', this.windowMs)
