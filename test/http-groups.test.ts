@@ -192,7 +192,6 @@ t.test('notifications: previews, and none for a removed member', async t => {
 
   const twenty = '一二三四五六七八九十百千万亿兆京垓秭穰沟'
   const twentyOne = twenty + '涧'
-  t.equal([...twenty].length, 20)
   const ra = await sendGroup(o, group, twenty)
   const rb = await sendGroup(o, group, twentyOne)
   const na = await c1.next(noteFor(group, ra.conversationSeq))

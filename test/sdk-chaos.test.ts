@@ -4,7 +4,7 @@
 // private stream and on the group's stream, and equal to what the server stored.
 
 import t from 'tap'
-import { api, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
+import { api, registerAndLogin, startServer, waitFor, type TestServer } from './helpers/server.js'
 import { FrameProxy, PASS, type Policy } from './helpers/frame-proxy.js'
 import { seededRandom } from './helpers/fake-scheduler.js'
 import { ImClient, type ImMessage } from '../src/client/sdk.js'
@@ -121,8 +121,14 @@ t.test('every message exactly once and in order through drops, duplicates, reord
     await new Promise(resolve => setTimeout(resolve, 500))
   }
   t.ok(complete(), 'every client got all its messages')
-  // Late duplicates (resends, delayed copies) must not add anything.
-  await new Promise(resolve => setTimeout(resolve, 1000))
+  // Late duplicates must not add anything: wait until none can still come, i.e. the proxy holds no
+  // delayed copy and the server resends no push (every one ACKed; a lost ACK's resend is due 5, 15 or
+  // 35 s after the first push).
+  const pendingResends = async (): Promise<number> => {
+    const text = await (await fetch(`${server.httpUrl}/metrics`)).text()
+    return [...text.matchAll(/^implus_shard_pending_resends\{shard="\d+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
+  }
+  await t.resolves(waitFor(async () => proxy.delayed === 0 && await pendingResends() === 0, 60_000), 'no delayed copy or resend left in flight')
 
   for (const u of users) {
     const inbox = inboxes.get(u.userId)!

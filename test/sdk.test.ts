@@ -3,7 +3,7 @@
 // receipt was lost is resent after a reconnect with the same clientSeq and stored once.
 
 import t from 'tap'
-import { api, registerAndLogin, startServer, waitFor, type TestServer } from './helpers/server.js'
+import { api, registerAndLogin, startServer, waitFor, within, type TestServer } from './helpers/server.js'
 import { FrameProxy, PASS } from './helpers/frame-proxy.js'
 import { ImClient, type ImClientOptions, type ImMessage } from '../src/client/sdk.js'
 import { MemorySeqStore, type SeqStore } from '../src/client/sync/seq-store.js'
@@ -156,12 +156,11 @@ t.test('offline sync: what was sent while away arrives at the next login, and no
   t.same(B2.inbox.private().map(m => m.content), Array.from({ length: 30 }, (_, i) => `away ${i}`), 'contents in order')
   // After the group ACK (2006), the server's sync point moves: the group shows nothing unread. The SDK
   // sends its ACKs batched and the server answers none, so the test asks until the sync point shows it.
-  const unread = await waitFor(async () => {
+  await t.resolves(waitFor(async () => {
     const sync = await api(server, 'POST', '/api/conversations/sync', {}, b.token)
     const summary = sync.body.data.conversations.find((c: { conversationId: string }) => c.conversationId === group)
-    return summary?.unreadCount === 0 ? { value: 0 } : null
-  }, 5000)
-  t.equal(unread.value, 0, 'group ACK moved the sync point')
+    return summary?.unreadCount === 0
+  }, 5000), 'group ACK moved the sync point: nothing unread')
   t.equal(B2.inbox.all.length, 42, 'nothing else delivered')
   await B2.client.close()
   await A.client.close()
@@ -177,10 +176,16 @@ t.test('a send whose receipt was lost is resent after a reconnect with the same 
   const reconnected = new Promise<void>(resolve => A.on('connected', e => { if (e.reconnect) resolve() }))
 
   // The server's answers vanish: the message is stored, the receipt never arrives.
-  proxy.policy = (frame, direction) => direction === 'down' && frame?.type === MessageType.MESSAGE_SEND_RECEIPT ? { delays: [] } : { delays: [0] }
+  let swallowed!: () => void
+  const receiptSwallowed = new Promise<void>(resolve => { swallowed = resolve })
+  proxy.policy = (frame, direction) => {
+    if (direction !== 'down' || frame?.type !== MessageType.MESSAGE_SEND_RECEIPT) return { delays: [0] }
+    swallowed()
+    return { delays: [] }
+  }
   const sending = A.sendPrivate(b.userId, 'exactly once please')
   // The proxy swallowing the receipt is the event: wait for it, then the send must still be pending.
-  await waitFor(() => proxy.seen.down.some(f => f?.type === MessageType.MESSAGE_SEND_RECEIPT), 5000)
+  await within(receiptSwallowed, 5000, 'the proxy swallowing the receipt')
   t.equal(A.pendingSends, 1, 'still waiting for the receipt')
   proxy.policy = PASS
   proxy.cutAll()

@@ -258,8 +258,8 @@ t.test('multi-device: both connections of a user get the push', async t => {
     t.equal(p.uid, receipt.uid, `${name} device: the push has the receipt's uid`)
     t.equal(p.content, 'to every device', `${name} device: content`)
     t.equal(p.fromId, alice.userId, `${name} device: fromId`)
-    t.equal(p.userSeq, p1.userSeq, `${name} device: the same userSeq on both devices`)
   }
+  t.equal(p2.userSeq, p1.userSeq, 'the same userSeq on both devices')
   bobWs.send({ type: MessageType.MESSAGE_ACK, uid: p1.uid })
   bobTcp.send({ type: MessageType.MESSAGE_ACK, uid: p2.uid })
 })
@@ -588,7 +588,8 @@ t.test('a TCP stream split at every byte boundary still decodes', async t => {
   // The heartbeats were read while the login was being checked: each gets a pong or (if the server
   // processes them before the login completes) a 401. Either way, nothing is lost and the stream stays in sync.
   const after = [await c2.next(f => f.type === MessageType.HEARTBEAT_RESPONSE || f.type === MessageType.ERROR), await c2.next(f => f.type === MessageType.HEARTBEAT_RESPONSE || f.type === MessageType.ERROR)]
-  t.equal(after.length, 2, `both coalesced heartbeats are answered (${after.map(f => f.type === MessageType.ERROR ? `1009 ${f.errorCode}` : 'pong').join(', ')})`)
+  t.ok(after.every(f => f.type === MessageType.HEARTBEAT_RESPONSE ? f.content === 'pong' : f.errorCode === 401),
+    `both coalesced heartbeats are answered with a pong or a 401 (${after.map(f => f.type === MessageType.ERROR ? `1009 ${f.errorCode}` : f.content).join(', ')})`)
   t.equal((await c2.heartbeat()).content, 'pong', 'the stream stays in sync afterwards')
 })
 

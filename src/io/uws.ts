@@ -21,7 +21,12 @@ function loadNative (): typeof Uws {
 
 export const uws = loadNative()
 
-/** True when `App` comes from a compiled addon rather than JavaScript: what the startup log and tests check. */
+/** True when a uWebSockets.js module's `App` is compiled code rather than JavaScript. */
+export function isNativeModule (module: { App: unknown }): boolean {
+  return typeof module.App === 'function' && Function.prototype.toString.call(module.App).includes('[native code]')
+}
+
+/** What the startup log reports and the tests check. */
 export function isNativeUws (): boolean {
-  return Function.prototype.toString.call(uws.App).includes('[native code]')
+  return isNativeModule(uws)
 }

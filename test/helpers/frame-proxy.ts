@@ -64,6 +64,11 @@ export class FrameProxy {
     return this.#pairs.size
   }
 
+  /** Frames held back by a delay and not yet written. */
+  get delayed (): number {
+    return this.#timers.size
+  }
+
   async close (): Promise<void> {
     for (const timer of this.#timers) clearTimeout(timer)
     this.#timers.clear()
