@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { ImClient, LoginError, SendError, type ImMessage } from './client/sdk.js'
 import { ImHttpClient, ImHttpError } from './client/http.js'
 import { JsonFileSeqStore } from './client/sync/file-seq-store.js'
+import { isUserId } from './ids.js'
 
 const USAGE = `usage: implus [--server http://host:8080] [--ws ws://host:8902] <command>
 
@@ -146,7 +147,7 @@ function need(rest: string[], count: number, usage: string): void {
 }
 
 function checkUserId(value: string, what = 'userId'): string {
-  if (!/^[1-9]\d{0,18}$/.test(value)) throw new CliError(`${what} must be a positive decimal number, got ${JSON.stringify(value)}`, 2)
+  if (!isUserId(value)) throw new CliError(`${what} must be a decimal number from 1 to 2^63-1, got ${JSON.stringify(value)}`, 2)
   return value
 }
 

@@ -1,6 +1,7 @@
 // The web chat page: log in, conversation list with unread counts, one conversation at a time, live
 // updates over WebSocket through ImClient. No framework: a little state and functions that redraw it.
 import { ImClient } from '../src/client/sdk.js'
+import { parseConversationId, peerOf as peerOfPair, privateConversationId } from '../src/ids.js'
 import { ImHttpClient, ImHttpError, type ConversationSummary, type MessageInfo } from '../src/client/http.js'
 
 interface Conversation {
@@ -39,13 +40,10 @@ function wsPort(): number {
   return 8902
 }
 
-function privateId(a: string, b: string): string {
-  return BigInt(a) < BigInt(b) ? `private_${a}_${b}` : `private_${b}_${a}`
-}
-
+/** The other user of one of my private conversations. */
 function peerOf(conversationId: string): string {
-  const [, a, b] = conversationId.split('_')
-  return a === me ? b : a
+  const parsed = parseConversationId(conversationId)
+  return parsed?.kind === 'private' ? peerOfPair(parsed, me) ?? '' : ''
 }
 
 function color(seed: string): string {
@@ -290,7 +288,7 @@ $('new-chat').addEventListener('submit', (event) => {
   }
   input.value = ''
   $('tool-error').textContent = ''
-  open(privateId(me, peer))
+  open(privateConversationId(me, peer))
 })
 $('new-group').addEventListener('submit', (event) => {
   event.preventDefault()

@@ -82,12 +82,12 @@ export class ImConnection {
   }
 
   /** Sends 2001 and waits for the 1001, whatever its errorCode. */
-  login(userId: string, token: string, deviceId?: string): Promise<DecodedFrame> {
+  login(userId: string, token: string, deviceId?: string, timeoutMs?: number): Promise<DecodedFrame> {
     this.requireTransport().setToken?.(token)
     const frame: Frame = { type: MessageType.LOGIN, fromId: userId, token }
     if (deviceId !== undefined) frame.deviceId = deviceId
     this.send(frame)
-    return this.next((f) => f.type === MessageType.LOGIN_RESPONSE)
+    return this.next((f) => f.type === MessageType.LOGIN_RESPONSE, timeoutMs)
   }
 
   heartbeat(): Promise<DecodedFrame> {

@@ -11,6 +11,7 @@
 // No node: imports here: browsers load this file; TCP and UDP transports are imported on demand.
 
 import { MessageType, type DecodedFrame, type Frame } from '../proto/codec.js'
+import { parseConversationId } from '../ids.js'
 import { ImConnection, type TransportKind } from './connection.js'
 import { TypedEmitter } from './emitter.js'
 import { ImHttpClient, ImHttpError, type MessageInfo, type MessageStatus } from './http.js'
@@ -139,23 +140,8 @@ const DELIVERED_MEMORY = 20_000
 // Re-pulls of a range that came back with a known seq missing: 100 ms, doubling, about 3 s in all.
 const PULL_RECHECKS = 5
 
-function uuid(): string {
-  const c = globalThis.crypto
-  // randomUUID exists only in secure contexts in browsers (https, localhost); getRandomValues everywhere.
-  if (typeof c.randomUUID === 'function') return c.randomUUID()
-  const b = c.getRandomValues(new Uint8Array(16))
-  b[6] = (b[6] & 0x0f) | 0x40
-  b[8] = (b[8] & 0x3f) | 0x80
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
-
 function isoTime(ms: number): string {
   return new Date(ms > 0 ? ms : Date.now()).toISOString()
-}
-
-function groupIdOf(conversationId: string): string {
-  return conversationId.startsWith('group_') ? conversationId.slice(6) : conversationId
 }
 
 function asError(error: unknown): Error {
@@ -233,7 +219,6 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         this.#drafts.set(frame.clientSeq, frame)
         this.#sendOrThrow(frame)
       },
-      newClientSeq: uuid,
       random: this.#random,
       baseDelayMs: positiveOption('resendBaseMs', opts.resendBaseMs, 2_000),
     })
@@ -345,6 +330,23 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   async close(): Promise<void> {
     if (this.#phase === 'closed') return
     this.#acks.flush()
+    const conn = this.#shutdown()
+    if (conn !== null) {
+      try {
+        conn.send({ type: MessageType.LOGOUT })
+      } catch {
+        // Already gone.
+      }
+      conn.close()
+    }
+    await this.#save()
+  }
+
+  /**
+   * Stops for good, the same way whoever stops it (close, a refused login, a kick-out): no timer,
+   * pull or pending send outlives it. Returns the connection, for the caller to close.
+   */
+  #shutdown(): ImConnection | null {
     this.#phase = 'closed'
     this.#stopTimers()
     this.#privatePuller?.close()
@@ -356,15 +358,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     const conn = this.#conn
     this.#conn = null
     this.#loggedIn = false
-    if (conn !== null) {
-      try {
-        conn.send({ type: MessageType.LOGOUT })
-      } catch {
-        // Already gone.
-      }
-      conn.close()
-    }
-    await this.#save()
+    return conn
   }
 
   // ---- connection lifecycle ---------------------------------------------------------------------------
@@ -384,9 +378,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     try {
       await this.#session()
     } catch (error) {
-      this.#phase = 'closed'
-      this.#stopTimers()
-      this.#pending.close()
+      this.#shutdown()?.close()
       throw error
     }
     this.#repairTimer = setInterval(() => this.#repair(), this.#repairMs)
@@ -409,12 +401,9 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.#lastFrameAt = Date.now()
     conn.onFrame((frame) => this.#onFrame(epoch, frame))
     void conn.closed.then((info) => this.#onClosed(epoch, info.reason !== undefined && info.reason !== '' ? info.reason : `closed${info.code !== undefined ? ` (${info.code})` : ''}`))
-    const login: Frame = { type: MessageType.LOGIN, fromId: this.userId, token: opts.token }
-    if (opts.deviceId !== undefined) login.deviceId = opts.deviceId
     let answer: DecodedFrame
     try {
-      conn.send(login)
-      answer = await conn.next((f) => f.type === MessageType.LOGIN_RESPONSE, this.#loginTimeoutMs)
+      answer = await conn.login(this.userId, opts.token, opts.deviceId, this.#loginTimeoutMs)
     } catch (error) {
       conn.close()
       throw asError(error)
@@ -480,13 +469,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   /** A refused login or kick-out: stop for good. */
   #fail(error: Error, kicked?: string): void {
     if (this.#phase === 'closed') return
-    this.#phase = 'closed'
-    this.#stopTimers()
-    const conn = this.#conn
-    this.#conn = null
-    this.#loggedIn = false
-    conn?.close()
-    this.#pending.close()
+    this.#epoch++ // its close event would report 'disconnected' a second time
+    this.#shutdown()?.close()
     if (kicked !== undefined) this.emit('kicked', kicked)
     else this.emit('error', error)
     this.emit('disconnected', { reason: error.message, willReconnect: false })
@@ -511,8 +495,10 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     if (conn === null || !this.#loggedIn) return
     if (Date.now() - this.#lastFrameAt > this.#heartbeatMs * 2.5) {
       // Silent for too long (a half-open TCP connection, a UDP path gone): start over.
+      // Start over now: a transport's own close can take long (WebSocket waits for the peer's close
+      // frame); the later close event of this epoch is ignored.
       conn.close()
-      if (this.#opts.transport === 'udp') this.#onClosed(this.#epoch, 'no answer to heartbeats')
+      this.#onClosed(this.#epoch, 'no answer to heartbeats')
       return
     }
     this.#sendIfOnline({ type: MessageType.HEARTBEAT })
@@ -653,7 +639,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
       } else if (draft.type === MessageType.GROUP_CHAT && frame.conversationSeq > 0 && frame.conversationId !== '') {
         own.seq = frame.conversationSeq
         own.msgType = 2
-        own.groupId = groupIdOf(frame.conversationId)
+        const parsed = parseConversationId(frame.conversationId)
+        own.groupId = parsed?.kind === 'group' ? parsed.groupId : frame.conversationId
         this.#group(frame.conversationId).puller.accept(frame.conversationSeq, own)
       }
     }

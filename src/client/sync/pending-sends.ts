@@ -75,7 +75,14 @@ interface Entry<F> {
 }
 
 function newUuid(): string {
-  return globalThis.crypto.randomUUID()
+  const c = globalThis.crypto
+  // randomUUID exists only in secure contexts in browsers (https, localhost); getRandomValues everywhere.
+  if (typeof c.randomUUID === 'function') return c.randomUUID()
+  const b = c.getRandomValues(new Uint8Array(16))
+  b[6] = (b[6]! & 0x0f) | 0x40
+  b[8] = (b[8]! & 0x3f) | 0x80
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
 export class PendingSends<F extends SettlingFrame = SettlingFrame> {
