@@ -92,11 +92,12 @@ export class Cluster {
    * with different shard counts would route ACKs to the wrong shard, or to none.
    */
   private async checkShardCount (): Promise<void> {
-    for (const node of await this.redis.smembers('implus:nodes')) {
-      if (node === this.nodeId) continue
-      const liveness = await this.redis.get(nodeKey(node))
+    const nodes = await this.otherNodes()
+    const liveness = await this.livenessOf(nodes)
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!
       // No count: a host from before this check (a rolling upgrade) or one gone since the listing.
-      const count = liveness?.split(':')[1]
+      const count = liveness[i]?.split(':')[1]
       if (count === undefined) continue
       const shards = Number(count)
       if (shards !== this.shards) {
@@ -222,13 +223,17 @@ export class Cluster {
   private async heartbeat (): Promise<void> {
     try {
       if (!await this.announce(this.announcement().expire(nodeUsersKey(this.nodeId), SESSION_TTL_S))) return
-      const nodes = await this.redis.smembers('implus:nodes')
-      for (const node of new Set([...nodes, ...this.remote.keys()])) {
-        if (node === this.nodeId) continue
-        const alive = await this.redis.exists(nodeKey(node)) === 1
-        if (alive && !this.remote.has(node)) await this.learnNode(node)
+      const nodes = [...new Set([...await this.otherNodes(), ...this.remote.keys()])]
+      const liveness = await this.livenessOf(nodes)
+      for (let i = 0; i < nodes.length; i++) {
+        const node = nodes[i]!
+        if (liveness[i] !== null) {
+          this.missed.delete(node)
+          if (!this.remote.has(node)) await this.learnNode(node)
+          continue
+        }
         // Two missed beats, not one: after Redis lost its data every host rewrites its key within a beat.
-        const missed = alive ? 0 : (this.missed.get(node) ?? 0) + 1
+        const missed = (this.missed.get(node) ?? 0) + 1
         this.missed.set(node, missed)
         if (missed >= 2) {
           this.missed.delete(node)
@@ -311,12 +316,27 @@ export class Cluster {
   }
 
   private async rebuildRemote (): Promise<void> {
-    const nodes = (await this.redis.smembers('implus:nodes')).filter(n => n !== this.nodeId)
+    const nodes = await this.otherNodes()
+    const liveness = await this.livenessOf(nodes)
     this.remote.clear()
     this.nodesOfUser.clear()
-    for (const node of nodes) {
-      if (await this.redis.exists(nodeKey(node)) === 1) await this.learnNode(node)
-    }
+    for (let i = 0; i < nodes.length; i++) if (liveness[i] !== null) await this.learnNode(nodes[i]!)
+  }
+
+  /** Every other host that has registered (alive or not). */
+  private async otherNodes (): Promise<string[]> {
+    return (await this.redis.smembers('implus:nodes')).filter(n => n !== this.nodeId)
+  }
+
+  /** Each host's liveness key (`slot:shards`; null once expired), in one round trip. */
+  private async livenessOf (nodes: readonly string[]): Promise<(string | null)[]> {
+    if (nodes.length === 0) return []
+    const pipeline = this.redis.pipeline()
+    for (const node of nodes) pipeline.get(nodeKey(node))
+    return (await pipeline.exec())!.map(([err, value]) => {
+      if (err !== null) throw err
+      return value as string | null
+    })
   }
 
   private onMessage (channel: string, message: Buffer): void {
