@@ -98,10 +98,13 @@ async function main (config: Config, log: Logger): Promise<void> {
   await shards.start()
   // Logins come in storms: their database reads and segment reservations are batched per turn.
   const committedUserSeqs = new TurnBatcher<string, number>(userIds => latestUserSeqs(db.sql, userIds), 0)
-  const reserveUserSeqs = new TurnBatcher<string, null>(async keys => {
-    await seq.prepare(keys)
-    return new Map()
-  }, null)
+  // Only the in-process engine reserves ahead; the Redis one reserves while it allocates.
+  const reserveUserSeqs = cluster !== null
+    ? null
+    : new TurnBatcher<string, null>(async keys => {
+      await seq.prepare(keys)
+      return new Map()
+    }, null)
   const gateway: Gateway = new Gateway({
     registry,
     shards,
@@ -118,7 +121,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     sessionChanged: (userId, devices) => {
       cluster?.localSession(userId, devices)
       // A user who just came online will soon send or receive: reserve its userSeq segment now, off the send path.
-      if (devices > 0) reserveUserSeqs.get(userSeqKey(userId)).catch(err => log.warn({ err, userId }, 'userSeq segment not reserved ahead'))
+      if (devices === 1) reserveUserSeqs?.get(userSeqKey(userId)).catch(err => log.warn({ err, userId }, 'userSeq segment not reserved ahead'))
     }
   })
   const sessions: SessionControl = {

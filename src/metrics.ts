@@ -52,18 +52,7 @@ export class Metrics {
 
   /** A latency histogram over LATENCY_BUCKETS, in seconds. */
   histogram (name: string, help: string, labels: Labels = {}): HistogramCounts {
-    let family = this.histograms.get(name)
-    if (family === undefined) {
-      family = { help, series: new Map() }
-      this.histograms.set(name, family)
-    }
-    const key = labelText(labels)
-    let series = family.series.get(key)
-    if (series === undefined) {
-      series = emptyHistogram()
-      family.series.set(key, series)
-    }
-    return series
+    return seriesOf(this.histograms, name, () => ({ help, series: new Map() }), labels, emptyHistogram)
   }
 
   /** Runs before each render, for values cheaper to read on demand than to track. */
@@ -95,19 +84,24 @@ export class Metrics {
   }
 
   private series (name: string, help: string, type: 'counter' | 'gauge', labels: Labels): Series {
-    let family = this.families.get(name)
-    if (family === undefined) {
-      family = { help, type, series: new Map() }
-      this.families.set(name, family)
-    }
-    const key = labelText(labels)
-    let series = family.series.get(key)
-    if (series === undefined) {
-      series = { labels: key, value: 0 }
-      family.series.set(key, series)
-    }
-    return series
+    return seriesOf(this.families, name, () => ({ help, type, series: new Map() }), labels, key => ({ labels: key, value: 0 }))
   }
+}
+
+/** A family's series for these labels, each made on first use. */
+function seriesOf<T> (families: Map<string, { series: Map<string, T> }>, name: string, newFamily: () => { series: Map<string, T> }, labels: Labels, newSeries: (key: string) => T): T {
+  let family = families.get(name)
+  if (family === undefined) {
+    family = newFamily()
+    families.set(name, family)
+  }
+  const key = labelText(labels)
+  let series = family.series.get(key)
+  if (series === undefined) {
+    series = newSeries(key)
+    family.series.set(key, series)
+  }
+  return series
 }
 
 function labelText (labels: Labels): string {
