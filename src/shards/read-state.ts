@@ -27,13 +27,21 @@ export interface ReadStateDeps {
 export class ReadState {
   constructor (private readonly deps: ReadStateDeps) {}
 
-  /** 2006: `conversationId:seq` items, comma-separated; items for other shards or non-members are skipped. */
-  groupAck (userId: string, frame: DecodedFrame, batch: WriteBatch): void {
+  /** 2006: `conversationId:seq` items, comma-separated; the well-formed ones for groups this shard owns. */
+  ownedAcks (frame: DecodedFrame): { conversationId: string, seq: number }[] {
+    const acks: { conversationId: string, seq: number }[] = []
     for (const item of frame.content.split(',')) {
       const colon = item.lastIndexOf(':')
       const conversationId = item.slice(0, colon).trim()
       const seq = Number(item.slice(colon + 1))
-      if (!Number.isSafeInteger(seq) || seq < 0 || !this.deps.owns(conversationId)) continue
+      if (Number.isSafeInteger(seq) && seq >= 0 && conversationId.startsWith('group_') && this.deps.owns(conversationId)) acks.push({ conversationId, seq })
+    }
+    return acks
+  }
+
+  /** 2006 from a member moves its sync point; acks for groups it is not in are skipped. */
+  groupAck (userId: string, frame: DecodedFrame, batch: WriteBatch): void {
+    for (const { conversationId, seq } of this.ownedAcks(frame)) {
       if (this.deps.members.get(conversationId)?.members.has(userId) === true) batch.groupAck(userId, conversationId, seq)
     }
   }

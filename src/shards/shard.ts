@@ -399,12 +399,7 @@ export class Shard {
       const id = r.frame.readReceipt?.conversationId ?? ''
       if (id.startsWith('group_')) groups.push(id)
     }
-    for (const a of groupAcks) {
-      for (const item of a.frame.content.split(',')) {
-        const id = item.slice(0, item.lastIndexOf(':')).trim()
-        if (id.startsWith('group_') && shardOf(id, this.options.shards) === this.options.index) groups.push(id)
-      }
-    }
+    for (const a of groupAcks) for (const { conversationId } of this.readState.ownedAcks(a.frame)) groups.push(conversationId)
     for (const { call } of calls) {
       const conv = (call.args as { conversationId?: unknown }).conversationId
       if (typeof conv === 'string') groups.push(conv)
