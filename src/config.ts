@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { MAX_SHARDS } from './snowflake.js'
 
 /**
- * Settings come from the environment (PROTOCOL.md "Running"). Every value is
+ * Settings come from the environment (docs/protocol.md "Running"). Every value is
  * validated once at start; a bad one stops the server with a ConfigError whose
  * message names the variable, so an operator sees one clear line.
  */

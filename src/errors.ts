@@ -1,5 +1,5 @@
 /**
- * Every refusal in implus is an HTTP-like status (PROTOCOL.md: HTTP `code`
+ * Every refusal in implus is an HTTP-like status (docs/protocol.md: HTTP `code`
  * and frame `errorCode` share the same numbers). One class carries it from
  * wherever the refusal happens to the HTTP envelope or the 1006/1009 frame.
  */

@@ -1,4 +1,4 @@
-// Groups over the HTTP API (PROTOCOL.md "HTTP API" and the 1007/2006 frames): create, membership,
+// Groups over the HTTP API (docs/protocol.md "HTTP API" and the 1007/2006 frames): create, membership,
 // members-only reads, group pulls, unread counts against the ACK point, and who gets notified.
 // One shard (IMPLUS_SHARDS=1): a shard handles its frames in order and answers after each commit, so a
 // receipt for a later frame from the same connection proves an earlier frame was applied — events, not sleeps.

@@ -1,4 +1,4 @@
-// The message read side of the HTTP API (PROTOCOL.md "HTTP API"): sync-check, pull-batch, pull,
+// The message read side of the HTTP API (docs/protocol.md "HTTP API"): sync-check, pull-batch, pull,
 // conversations/sync, recall and read-count, against one real server with real socket clients.
 
 import { randomUUID } from 'node:crypto'

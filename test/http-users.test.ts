@@ -1,4 +1,4 @@
-// The user endpoints of the HTTP API, exactly as PROTOCOL.md states them, against one real server.
+// The user endpoints of the HTTP API, exactly as docs/protocol.md states them, against one real server.
 
 import { createHmac } from 'node:crypto'
 import t, { type Test } from 'tap'
@@ -35,7 +35,7 @@ function expectOk (t: Tap, res: ApiResponse, what: string): any {
 
 type Tap = Test
 
-/** An HS256 JWT exactly as PROTOCOL.md "Tokens" describes it, signed with the given secret. */
+/** An HS256 JWT exactly as docs/protocol.md "Tokens" describes it, signed with the given secret. */
 function signJwt (secret: string, claims: Record<string, unknown>): string {
   const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url')

@@ -1,4 +1,4 @@
-// The operator contract (PROTOCOL.md "Running"): health endpoints, metrics, configuration errors,
+// The operator contract (docs/protocol.md "Running"): health endpoints, metrics, configuration errors,
 // graceful SIGTERM, restarts (also after kill -9) and an external DATABASE_URL.
 
 import http from 'node:http'

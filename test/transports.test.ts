@@ -418,7 +418,7 @@ t.test('bad input: every case answered, and the server keeps serving', async t =
     const c = await online(t, server, 'ws', user)
     c.sendRaw(encodeFrame({ type: MessageType.HEARTBEAT, content: 'x'.repeat(200 * 1024) }))
     const info = await c.closed
-    // PROTOCOL.md: any frame over the limit closes the WebSocket with close code 1009 (1006 = no close frame).
+    // docs/protocol.md: any frame over the limit closes the WebSocket with close code 1009 (1006 = no close frame).
     t.equal(info.code, 1009, 'ws: a 200 KiB frame closes the socket with code 1009')
     await stillHealthy(t, server, 'a 200 KiB WebSocket frame')
   }

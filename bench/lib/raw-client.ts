@@ -1,5 +1,5 @@
 // Minimal socket clients for connection benchmarks: ImConnection and ws cannot bind a source address
-// and cost kilobytes each, so these speak the wire directly (PROTOCOL.md "Transports"): TCP frames with
+// and cost kilobytes each, so these speak the wire directly (docs/protocol.md "Transports"): TCP frames with
 // a 4-byte big-endian length, or a WebSocket (RFC 6455) handshake and binary frames over net, with
 // `localAddress` so one load process can spread its sockets over 127.0.0.x.
 import { connect, type Socket } from 'node:net'

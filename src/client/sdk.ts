@@ -1,4 +1,4 @@
-// ImClient: the push-pull client of PROTOCOL.md in one object, for Node and browsers.
+// ImClient: the push-pull client of docs/protocol.md in one object, for Node and browsers.
 //
 // Push for speed, pull for truth: pushed 3001s (keyed by the user's userSeq) and 1007 notifications (keyed
 // by each group's conversationSeq) feed one SeqStream per stream; what is missing is pulled over HTTP

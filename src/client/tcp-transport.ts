@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net'
 import { LengthPrefixDecoder, encodeLengthPrefixed } from '../io/length-prefix.js'
 import { TransportOpenError, type Transport, type TransportEvents, type TransportOptions } from './transport.js'
 
-/** PROTOCOL.md's frame limit; the server never sends more. */
+/** docs/protocol.md's frame limit; the server never sends more. */
 const DEFAULT_MAX_FRAME_BYTES = 64 * 1024
 
 export interface TcpTransportOptions extends TransportOptions {

@@ -1,4 +1,4 @@
-// UDP transport: one datagram = one ChatMessage; every datagram carries the session token (PROTOCOL.md).
+// UDP transport: one datagram = one ChatMessage; every datagram carries the session token (docs/protocol.md).
 import { createSocket, type Socket } from 'node:dgram'
 import { isIPv6 } from 'node:net'
 import { TransportOpenError, type Transport, type TransportEvents, type TransportOptions } from './transport.js'

@@ -188,7 +188,7 @@ function readJson (res: HttpResponse, contentLength: string, limit: number): Pro
   })
 }
 
-/** Where a body's `userId` stands for the caller (PROTOCOL.md), any other value is refused. */
+/** Where a body's `userId` stands for the caller (docs/protocol.md), any other value is refused. */
 export function assertCaller (req: Request, field: unknown): void {
   if (field !== undefined && field !== null && String(field) !== req.userId) throw forbidden('userId is not the token\'s user')
 }

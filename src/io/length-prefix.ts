@@ -1,4 +1,4 @@
-// TCP framing (PROTOCOL.md, "Transports"): a 4-byte big-endian length, then that many bytes.
+// TCP framing (docs/protocol.md, "Transports"): a 4-byte big-endian length, then that many bytes.
 
 const HEADER_BYTES = 4
 

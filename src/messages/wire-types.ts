@@ -1,4 +1,4 @@
-/** Shapes the HTTP API sends (PROTOCOL.md): 64-bit ids as strings, seqs as numbers, times ISO 8601. Server and client share them. */
+/** Shapes the HTTP API sends (docs/protocol.md): 64-bit ids as strings, seqs as numbers, times ISO 8601. Server and client share them. */
 
 /** 0 sent, 1 delivered, 2 read, 3 recalled (content empty), 4 push failed. */
 export type MessageStatus = 0 | 1 | 2 | 3 | 4

@@ -43,7 +43,7 @@ export interface ReadNotification {
   readCount?: number
 }
 
-/** One ChatMessage (PROTOCOL.md, "Frames"); absent fields are sent as nothing. */
+/** One ChatMessage (docs/protocol.md, "Frames"); absent fields are sent as nothing. */
 export interface Frame {
   type?: number
   content?: string

@@ -1,5 +1,5 @@
 /**
- * Recent sends by `(sender, clientSeq)` (PROTOCOL.md: 5 minutes). A repeat
+ * Recent sends by `(sender, clientSeq)` (docs/protocol.md: 5 minutes). A repeat
  * gets the first receipt again and stores nothing. Entries live in insertion
  * order, so expiry trims from the front; the size bound protects memory when
  * a flood outruns the window.

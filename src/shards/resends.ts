@@ -20,7 +20,7 @@ const RETRY_TAG = 0x40 // field 8 (retry), varint
 /**
  * Pushes waiting for their ACK, per (message, user), on a timing wheel:
  * resent 5, 15 and 35 s after the first push with `retry` incremented, then
- * reported failed 30 s after the third resend (PROTOCOL.md).
+ * reported failed 30 s after the third resend (docs/protocol.md).
  */
 export class Resends {
   private readonly wheel = new TimingWheel<Pushed>()

@@ -7,7 +7,7 @@ export interface Refusal {
   readonly reason: string
 }
 
-/** Whether a private message may go from sender to receiver (PROTOCOL.md 1006: unknown target first, then 403s). */
+/** Whether a private message may go from sender to receiver (docs/protocol.md 1006: unknown target first, then 403s). */
 export function privateSendRefusal (sender: UserFacts, receiver: UserFacts, relation: Relation, policy: PrivateChatPolicy, now: number): Refusal | null {
   if (!receiver.exists) return { status: Status.NOT_FOUND, reason: 'unknown user' }
   return senderRefusal(sender, now) ??
@@ -49,7 +49,7 @@ export function preview (content: string): string {
   return chars.length <= PREVIEW_CHARS ? content : chars.slice(0, PREVIEW_CUT).join('') + '...'
 }
 
-/** Resend waits (PROTOCOL.md): 5 s after the first push, then min(2^retry × 5 s, 30 s). */
+/** Resend waits (docs/protocol.md): 5 s after the first push, then min(2^retry × 5 s, 30 s). */
 export function resendDelayMs (retry: number): number {
   return Math.min(5000 * 2 ** retry, 30_000)
 }

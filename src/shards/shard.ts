@@ -30,7 +30,7 @@ export interface ShardOptions {
   readonly privateChat: PrivateChatPolicy
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
-  /** How long a (sender, clientSeq) repeat gets the first receipt (PROTOCOL.md: 5 minutes). */
+  /** How long a (sender, clientSeq) repeat gets the first receipt (docs/protocol.md: 5 minutes). */
   readonly idempotencyWindowMs: number
   /** Frames waiting for a cycle at most; beyond it sends are refused with 503 (bounded memory). */
   readonly queueLimit: number

@@ -1,4 +1,4 @@
-// loadConfig (src/config.ts): PROTOCOL.md "Running" defaults, one ConfigError naming the variable, frozen result.
+// loadConfig (src/config.ts): docs/protocol.md "Running" defaults, one ConfigError naming the variable, frozen result.
 import t from 'tap'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
@@ -16,7 +16,7 @@ function failure (env: Record<string, string>): unknown {
   }
 }
 
-t.test('defaults match PROTOCOL.md\'s Running table', async t => {
+t.test('defaults match docs/protocol.md\'s Running table', async t => {
   const c = loadConfig({})
   t.match(c, {
     httpPort: 8080,
@@ -38,7 +38,7 @@ t.test('defaults match PROTOCOL.md\'s Running table', async t => {
   t.end()
 })
 
-t.test('other documented defaults (PROTOCOL.md limits, tokens, recall)', async t => {
+t.test('other documented defaults (docs/protocol.md limits, tokens, recall)', async t => {
   t.match(loadConfig({}), {
     maxFrameBytes: 64 * 1024,
     maxContentBytes: 16 * 1024,

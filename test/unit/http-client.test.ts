@@ -48,7 +48,7 @@ t.test('login stores the token and later calls carry it', async (t) => {
   t.equal(client.token, null, 'logout forgets the token')
 })
 
-t.test('paths are escaped and bodies follow PROTOCOL.md', async (t) => {
+t.test('paths are escaped and bodies follow docs/protocol.md', async (t) => {
   const { client, seen, reply } = await stub(t)
   client.token = 'tok'
   reply(ok('group_77'))
