@@ -9,10 +9,12 @@ import { addPrivateMessage } from '../test/helpers/batches.js'
 import { startTestDatabase } from '../test/helpers/postgres.js'
 import { postgresCpuSeconds, printMachine, printResults, progress } from './lib/report.js'
 
-const { values } = parseArgs({ options: {
-  sizes: { type: 'string', default: '1,5,25,100' },
-  commits: { type: 'string', default: '2000' }
-} })
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1,5,25,100' },
+    commits: { type: 'string', default: '2000' }
+  }
+})
 printMachine('batch-commit')
 const COMMITTERS = 2
 const commits = Number(values.commits)

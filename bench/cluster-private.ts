@@ -14,14 +14,16 @@ import { createUsers, signTokens, type BenchUser } from './lib/population.js'
 import { ask, endAll, forkLoad } from './lib/loaders.js'
 import { cpuSeconds, percentile, postgresCpuSeconds, printMachine, printResults, progress } from './lib/report.js'
 
-const { values } = parseArgs({ options: {
-  users: { type: 'string', default: '10000' },
-  steps: { type: 'string', default: '2000,5000,10000,15000,20000' },
-  seconds: { type: 'string', default: '10' },
-  loaders: { type: 'string', default: '2' },
-  shards: { type: 'string', default: '2' },
-  'cluster-shards': { type: 'string', default: '1' }
-} })
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '10000' },
+    steps: { type: 'string', default: '2000,5000,10000,15000,20000' },
+    seconds: { type: 'string', default: '10' },
+    loaders: { type: 'string', default: '2' },
+    shards: { type: 'string', default: '2' },
+    'cluster-shards': { type: 'string', default: '1' }
+  }
+})
 const userCount = Number(values.users)
 const loaderCount = Number(values.loaders)
 const seconds = Number(values.seconds)

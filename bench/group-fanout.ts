@@ -13,18 +13,20 @@ import { ask, endAll, forkLoad } from './lib/loaders.js'
 import { Histogram } from './lib/histogram.js'
 import { cpuSeconds, percentile, postgresCpuSeconds, printMachine, printResults, progress } from './lib/report.js'
 
-const { values } = parseArgs({ options: {
-  members: { type: 'string', default: '1000' },
-  loaders: { type: 'string', default: '2' },
-  steps: { type: 'string', default: '100,200,500,750,1000' },
-  seconds: { type: 'string', default: '10' },
-  'small-members': { type: 'string', default: '200' },
-  senders: { type: 'string', default: '20' },
-  'small-steps': { type: 'string', default: '500,1000,2000,4000' },
-  shards: { type: 'string', default: '2' },
-  // Writes V8 CPU profiles of the server's threads (node --cpu-prof) into this folder.
-  profile: { type: 'string' }
-} })
+const { values } = parseArgs({
+  options: {
+    members: { type: 'string', default: '1000' },
+    loaders: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '100,200,500,750,1000' },
+    seconds: { type: 'string', default: '10' },
+    'small-members': { type: 'string', default: '200' },
+    senders: { type: 'string', default: '20' },
+    'small-steps': { type: 'string', default: '500,1000,2000,4000' },
+    shards: { type: 'string', default: '2' },
+    // Writes V8 CPU profiles of the server's threads (node --cpu-prof) into this folder.
+    profile: { type: 'string' }
+  }
+})
 const members = Number(values.members)
 const smallMembers = Math.min(members, Number(values['small-members']))
 const senderCount = Math.min(smallMembers, Number(values.senders))

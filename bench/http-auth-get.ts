@@ -9,13 +9,15 @@ import { createUsers } from './lib/population.js'
 import { cannon, cannonColumns, endAll, forkLoad } from './lib/loaders.js'
 import { printMachine, printResults, progress } from './lib/report.js'
 
-const { values } = parseArgs({ options: {
-  users: { type: 'string', default: '1000' },
-  connections: { type: 'string', default: '64' },
-  pipelining: { type: 'string', default: '1' },
-  seconds: { type: 'string', default: '10' },
-  shards: { type: 'string', default: '1' }
-} })
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '1000' },
+    connections: { type: 'string', default: '64' },
+    pipelining: { type: 'string', default: '1' },
+    seconds: { type: 'string', default: '10' },
+    shards: { type: 'string', default: '1' }
+  }
+})
 printMachine('http-auth-get')
 console.log(`# ${values.users} users, ${values.connections} connections, pipelining ${values.pipelining}`)
 

@@ -7,13 +7,15 @@ import { api, freePort, startServer } from '../test/helpers/server.js'
 import { cannon, cannonColumns, endAll, forkLoad } from './lib/loaders.js'
 import { printMachine, printResults, progress } from './lib/report.js'
 
-const { values } = parseArgs({ options: {
-  users: { type: 'string', default: '64' },
-  connections: { type: 'string', default: '32' },
-  seconds: { type: 'string', default: '10' },
-  'scrypt-cost': { type: 'string', default: '15' },
-  shards: { type: 'string', default: '1' }
-} })
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '64' },
+    connections: { type: 'string', default: '32' },
+    seconds: { type: 'string', default: '10' },
+    'scrypt-cost': { type: 'string', default: '15' },
+    shards: { type: 'string', default: '1' }
+  }
+})
 const userCount = Number(values.users)
 const cost = values['scrypt-cost']!
 printMachine('http-login')

@@ -14,19 +14,21 @@ import { Histogram } from './lib/histogram.js'
 import { cpuSeconds, printMachine, printResults, progress, rssBytes, scrapeMetrics } from './lib/report.js'
 import { sourceAddress } from './lib/raw-client.js'
 
-const { values } = parseArgs({ options: {
-  connections: { type: 'string', default: '19000' },
-  loaders: { type: 'string', default: '4' },
-  addresses: { type: 'string', default: '8' },
-  transport: { type: 'string', default: 'ws' },
-  concurrency: { type: 'string', default: '500' },
-  'heartbeat-seconds': { type: 'string', default: '10' },
-  depth: { type: 'string', default: '1' },
-  shards: { type: 'string', default: '1' },
-  // Seconds to let the server go idle before reading its RSS: logins leave garbage that V8 frees
-  // (and the young generation shrinks) only once allocation stops.
-  settle: { type: 'string', default: '15' }
-} })
+const { values } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '19000' },
+    loaders: { type: 'string', default: '4' },
+    addresses: { type: 'string', default: '8' },
+    transport: { type: 'string', default: 'ws' },
+    concurrency: { type: 'string', default: '500' },
+    'heartbeat-seconds': { type: 'string', default: '10' },
+    depth: { type: 'string', default: '1' },
+    shards: { type: 'string', default: '1' },
+    // Seconds to let the server go idle before reading its RSS: logins leave garbage that V8 frees
+    // (and the young generation shrinks) only once allocation stops.
+    settle: { type: 'string', default: '15' }
+  }
+})
 const total = Number(values.connections)
 const loaderCount = Number(values.loaders)
 const addressCount = Number(values.addresses)
@@ -39,11 +41,13 @@ console.log(`# ${total} ${transport === 'ws' ? 'WebSocket' : 'TCP'} connections,
 type Hist = { counts: number[], count: number, max: number }
 interface Connected { ok: number, failed: number, retries: number, ms: number, hist: Hist }
 
-const server = await startServer({ env: {
-  IMPLUS_EMBEDDED_PG_PORT: String(await freePort()),
-  IMPLUS_SHARDS: values.shards!,
-  IMPLUS_RATE_LIMIT: '1000000'
-} })
+const server = await startServer({
+  env: {
+    IMPLUS_EMBEDDED_PG_PORT: String(await freePort()),
+    IMPLUS_SHARDS: values.shards!,
+    IMPLUS_RATE_LIMIT: '1000000'
+  }
+})
 const pid = server.process.pid!
 const port = transport === 'ws' ? server.ports.ws! : server.ports.tcp!
 const children = Array.from({ length: loaderCount }, () => forkLoad('idle-connections-load', import.meta.url))
@@ -134,7 +138,7 @@ try {
     connections: storm.ok,
     failed: 0,
     retries: 0,
-    'seconds': elapsed.toFixed(2),
+    seconds: elapsed.toFixed(2),
     'logins/s': '-',
     'p50 ms': hist.percentile(0.5).toFixed(1),
     'p99 ms': hist.percentile(0.99).toFixed(1),

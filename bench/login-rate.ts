@@ -12,16 +12,18 @@ import { Histogram } from './lib/histogram.js'
 import { cpuSeconds, postgresCpuSeconds, printMachine, printResults, progress } from './lib/report.js'
 import { sourceAddress } from './lib/raw-client.js'
 
-const { values } = parseArgs({ options: {
-  users: { type: 'string', default: '10000' },
-  loaders: { type: 'string', default: '2' },
-  concurrency: { type: 'string', default: '200' },
-  steps: { type: 'string' },
-  seconds: { type: 'string', default: '10' },
-  addresses: { type: 'string', default: '8' },
-  transport: { type: 'string', default: 'ws' },
-  shards: { type: 'string', default: '1' }
-} })
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '10000' },
+    loaders: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '200' },
+    steps: { type: 'string' },
+    seconds: { type: 'string', default: '10' },
+    addresses: { type: 'string', default: '8' },
+    transport: { type: 'string', default: 'ws' },
+    shards: { type: 'string', default: '1' }
+  }
+})
 const transport = values.transport as 'ws' | 'tcp'
 if (transport !== 'ws' && transport !== 'tcp') throw new Error('--transport must be ws or tcp')
 const loaderCount = Number(values.loaders)

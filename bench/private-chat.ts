@@ -7,15 +7,17 @@ import { startServer, freePort } from '../test/helpers/server.js'
 import { createUsers } from './lib/population.js'
 import { cpuSeconds, postgresCpuSeconds, percentile, printMachine, printResults, progress, scrapeMetrics, shardBreakdown } from './lib/report.js'
 
-const { values } = parseArgs({ options: {
-  users: { type: 'string', default: '10000' },
-  steps: { type: 'string', default: '2000,5000,10000,15000,20000,25000' },
-  seconds: { type: 'string', default: '10' },
-  loaders: { type: 'string', default: '2' },
-  shards: { type: 'string', default: '2' },
-  // Writes V8 CPU profiles of the server's threads (node --cpu-prof) into this folder.
-  profile: { type: 'string' }
-} })
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '10000' },
+    steps: { type: 'string', default: '2000,5000,10000,15000,20000,25000' },
+    seconds: { type: 'string', default: '10' },
+    loaders: { type: 'string', default: '2' },
+    shards: { type: 'string', default: '2' },
+    // Writes V8 CPU profiles of the server's threads (node --cpu-prof) into this folder.
+    profile: { type: 'string' }
+  }
+})
 const userCount = Number(values.users)
 const loaders = Number(values.loaders)
 printMachine('private-chat')

@@ -34,6 +34,7 @@ async function seed (cmd: Seed): Promise<number> {
         conn.send({ type: MessageType.PRIVATE_CHAT, toId: cmd.users[(i + 1) % cmd.users.length]!.userId, content: `private message ${n} from ${i}`, clientSeq: `pp-${i}-${n}` })
       }
     })
+    // eslint-disable-next-line no-unmodified-loop-condition -- receipts is counted by the frame handlers
     while (receipts < target) await Promise.race([done, new Promise(resolve => setTimeout(resolve, 20))])
   }
   await done

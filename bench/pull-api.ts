@@ -10,14 +10,16 @@ import { createUsers } from './lib/population.js'
 import { ask, cannon, cannonColumns, endAll, forkLoad } from './lib/loaders.js'
 import { printMachine, printResults, progress } from './lib/report.js'
 
-const { values } = parseArgs({ options: {
-  users: { type: 'string', default: '20' },
-  messages: { type: 'string', default: '500' },
-  limit: { type: 'string', default: '50' },
-  connections: { type: 'string', default: '64' },
-  seconds: { type: 'string', default: '10' },
-  shards: { type: 'string', default: '2' }
-} })
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '20' },
+    messages: { type: 'string', default: '500' },
+    limit: { type: 'string', default: '50' },
+    connections: { type: 'string', default: '64' },
+    seconds: { type: 'string', default: '10' },
+    shards: { type: 'string', default: '2' }
+  }
+})
 const userCount = Number(values.users)
 const perUser = Number(values.messages)
 const limit = Number(values.limit)

@@ -27,12 +27,12 @@ const defaultImport = 'import $protobuf from "protobufjs/minimal.js";'
 // derives from the JSDoc) must be numbers too, whether or not the `long` package is loadable.
 const longDefault = '$util.Long ? $util.Long.fromBits(0,0,false) : 0'
 
-function fixJs(text) {
+function fixJs (text) {
   if (!text.includes(namespaceImport)) throw new Error('gen-proto: pbjs output lacks the expected import line')
   return text.replace(namespaceImport, defaultImport).replaceAll(longDefault, '0').replaceAll('number|Long', 'number')
 }
 
-function generate(dir) {
+function generate (dir) {
   const js = join(dir, names[0])
   const dts = join(dir, names[1])
   const node = process.execPath
@@ -43,7 +43,7 @@ function generate(dir) {
   writeFileSync(dts, readFileSync(dts, 'utf8').replace(/^import Long = require\("long"\);\n/m, ''))
 }
 
-function upToDate() {
+function upToDate () {
   const inputs = Math.max(statSync(source).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs)
   return names.every((name) => {
     const file = join(outDir, name)

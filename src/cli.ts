@@ -29,7 +29,7 @@ environment: IMPLUS_SERVER (HTTP base URL), IMPLUS_WS_URL (WebSocket URL or port
 class CliError extends Error {
   readonly exitCode: number
 
-  constructor(message: string, exitCode = 1) {
+  constructor (message: string, exitCode = 1) {
     super(message)
     this.exitCode = exitCode
   }
@@ -49,7 +49,7 @@ interface Args {
   rest: string[]
 }
 
-function parseArgs(argv: string[]): Args {
+function parseArgs (argv: string[]): Args {
   const args: Args = { server: undefined, ws: undefined, rest: [] }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
@@ -63,17 +63,19 @@ function parseArgs(argv: string[]): Args {
     if (arg === '--server' || arg.startsWith('--server=')) args.server = take('--server')
     else if (arg === '--ws' || arg.startsWith('--ws=')) args.ws = take('--ws')
     else if (arg === '--help' || arg === '-h') args.rest.unshift('help')
-    else if (arg === '--') args.rest.push(...argv.slice(i + 1)), (i = argv.length)
-    else args.rest.push(arg)
+    else if (arg === '--') {
+      args.rest.push(...argv.slice(i + 1))
+      break
+    } else args.rest.push(arg)
   }
   return args
 }
 
-function home(): string {
+function home (): string {
   return process.env.IMPLUS_CLI_HOME !== undefined && process.env.IMPLUS_CLI_HOME !== '' ? process.env.IMPLUS_CLI_HOME : join(homedir(), '.implus')
 }
 
-function readSession(): Session | null {
+function readSession (): Session | null {
   try {
     const parsed = JSON.parse(readFileSync(join(home(), 'session.json'), 'utf8')) as Partial<Session>
     if (typeof parsed.token !== 'string' || typeof parsed.userId !== 'string' || typeof parsed.server !== 'string') return null
@@ -83,12 +85,12 @@ function readSession(): Session | null {
   }
 }
 
-function writeSession(session: Session): void {
+function writeSession (session: Session): void {
   mkdirSync(home(), { recursive: true, mode: 0o700 })
   writeFileSync(join(home(), 'session.json'), JSON.stringify(session, null, 2) + '\n', { mode: 0o600 })
 }
 
-function normalizeServer(value: string): string {
+function normalizeServer (value: string): string {
   const withScheme = /^[a-z]+:\/\//i.test(value) ? value : `http://${value}`
   let url: URL
   try {
@@ -101,7 +103,7 @@ function normalizeServer(value: string): string {
 }
 
 /** The WebSocket endpoint: --ws / IMPLUS_WS_URL as a ws:// URL, host:port or a port; default port 8902 on the server's host. */
-function wsEndpoint(server: string, ws: string | undefined): { host: string; port: number; text: string } {
+function wsEndpoint (server: string, ws: string | undefined): { host: string; port: number; text: string } {
   const serverHost = new URL(server).hostname.replace(/^\[|\]$/g, '')
   if (ws === undefined || ws === '') return { host: serverHost, port: 8902, text: '' }
   if (/^\d+$/.test(ws)) return { host: serverHost, port: Number(ws), text: ws }
@@ -121,37 +123,37 @@ interface Context {
   ws: string | undefined
 }
 
-function context(args: Args): Context {
+function context (args: Args): Context {
   const session = readSession()
   const server = normalizeServer(args.server ?? process.env.IMPLUS_SERVER ?? session?.server ?? 'http://127.0.0.1:8080')
   const ws = args.ws ?? process.env.IMPLUS_WS_URL ?? (session !== null && session.server === server && session.ws !== '' ? session.ws : undefined)
   return { args, server, ws }
 }
 
-function requireSession(ctx: Context): Session {
+function requireSession (ctx: Context): Session {
   const session = readSession()
   if (session === null) throw new CliError('not logged in: run `implus login <userId> <password>` first')
   if (session.server !== ctx.server) throw new CliError(`the saved session is for ${session.server}, not ${ctx.server}: log in again`)
   return session
 }
 
-function authedHttp(ctx: Context): { http: ImHttpClient; session: Session } {
+function authedHttp (ctx: Context): { http: ImHttpClient; session: Session } {
   const session = requireSession(ctx)
   const http = new ImHttpClient(ctx.server)
   http.token = session.token
   return { http, session }
 }
 
-function need(rest: string[], count: number, usage: string): void {
+function need (rest: string[], count: number, usage: string): void {
   if (rest.length < count) throw new CliError(`usage: implus ${usage}`, 2)
 }
 
-function checkUserId(value: string, what = 'userId'): string {
+function checkUserId (value: string, what = 'userId'): string {
   if (!isUserId(value)) throw new CliError(`${what} must be a decimal number from 1 to 2^63-1, got ${JSON.stringify(value)}`, 2)
   return value
 }
 
-async function openClient(ctx: Context, session: Session, opts: { sync: boolean; store?: JsonFileSeqStore }): Promise<ImClient> {
+async function openClient (ctx: Context, session: Session, opts: { sync: boolean; store?: JsonFileSeqStore }): Promise<ImClient> {
   const { host, port } = wsEndpoint(ctx.server, ctx.ws)
   try {
     return await ImClient.connect({
@@ -171,14 +173,14 @@ async function openClient(ctx: Context, session: Session, opts: { sync: boolean;
   }
 }
 
-function line(m: ImMessage): string {
+function line (m: ImMessage): string {
   const time = m.createTime.slice(11, 19)
   const where = m.msgType === 2 ? `[${m.conversationId}] ` : ''
   const body = m.status === 3 ? '(recalled)' : m.content.replace(/\r?\n/g, ' ⏎ ')
   return `${time} ${where}${m.fromUserId}: ${body}`
 }
 
-async function sendCommand(ctx: Context, group: boolean): Promise<void> {
+async function sendCommand (ctx: Context, group: boolean): Promise<void> {
   const rest = ctx.args.rest
   need(rest, 3, group ? 'send-group <groupId> <text>' : 'send <userId> <text>')
   const target = rest[1]
@@ -190,7 +192,7 @@ async function sendCommand(ctx: Context, group: boolean): Promise<void> {
   try {
     const receipt = await Promise.race([
       group ? client.sendGroup(target, text) : client.sendPrivate(target, text),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new CliError('no answer from the server within 30 s')), 30_000).unref()),
+      new Promise<never>((_resolve, reject) => setTimeout(() => reject(new CliError('no answer from the server within 30 s')), 30_000).unref()),
     ])
     console.log(`sent ${receipt.msgId} to ${receipt.conversationId} (seq ${receipt.conversationSeq})`)
   } catch (error) {
@@ -201,7 +203,7 @@ async function sendCommand(ctx: Context, group: boolean): Promise<void> {
   }
 }
 
-async function tail(ctx: Context): Promise<void> {
+async function tail (ctx: Context): Promise<void> {
   const session = requireSession(ctx)
   const store = new JsonFileSeqStore(join(home(), 'seq.json'))
   const client = await openClient(ctx, session, { sync: true, store })
@@ -232,7 +234,7 @@ async function tail(ctx: Context): Promise<void> {
   await client.close()
 }
 
-async function run(argv: string[]): Promise<void> {
+async function run (argv: string[]): Promise<void> {
   const args = parseArgs(argv)
   const [command] = args.rest
   if (command === undefined || command === 'help') {
@@ -332,5 +334,5 @@ run(process.argv.slice(2)).then(
     }
     console.error(`implus: ${error instanceof Error ? error.message : String(error)}`)
     process.exit(1)
-  },
+  }
 )

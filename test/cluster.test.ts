@@ -404,6 +404,7 @@ t.test('kill -9 of host B mid-traffic: nothing acknowledged is lost; B\'s client
   const traffic = async (c: ImConnection, to: User): Promise<void> => {
     const mine: Acked[] = []
     acked.set(c, mine)
+    // eslint-disable-next-line no-unmodified-loop-condition -- stop is set by the test once traffic has run
     while (!stop) {
       const clientSeq = newClientSeq()
       let answer: DecodedFrame

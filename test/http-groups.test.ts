@@ -4,14 +4,13 @@
 // receipt for a later frame from the same connection proves an earlier frame was applied — events, not sleeps.
 
 import { randomUUID } from 'node:crypto'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { api, registerAndLogin, startServer, uniqueUserId, type ApiResponse, type TestServer } from './helpers/server.js'
 import { expectOk, expectRefused } from './helpers/envelope.js'
 import { loggedIn } from './helpers/clients.js'
 import { ImConnection } from '../src/client/connection.js'
 import { MessageType, type DecodedFrame } from '../src/proto/codec.js'
 
-type Tap = Test
 interface User { userId: string, token: string }
 
 let server: TestServer
@@ -125,8 +124,18 @@ t.test('members only: pull, group pull and latest-seq', async t => {
   t.same(pulled.messages.map((m: any) => m.content), ['secret'])
   const msg = pulled.messages[0]
   t.same(msg, {
-    msgId: r.uid, seq: r.conversationSeq, conversationSeq: r.conversationSeq, conversationId: group, fromUserId: owner.userId,
-    toUserId: null, groupId: group.slice(6), msgType: 2, contentType: 1, content: 'secret', status: 0, createTime: msg.createTime
+    msgId: r.uid,
+    seq: r.conversationSeq,
+    conversationSeq: r.conversationSeq,
+    conversationId: group,
+    fromUserId: owner.userId,
+    toUserId: null,
+    groupId: group.slice(6),
+    msgType: 2,
+    contentType: 1,
+    content: 'secret',
+    status: 0,
+    createTime: msg.createTime
   }, 'a group MessageInfo')
   expectRefused(t, await api(server, 'GET', `/api/messages/${r.uid}/read-count`, undefined, outsider.token), 403, 'read-count by an outsider')
 })

@@ -2,14 +2,13 @@
 // conversations/sync, recall and read-count, against one real server with real socket clients.
 
 import { randomUUID } from 'node:crypto'
-import t, { type Test } from 'tap'
-import { api, registerAndLogin, startServer, type ApiResponse, type TestServer } from './helpers/server.js'
+import t from 'tap'
+import { api, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
 import { expectOk, expectRefused } from './helpers/envelope.js'
 import { loggedIn } from './helpers/clients.js'
 import { ImConnection } from '../src/client/connection.js'
 import { MessageType, type DecodedFrame } from '../src/proto/codec.js'
 
-type Tap = Test
 interface User { userId: string, token: string }
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/

@@ -68,7 +68,6 @@ async function send (c: ImConnection, toId: string, content: string, extra: Reco
   return await c.next(answers(clientSeq), 10_000)
 }
 
-
 /** Collects the next `n` 3001 pushes (as they arrive, claimed from the queue). */
 function collectPushes (c: ImConnection, n: number, timeoutMs: number): Promise<DecodedFrame[]> {
   const got: DecodedFrame[] = []
@@ -533,4 +532,3 @@ t.test('kill -9 right after receipts: every acknowledged message survives, new s
   const pushA = await a2.next(isPush)
   t.ok(pushA.userSeq > fresh.userSeq, "alice's userSeq keeps increasing")
 })
-

@@ -73,8 +73,19 @@ t.test('every message exactly once and in order through drops, duplicates, reord
   const inboxes = new Map<string, ImMessage[]>()
   const connect = async (user: { userId: string, token: string }): Promise<ImClient> => {
     const client = await ImClient.connect({
-      httpUrl: server.httpUrl, host: '127.0.0.1', port: proxy.port, transport: 'tcp', userId: user.userId, token: user.token,
-      loginTimeoutMs: 1500, reconnectBaseMs: 100, maxReconnectDelayMs: 1000, resendBaseMs: 400, repairIntervalMs: 1000, heartbeatMs: 2000, random
+      httpUrl: server.httpUrl,
+      host: '127.0.0.1',
+      port: proxy.port,
+      transport: 'tcp',
+      userId: user.userId,
+      token: user.token,
+      loginTimeoutMs: 1500,
+      reconnectBaseMs: 100,
+      maxReconnectDelayMs: 1000,
+      resendBaseMs: 400,
+      repairIntervalMs: 1000,
+      heartbeatMs: 2000,
+      random
     })
     clients.push(client)
     const inbox: ImMessage[] = []

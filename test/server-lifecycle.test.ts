@@ -6,7 +6,7 @@ import net from 'node:net'
 import t from 'tap'
 import {
   DEFAULT_PASSWORD, api, freePort, login, readSecrets, register, registerAndLogin, runToExit, runningPostmaster, waitFor,
-  startServer, uniqueUserId, type TestServer
+  startServer, uniqueUserId
 } from './helpers/server.js'
 
 /** GET over a given agent (a keep-alive agent reuses a connection opened earlier). */

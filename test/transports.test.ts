@@ -8,7 +8,7 @@ import { connect as tcpConnect, type Socket } from 'node:net'
 import t from 'tap'
 import { ImConnection, MessageType, TransportOpenError, decodeFrame, encodeFrame, type DecodedFrame, type Frame } from '../src/client/index.js'
 import { LengthPrefixDecoder, encodeLengthPrefixed } from '../src/io/length-prefix.js'
-import { ADMIN_TOKEN, api, login, registerAndLogin, startServer, uniqueUserId, waitFor, type TestServer, within } from './helpers/server.js'
+import { ADMIN_TOKEN, api, registerAndLogin, startServer, uniqueUserId, type TestServer, within } from './helpers/server.js'
 
 type Kind = 'ws' | 'tcp' | 'udp'
 const KINDS: Kind[] = ['ws', 'tcp', 'udp']
@@ -70,7 +70,6 @@ let seqCounter = 0
 function clientSeq (): string {
   return `cs-${process.pid}-${++seqCounter}-${Math.random().toString(36).slice(2)}`
 }
-
 
 const isType = (type: number) => (f: DecodedFrame) => f.type === type
 

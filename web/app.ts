@@ -30,7 +30,7 @@ let active: string | null = null
 let totalUnread = 0
 let refreshTimer: ReturnType<typeof setTimeout> | null = null
 
-function wsPort(): number {
+function wsPort (): number {
   const fromQuery = new URLSearchParams(location.search).get('ws')
   const fromMeta = document.querySelector<HTMLMetaElement>('meta[name="implus-ws-port"]')?.content
   for (const value of [fromQuery, fromMeta]) {
@@ -41,25 +41,25 @@ function wsPort(): number {
 }
 
 /** The other user of one of my private conversations. */
-function peerOf(conversationId: string): string {
+function peerOf (conversationId: string): string {
   const parsed = parseConversationId(conversationId)
   return parsed?.kind === 'private' ? peerOfPair(parsed, me) ?? '' : ''
 }
 
-function color(seed: string): string {
+function color (seed: string): string {
   let h = 0
   for (const ch of seed) h = (h * 31 + ch.charCodeAt(0)) % 360
   return `hsl(${h} 55% 52%)`
 }
 
-function timeLabel(iso: string | null): string {
+function timeLabel (iso: string | null): string {
   if (iso === null) return ''
   const d = new Date(iso)
   const sameDay = d.toDateString() === new Date().toDateString()
   return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleDateString()
 }
 
-function conversation(id: string): Conversation {
+function conversation (id: string): Conversation {
   let c = conversations.get(id)
   if (c === undefined) {
     const isGroup = id.startsWith('group_')
@@ -69,7 +69,7 @@ function conversation(id: string): Conversation {
   return c
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap> (tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag)
   if (cls !== '') node.className = cls
   if (text !== undefined) node.textContent = text
@@ -78,7 +78,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: s
 
 // ---- rendering -------------------------------------------------------------------------------------------
 
-function renderList(): void {
+function renderList (): void {
   const list = $('conversations')
   const sorted = [...conversations.values()].sort((a, b) => (b.lastTime ?? '').localeCompare(a.lastTime ?? '') || a.id.localeCompare(b.id))
   list.replaceChildren(
@@ -95,12 +95,12 @@ function renderList(): void {
       li.append(avatar, text, meta)
       li.addEventListener('click', () => open(c.id))
       return li
-    }),
+    })
   )
   $('total-unread').textContent = totalUnread > 0 ? `${totalUnread} unread` : 'All caught up'
 }
 
-function renderMessages(): void {
+function renderMessages (): void {
   const box = $('messages')
   if (active === null) return
   const c = conversation(active)
@@ -120,14 +120,14 @@ function renderMessages(): void {
       div.dataset.msgId = m.msgId
       div.append(el('span', 'from', m.fromUserId), document.createTextNode(recalled ? 'message recalled' : m.content), el('span', 'at', timeLabel(m.createTime)))
       return div
-    }),
+    })
   )
   if (stick) box.scrollTop = box.scrollHeight
 }
 
 // ---- state -----------------------------------------------------------------------------------------------
 
-function applySummary(s: ConversationSummary): void {
+function applySummary (s: ConversationSummary): void {
   const c = conversation(s.conversationId)
   c.type = s.conversationType
   if (s.conversationName !== '' && s.conversationName !== null) c.name = s.conversationName
@@ -137,7 +137,7 @@ function applySummary(s: ConversationSummary): void {
   if (s.lastMsgTime !== null) c.lastTime = s.lastMsgTime
 }
 
-async function refresh(): Promise<void> {
+async function refresh (): Promise<void> {
   try {
     const result = await http.syncConversations(500)
     for (const s of result.conversations) applySummary(s)
@@ -148,7 +148,7 @@ async function refresh(): Promise<void> {
   }
 }
 
-function scheduleRefresh(delay = 150): void {
+function scheduleRefresh (delay = 150): void {
   if (refreshTimer !== null) return
   refreshTimer = setTimeout(() => {
     refreshTimer = null
@@ -156,7 +156,7 @@ function scheduleRefresh(delay = 150): void {
   }, delay)
 }
 
-function markActiveRead(): void {
+function markActiveRead (): void {
   if (active === null || client === null || document.visibilityState !== 'visible') return
   const c = conversation(active)
   if (c.lastSeq > 0) client.markRead(c.id, c.lastSeq)
@@ -166,7 +166,7 @@ function markActiveRead(): void {
   }
 }
 
-function onMessage(m: MessageInfo): void {
+function onMessage (m: MessageInfo): void {
   const c = conversation(m.conversationId)
   c.messages.set(m.msgId, m)
   if (m.conversationSeq >= c.lastSeq) {
@@ -182,7 +182,7 @@ function onMessage(m: MessageInfo): void {
   scheduleRefresh()
 }
 
-function open(id: string): void {
+function open (id: string): void {
   active = id
   conversation(id)
   $('composer').classList.remove('hidden')
@@ -194,13 +194,13 @@ function open(id: string): void {
   setTimeout(() => void refresh(), 300)
 }
 
-function showToolError(error: unknown): void {
+function showToolError (error: unknown): void {
   $('tool-error').textContent = error instanceof Error ? error.message : String(error)
 }
 
 // ---- actions ---------------------------------------------------------------------------------------------
 
-async function start(userId: string, password: string, registerFirst: boolean): Promise<void> {
+async function start (userId: string, password: string, registerFirst: boolean): Promise<void> {
   const errorBox = $('login-error')
   errorBox.textContent = ''
   try {
@@ -245,13 +245,13 @@ async function start(userId: string, password: string, registerFirst: boolean): 
   }
 }
 
-function setStatus(online: boolean, text?: string): void {
+function setStatus (online: boolean, text?: string): void {
   const status = $('status')
   status.classList.toggle('online', online)
   status.textContent = text ?? (online ? 'online' : 'offline')
 }
 
-async function send(text: string): Promise<void> {
+async function send (text: string): Promise<void> {
   if (client === null || active === null) return
   const c = conversation(active)
   try {
@@ -309,7 +309,7 @@ $('new-group').addEventListener('submit', (event) => {
       c.lastTime = new Date().toISOString()
       open(id)
     },
-    showToolError,
+    showToolError
   )
 })
 document.addEventListener('visibilitychange', markActiveRead)

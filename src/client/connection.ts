@@ -32,7 +32,7 @@ interface Waiter {
 
 const DEFAULT_TIMEOUT_MS = 5000
 
-async function openTransport(opts: OpenOptions, events: TransportEvents): Promise<Transport> {
+async function openTransport (opts: OpenOptions, events: TransportEvents): Promise<Transport> {
   const transportOpts: TransportOptions = { host: opts.host, port: opts.port }
   switch (opts.transport) {
     case 'ws':
@@ -65,14 +65,14 @@ export class ImConnection {
   private closeInfo: CloseInfo | null = null
   private resolveClosed!: (info: CloseInfo) => void
 
-  private constructor(record: boolean) {
+  private constructor (record: boolean) {
     this.record = record
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve
     })
   }
 
-  static async open(opts: OpenOptions): Promise<ImConnection> {
+  static async open (opts: OpenOptions): Promise<ImConnection> {
     const conn = new ImConnection(opts.record ?? true)
     conn.transport = await openTransport(opts, {
       onFrame: (bytes) => conn.receive(bytes),
@@ -82,7 +82,7 @@ export class ImConnection {
   }
 
   /** Sends 2001 and waits for the 1001, whatever its errorCode. */
-  login(userId: string, token: string, deviceId?: string, timeoutMs?: number): Promise<DecodedFrame> {
+  login (userId: string, token: string, deviceId?: string, timeoutMs?: number): Promise<DecodedFrame> {
     this.requireTransport().setToken?.(token)
     const frame: Frame = { type: MessageType.LOGIN, fromId: userId, token }
     if (deviceId !== undefined) frame.deviceId = deviceId
@@ -90,12 +90,12 @@ export class ImConnection {
     return this.next((f) => f.type === MessageType.LOGIN_RESPONSE, timeoutMs)
   }
 
-  heartbeat(): Promise<DecodedFrame> {
+  heartbeat (): Promise<DecodedFrame> {
     this.send({ type: MessageType.HEARTBEAT })
     return this.next((f) => f.type === MessageType.HEARTBEAT_RESPONSE)
   }
 
-  send(frame: Frame): void {
+  send (frame: Frame): void {
     this.requireTransport().send(encodeFrame(frame))
   }
 
@@ -103,7 +103,7 @@ export class ImConnection {
    * Arbitrary bytes as one frame (length-prefixed on TCP, token-stamped on UDP), or with `unframed`
    * exactly as given on the wire: for tests of the server's handling of junk.
    */
-  sendRaw(bytes: Uint8Array, opts: { unframed?: boolean } = {}): void {
+  sendRaw (bytes: Uint8Array, opts: { unframed?: boolean } = {}): void {
     const transport = this.requireTransport()
     if (opts.unframed !== true) transport.send(bytes)
     else if (transport.sendUnframed !== undefined) transport.sendUnframed(bytes)
@@ -111,7 +111,7 @@ export class ImConnection {
   }
 
   /** A WebSocket text frame, which the server must refuse with 1009 (400). */
-  sendText(text: string): void {
+  sendText (text: string): void {
     const transport = this.requireTransport()
     if (transport.sendText === undefined) throw new TypeError('only WebSocket has text frames')
     transport.sendText(text)
@@ -121,7 +121,7 @@ export class ImConnection {
    * The first frame matching `predicate` (any frame if none), counting frames already received and not
    * yet claimed; the frame is claimed, so the next call sees the one after. Rejects on timeout or close.
    */
-  next(predicate?: FramePredicate, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<DecodedFrame> {
+  next (predicate?: FramePredicate, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<DecodedFrame> {
     const index = predicate === undefined ? (this.unclaimed.length > 0 ? 0 : -1) : this.unclaimed.findIndex(predicate)
     if (index >= 0) return Promise.resolve(this.unclaimed.splice(index, 1)[0])
     if (this.closeInfo !== null) return Promise.reject(new Error('connection closed'))
@@ -140,21 +140,21 @@ export class ImConnection {
   }
 
   /** Calls `listener` with every frame as it arrives, besides next(); returns the unsubscribe function. */
-  onFrame(listener: (frame: DecodedFrame) => void): () => void {
+  onFrame (listener: (frame: DecodedFrame) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
 
-  close(): void {
+  close (): void {
     this.transport?.close()
   }
 
-  private requireTransport(): Transport {
+  private requireTransport (): Transport {
     if (this.transport === null) throw new Error('connection not open')
     return this.transport
   }
 
-  private receive(bytes: Uint8Array): void {
+  private receive (bytes: Uint8Array): void {
     let frame: DecodedFrame
     try {
       frame = decodeFrame(bytes)
@@ -176,7 +176,7 @@ export class ImConnection {
     if (this.record) this.unclaimed.push(frame)
   }
 
-  private finish(info: CloseInfo): void {
+  private finish (info: CloseInfo): void {
     if (this.closeInfo !== null) return
     this.closeInfo = info
     for (const waiter of this.waiters.splice(0)) {

@@ -50,7 +50,6 @@ export interface CreateGroupRequest {
   members: string[]
 }
 
-
 export interface ConversationSync {
   /** Newest first. */
   conversations: ConversationSummary[]
@@ -115,7 +114,7 @@ export interface UserStatusUpdate {
 export class ImHttpError extends Error {
   readonly status: number
 
-  constructor(status: number, message: string) {
+  constructor (status: number, message: string) {
     super(message)
     this.name = 'ImHttpError'
     this.status = status
@@ -135,110 +134,110 @@ export class ImHttpClient {
   /** Bearer token sent with every request; set by login, cleared by logout. */
   token: string | null = null
 
-  constructor(baseUrl: string) {
+  constructor (baseUrl: string) {
     this.baseUrl = baseUrl.replace(/\/+$/, '')
   }
 
-  register(request: RegisterRequest): Promise<RegisterResult> {
+  register (request: RegisterRequest): Promise<RegisterResult> {
     return this.#request('POST', '/users/register', request, null)
   }
 
-  async login(userId: string, password: string): Promise<LoginResult> {
+  async login (userId: string, password: string): Promise<LoginResult> {
     const result = await this.#request<LoginResult>('POST', '/users/login', { userId, password }, null)
     this.token = result.token
     return result
   }
 
   /** Revokes every token issued to the caller so far. */
-  async logout(): Promise<void> {
+  async logout (): Promise<void> {
     await this.#request('POST', '/users/logout')
     this.token = null
   }
 
-  info(userId: string): Promise<UserInfo> {
+  info (userId: string): Promise<UserInfo> {
     return this.#request('GET', `/users/info/${segment(userId)}`)
   }
 
   /** The caller's or a friend's presence. */
-  status(userId: string): Promise<UserStatus> {
+  status (userId: string): Promise<UserStatus> {
     return this.#request('GET', `/users/status/${segment(userId)}`)
   }
 
-  async addFriend(friendId: string): Promise<void> {
+  async addFriend (friendId: string): Promise<void> {
     await this.#request('POST', '/users/friends', { friendId })
   }
 
-  async removeFriend(friendId: string): Promise<void> {
+  async removeFriend (friendId: string): Promise<void> {
     await this.#request('DELETE', `/users/friends/${segment(friendId)}`)
   }
 
-  friends(): Promise<Friend[]> {
+  friends (): Promise<Friend[]> {
     return this.#request('GET', '/users/friends')
   }
 
-  async block(userId: string): Promise<void> {
+  async block (userId: string): Promise<void> {
     await this.#request('POST', '/users/blacklist', { userId })
   }
 
-  async unblock(userId: string): Promise<void> {
+  async unblock (userId: string): Promise<void> {
     await this.#request('DELETE', `/users/blacklist/${segment(userId)}`)
   }
 
   /** Returns the new group's conversationId, `group_{id}`. */
-  createGroup(request: CreateGroupRequest): Promise<string> {
+  createGroup (request: CreateGroupRequest): Promise<string> {
     return this.#request('POST', '/api/conversations/create', { ...request, conversationType: 'GROUP' })
   }
 
-  async addMembers(conversationId: string, userIds: string[]): Promise<void> {
+  async addMembers (conversationId: string, userIds: string[]): Promise<void> {
     await this.#request('POST', `/api/groups/${segment(conversationId)}/members`, { userIds })
   }
 
   /** The owner removes a member, or a member leaves. */
-  async removeMember(conversationId: string, userId: string): Promise<void> {
+  async removeMember (conversationId: string, userId: string): Promise<void> {
     await this.#request('DELETE', `/api/groups/${segment(conversationId)}/members/${segment(userId)}`)
   }
 
-  members(conversationId: string): Promise<string[]> {
+  members (conversationId: string): Promise<string[]> {
     return this.#request('GET', `/api/groups/${segment(conversationId)}/members`)
   }
 
-  syncConversations(limit?: number): Promise<ConversationSync> {
+  syncConversations (limit?: number): Promise<ConversationSync> {
     return this.#request('POST', '/api/conversations/sync', { limit })
   }
 
-  syncCheck(lastSyncSeq: number): Promise<SyncCheck> {
+  syncCheck (lastSyncSeq: number): Promise<SyncCheck> {
     return this.#request('POST', '/api/messages/sync-check', { lastSyncSeq })
   }
 
   /** The caller's messages with userSeq ≥ fromSeq, ascending. */
-  pullBatch(fromSeq: number, limit?: number): Promise<PullBatch> {
+  pullBatch (fromSeq: number, limit?: number): Promise<PullBatch> {
     return this.#request('POST', '/api/messages/pull-batch', { fromSeq, limit })
   }
 
   /** One conversation's messages by conversationSeq. */
-  pull(request: PullRequest): Promise<ConversationPull> {
+  pull (request: PullRequest): Promise<ConversationPull> {
     return this.#request('POST', '/api/messages/pull', request)
   }
 
   /** Group messages after each conversation's lastSeq. */
-  groupPull(conversations: Record<string, number>, limit?: number): Promise<GroupPull> {
+  groupPull (conversations: Record<string, number>, limit?: number): Promise<GroupPull> {
     return this.#request('POST', '/api/group-messages/pull', { conversations, limit })
   }
 
-  latestSeq(conversationId: string): Promise<LatestSeq> {
+  latestSeq (conversationId: string): Promise<LatestSeq> {
     return this.#request('GET', `/api/group-messages/latest-seq/${segment(conversationId)}`)
   }
 
-  readCount(msgId: string): Promise<ReadCount> {
+  readCount (msgId: string): Promise<ReadCount> {
     return this.#request('GET', `/api/messages/${segment(msgId)}/read-count`)
   }
 
-  async recall(msgId: string): Promise<void> {
+  async recall (msgId: string): Promise<void> {
     await this.#request('POST', `/api/messages/${segment(msgId)}/recall`)
   }
 
   /** Bans, unbans or mutes a user; needs the server's admin token. */
-  async adminSetStatus(adminToken: string, userId: string, update: UserStatusUpdate): Promise<void> {
+  async adminSetStatus (adminToken: string, userId: string, update: UserStatusUpdate): Promise<void> {
     await this.#request('POST', `/admin/users/${segment(userId)}/status`, update, adminToken)
   }
 

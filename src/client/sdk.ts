@@ -116,7 +116,7 @@ export interface ImClientOptions {
 export class LoginError extends Error {
   readonly errorCode: number
 
-  constructor(errorCode: number, message: string) {
+  constructor (errorCode: number, message: string) {
     super(message)
     this.name = 'LoginError'
     this.errorCode = errorCode
@@ -140,15 +140,15 @@ const DELIVERED_MEMORY = 20_000
 // Re-pulls of a range that came back with a known seq missing: 100 ms, doubling, about 3 s in all.
 const PULL_RECHECKS = 5
 
-function isoTime(ms: number): string {
+function isoTime (ms: number): string {
   return new Date(ms > 0 ? ms : Date.now()).toISOString()
 }
 
-function asError(error: unknown): Error {
+function asError (error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
 }
 
-function positiveOption(name: string, value: number | undefined, fallback: number): number {
+function positiveOption (name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
   if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) throw new RangeError(`ImClient option ${name} must be a positive number, got ${String(value)}`)
   return value
@@ -191,7 +191,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   #saveTimer: ReturnType<typeof setTimeout> | null = null
   #saving: Promise<void> = Promise.resolve()
 
-  private constructor(opts: ImClientOptions) {
+  private constructor (opts: ImClientOptions) {
     super()
     for (const key of ['httpUrl', 'host', 'userId', 'token'] as const) {
       if (typeof opts[key] !== 'string' || opts[key] === '') throw new TypeError(`ImClient option ${key} must be a non-empty string`)
@@ -229,7 +229,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
    * requests are answered. A refused token rejects with LoginError; so does any failure of this first
    * attempt (after it, the client reconnects by itself).
    */
-  static async connect(opts: ImClientOptions): Promise<ImClient> {
+  static async connect (opts: ImClientOptions): Promise<ImClient> {
     const client = new ImClient(opts)
     await client.#start()
     // Events of the first login (messages pulled, pushes, 'connected') are held until the caller, resumed
@@ -246,42 +246,42 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     else super.emit(event, ...args)
   }
 
-  #release(): void {
+  #release (): void {
     const held = this.#held ?? []
     this.#held = null
     for (const emit of held) emit()
   }
 
   /** 'online' while logged in. */
-  get state(): Phase {
+  get state (): Phase {
     return this.#phase
   }
 
   /** Last userSeq delivered. */
-  get userSeq(): number {
+  get userSeq (): number {
     return this.#private.position
   }
 
   /** Last conversationSeq delivered per group. */
-  groupPositions(): Record<string, number> {
+  groupPositions (): Record<string, number> {
     const out: Record<string, number> = { ...this.#storedGroups }
     for (const [id, g] of this.#groups) out[id] = g.stream.position
     return out
   }
 
   /** Sends waiting for their receipt. */
-  get pendingSends(): number {
+  get pendingSends (): number {
     return this.#pending.size
   }
 
   /** Sends a private message; resolves with the 2007 receipt, rejects with SendError (1006 or given up). */
-  async sendPrivate(toId: string, content: string, contentType = 1): Promise<SendReceipt> {
+  async sendPrivate (toId: string, content: string, contentType = 1): Promise<SendReceipt> {
     this.#requireOpen()
     return this.#send({ type: MessageType.PRIVATE_CHAT, toId, content, contentType })
   }
 
   /** Sends to a group, by groupId or `group_{id}`. */
-  async sendGroup(group: string, content: string, contentType = 1): Promise<SendReceipt> {
+  async sendGroup (group: string, content: string, contentType = 1): Promise<SendReceipt> {
     this.#requireOpen()
     const draft = group.startsWith('group_')
       ? { type: MessageType.GROUP_CHAT, conversationId: group, content, contentType }
@@ -289,7 +289,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     return this.#send(draft)
   }
 
-  async #send(draft: Omit<ChatFrame, 'clientSeq'>): Promise<SendReceipt> {
+  async #send (draft: Omit<ChatFrame, 'clientSeq'>): Promise<SendReceipt> {
     try {
       return this.#receipt(await this.#pending.send(draft))
     } catch (error) {
@@ -299,12 +299,12 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   /** Tells the server (and the other side) that the conversation is read up to `lastReadSeq` (a conversationSeq). */
-  markRead(conversationId: string, lastReadSeq: number): boolean {
+  markRead (conversationId: string, lastReadSeq: number): boolean {
     return this.#sendIfOnline({ type: MessageType.MESSAGE_READ_RECEIPT, readReceipt: { conversationId, lastReadSeq } })
   }
 
   /** Recalls one of this user's messages (2009); a refusal comes back as an 'error' event. */
-  recall(msgId: string): boolean {
+  recall (msgId: string): boolean {
     return this.#sendIfOnline({ type: MessageType.MESSAGE_RECALL, uid: msgId })
   }
 
@@ -312,7 +312,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
    * Asks the server what is new (sync-check and conversations/sync) and pulls what is missing; the
    * messages come as 'message' events. Runs at every login; call it to be sure after a quiet spell.
    */
-  async sync(): Promise<void> {
+  async sync (): Promise<void> {
     this.#requireOpen()
     if (!this.#sync) return
     const check = await this.http.syncCheck(this.#private.position)
@@ -327,7 +327,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   /** Logs out of the socket (the token stays valid), stops reconnecting and saves positions. */
-  async close(): Promise<void> {
+  async close (): Promise<void> {
     if (this.#phase === 'closed') return
     this.#acks.flush()
     const conn = this.#shutdown()
@@ -346,7 +346,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
    * Stops for good, the same way whoever stops it (close, a refused login, a kick-out): no timer,
    * pull or pending send outlives it. Returns the connection, for the caller to close.
    */
-  #shutdown(): ImConnection | null {
+  #shutdown (): ImConnection | null {
     this.#phase = 'closed'
     this.#stopTimers()
     this.#privatePuller?.close()
@@ -363,7 +363,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
 
   // ---- connection lifecycle ---------------------------------------------------------------------------
 
-  async #start(): Promise<void> {
+  async #start (): Promise<void> {
     const state = await this.#store.load(this.userId)
     this.#storedGroups = { ...state.groups }
     this.#private = new SeqStream<ImMessage>({ seqOf: (m) => m.seq, position: state.userSeq })
@@ -389,7 +389,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   /** One connection: open, log in, resend pending sends, resync. Throws if any step before sync fails. */
-  async #session(): Promise<void> {
+  async #session (): Promise<void> {
     const epoch = ++this.#epoch
     const opts = this.#opts
     const conn = await ImConnection.open({ transport: opts.transport, host: opts.host, port: opts.port, token: opts.token, record: false })
@@ -424,12 +424,12 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.#privatePuller.noteLatest(answer.userSeq)
     const syncing = this.sync().then(
       () => this.emit('synced'),
-      (error: unknown) => this.emit('error', asError(error)),
+      (error: unknown) => this.emit('error', asError(error))
     )
     if (!reconnect) await syncing
   }
 
-  #onClosed(epoch: number, reason: string): void {
+  #onClosed (epoch: number, reason: string): void {
     if (epoch !== this.#epoch) return
     this.#conn = null
     this.#loggedIn = false
@@ -443,7 +443,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.#scheduleReconnect(reason)
   }
 
-  #scheduleReconnect(reason: string): void {
+  #scheduleReconnect (reason: string): void {
     const delayMs = backoffDelay(this.#attempt++, this.#reconnect, this.#random)
     this.#phase = 'waiting'
     this.emit('disconnected', { reason, willReconnect: true, delayMs })
@@ -467,7 +467,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   /** A refused login or kick-out: stop for good. */
-  #fail(error: Error, kicked?: string): void {
+  #fail (error: Error, kicked?: string): void {
     if (this.#phase === 'closed') return
     this.#epoch++ // its close event would report 'disconnected' a second time
     this.#shutdown()?.close()
@@ -478,11 +478,11 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   // A method, not an inline comparison: TypeScript keeps narrowing #phase across awaits.
-  #isClosed(): boolean {
+  #isClosed (): boolean {
     return this.#phase === 'closed'
   }
 
-  #stopTimers(): void {
+  #stopTimers (): void {
     if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer)
     if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer)
     if (this.#repairTimer !== null) clearInterval(this.#repairTimer)
@@ -490,7 +490,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.#reconnectTimer = this.#heartbeatTimer = this.#repairTimer = this.#saveTimer = null
   }
 
-  #heartbeat(): void {
+  #heartbeat (): void {
     const conn = this.#conn
     if (conn === null || !this.#loggedIn) return
     if (Date.now() - this.#lastFrameAt > this.#heartbeatMs * 2.5) {
@@ -505,23 +505,23 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   /** Gaps whose pulls gave up are claimed again: noteLatest re-reports released gaps. */
-  #repair(): void {
+  #repair (): void {
     if (!this.#sync || this.#phase === 'closed') return
     if (this.#private.highest > this.#private.position) this.#privatePuller.noteLatest(this.#private.highest)
     for (const g of this.#groups.values()) if (g.stream.highest > g.stream.position) g.puller.noteLatest(g.stream.highest)
   }
 
-  #requireOpen(): void {
+  #requireOpen (): void {
     if (this.#phase === 'closed') throw new SendError(499, 'client closed', '')
   }
 
-  #sendOrThrow(frame: Frame): void {
+  #sendOrThrow (frame: Frame): void {
     const conn = this.#conn
     if (conn === null || !this.#loggedIn) throw new Error('not connected')
     conn.send(frame)
   }
 
-  #sendIfOnline(frame: Frame): boolean {
+  #sendIfOnline (frame: Frame): boolean {
     try {
       this.#sendOrThrow(frame)
       return true
@@ -532,7 +532,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
 
   // ---- frames -------------------------------------------------------------------------------------------
 
-  #onFrame(epoch: number, frame: DecodedFrame): void {
+  #onFrame (epoch: number, frame: DecodedFrame): void {
     if (epoch !== this.#epoch || this.#phase === 'closed') return
     this.#lastFrameAt = Date.now()
     switch (frame.type) {
@@ -578,7 +578,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     }
   }
 
-  #onPrivatePush(frame: DecodedFrame): void {
+  #onPrivatePush (frame: DecodedFrame): void {
     if (frame.uid === '') return
     // ACK every push, duplicates too: the server resends until it sees one.
     this.#acks.ack(frame.uid)
@@ -600,7 +600,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.#privatePuller.accept(frame.userSeq, message)
   }
 
-  #onGroupNotification(frame: DecodedFrame): void {
+  #onGroupNotification (frame: DecodedFrame): void {
     if (!this.#sync || frame.conversationId === '' || frame.conversationSeq < 1) return
     const group = this.#group(frame.conversationId)
     if (frame.conversationSeq <= group.announced) return
@@ -614,7 +614,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     }
   }
 
-  #onReceipt(frame: DecodedFrame): void {
+  #onReceipt (frame: DecodedFrame): void {
     const draft = this.#drafts.get(frame.clientSeq)
     if (draft !== undefined && this.#sync && frame.uid !== '') {
       // Our own message: the receipt says where it sits in our streams, so no pull is needed for it.
@@ -650,7 +650,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     }
   }
 
-  #receipt(frame: DecodedFrame): SendReceipt {
+  #receipt (frame: DecodedFrame): SendReceipt {
     return {
       clientSeq: frame.clientSeq,
       msgId: frame.uid,
@@ -663,7 +663,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
 
   // ---- streams ------------------------------------------------------------------------------------------
 
-  #group(conversationId: string): GroupStream {
+  #group (conversationId: string): GroupStream {
     let group = this.#groups.get(conversationId)
     if (group !== undefined) return group
     const stream = new SeqStream<ImMessage>({ seqOf: (m) => m.seq, position: this.#storedGroups[conversationId] ?? 0 })
@@ -679,7 +679,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     return group
   }
 
-  async #pullPrivate(range: SeqRange): Promise<ImMessage[]> {
+  async #pullPrivate (range: SeqRange): Promise<ImMessage[]> {
     // One request covers the range: `limit` seqs from `from`, ascending; any beyond `to` count as pushed.
     return this.#pullComplete(range, this.#private, async (from, to) => {
       const batch = await this.http.pullBatch(from, Math.min(500, to - from + 1))
@@ -687,7 +687,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     })
   }
 
-  async #pullGroup(conversationId: string, range: SeqRange): Promise<ImMessage[]> {
+  async #pullGroup (conversationId: string, range: SeqRange): Promise<ImMessage[]> {
     const stream = this.#group(conversationId).stream
     return this.#pullComplete(range, stream, async (from, to) => {
       try {
@@ -707,7 +707,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
    * pull can run before a lower seq's commit; taking that seq as empty at once would deliver it late, out
    * of order. A seq still missing after the retries is empty (a restart skipped it), as the stream expects.
    */
-  async #pullComplete(range: SeqRange, stream: SeqStream<ImMessage>, fetch: (from: number, to: number) => Promise<ImMessage[]>): Promise<ImMessage[]> {
+  async #pullComplete (range: SeqRange, stream: SeqStream<ImMessage>, fetch: (from: number, to: number) => Promise<ImMessage[]>): Promise<ImMessage[]> {
     const got = new Map<number, ImMessage>()
     let from = range.from
     for (let attempt = 0; ; attempt++) {
@@ -726,11 +726,11 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     }
   }
 
-  #pullFailed(error: GapPullError): void {
+  #pullFailed (error: GapPullError): void {
     this.emit('error', error)
   }
 
-  #deliver(messages: ImMessage[], conversationId: string | null): void {
+  #deliver (messages: ImMessage[], conversationId: string | null): void {
     let last = 0
     for (const message of messages) {
       last = message.seq
@@ -749,7 +749,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.#scheduleSave()
   }
 
-  async #syncConversations() {
+  async #syncConversations () {
     try {
       return (await this.http.syncConversations(1000)).conversations
     } catch (error) {
@@ -760,11 +760,11 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
 
   // ---- positions ----------------------------------------------------------------------------------------
 
-  #state(): SyncState {
+  #state (): SyncState {
     return { userSeq: this.#private.position, groups: this.groupPositions() }
   }
 
-  #scheduleSave(): void {
+  #scheduleSave (): void {
     if (this.#saveTimer !== null || this.#phase === 'closed') return
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = null
@@ -772,11 +772,11 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     }, 200)
   }
 
-  #save(): Promise<void> {
+  #save (): Promise<void> {
     if (this.#private === undefined) return this.#saving
     const state = this.#state()
     this.#saving = this.#saving.then(() =>
-      this.#store.save(this.userId, state).catch((error: unknown) => this.emit('error', new Error('saving positions failed', { cause: error }))),
+      this.#store.save(this.userId, state).catch((error: unknown) => this.emit('error', new Error('saving positions failed', { cause: error })))
     )
     return this.#saving
   }

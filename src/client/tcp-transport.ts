@@ -15,27 +15,27 @@ class TcpTransport implements Transport {
   onClose: TransportEvents['onClose']
   private readonly socket: Socket
 
-  constructor(socket: Socket, events: TransportEvents) {
+  constructor (socket: Socket, events: TransportEvents) {
     this.socket = socket
     this.onFrame = events.onFrame
     this.onClose = events.onClose
   }
 
-  send(bytes: Uint8Array): void {
+  send (bytes: Uint8Array): void {
     this.socket.write(encodeLengthPrefixed(bytes))
   }
 
-  sendUnframed(bytes: Uint8Array): void {
+  sendUnframed (bytes: Uint8Array): void {
     this.socket.write(bytes)
   }
 
-  close(): void {
+  close (): void {
     // end() first so frames written just before (a LOGOUT, say) still leave.
     this.socket.end(() => this.socket.destroy())
   }
 }
 
-export function openTcpTransport(opts: TcpTransportOptions, events: TransportEvents): Promise<Transport> {
+export function openTcpTransport (opts: TcpTransportOptions, events: TransportEvents): Promise<Transport> {
   const decoder = new LengthPrefixDecoder(opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
   const socket = connect({ host: opts.host, port: opts.port, noDelay: true })
   const transport = new TcpTransport(socket, events)

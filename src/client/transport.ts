@@ -40,7 +40,7 @@ export class TransportOpenError extends Error {
   /** The HTTP status of a refused WebSocket upgrade, when known. */
   readonly status: number | undefined
 
-  constructor(message: string, status?: number) {
+  constructor (message: string, status?: number) {
     super(message)
     this.name = 'TransportOpenError'
     this.status = status

@@ -9,7 +9,7 @@ const TOKEN_TAG = (9 << 3) | 2 // field 9 (token), length-delimited
  * A token field to append to an encoded frame. Appending is enough: protobuf decoders keep the last
  * occurrence of a field, so this overrides whatever token the frame carried, without re-encoding it.
  */
-function tokenField(token: string): Buffer {
+function tokenField (token: string): Buffer {
   const value = Buffer.from(token, 'utf8')
   const header: number[] = [TOKEN_TAG]
   for (let n = value.length; ; n >>>= 7) {
@@ -28,26 +28,26 @@ class UdpTransport implements Transport {
   private readonly socket: Socket
   private suffix: Buffer | null
 
-  constructor(socket: Socket, events: TransportEvents, token: string | undefined) {
+  constructor (socket: Socket, events: TransportEvents, token: string | undefined) {
     this.socket = socket
     this.onFrame = events.onFrame
     this.onClose = events.onClose
     this.suffix = token === undefined ? null : tokenField(token)
   }
 
-  setToken(token: string): void {
+  setToken (token: string): void {
     this.suffix = tokenField(token)
   }
 
-  send(bytes: Uint8Array): void {
+  send (bytes: Uint8Array): void {
     this.socket.send(this.suffix === null ? bytes : [bytes, this.suffix])
   }
 
-  sendUnframed(bytes: Uint8Array): void {
+  sendUnframed (bytes: Uint8Array): void {
     this.socket.send(bytes)
   }
 
-  close(): void {
+  close (): void {
     try {
       this.socket.close()
     } catch {
@@ -57,7 +57,7 @@ class UdpTransport implements Transport {
 }
 
 /** "Opening" connects the socket to the server's address so only its datagrams come back. */
-export function openUdpTransport(opts: TransportOptions, events: TransportEvents): Promise<Transport> {
+export function openUdpTransport (opts: TransportOptions, events: TransportEvents): Promise<Transport> {
   const socket = createSocket(isIPv6(opts.host) ? 'udp6' : 'udp4')
   const transport = new UdpTransport(socket, events, opts.token)
   let closeReason = ''

@@ -15,14 +15,14 @@ interface WebSocketLike {
 
 type WebSocketConstructor = new (url: string) => WebSocketLike
 
-async function webSocketConstructor(): Promise<{ Ctor: WebSocketConstructor; native: boolean }> {
+async function webSocketConstructor (): Promise<{ Ctor: WebSocketConstructor; native: boolean }> {
   const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
   if (native !== undefined) return { Ctor: native, native: true }
   const ws = await import('ws')
   return { Ctor: ws.default as unknown as WebSocketConstructor, native: false }
 }
 
-export function webSocketUrl(opts: TransportOptions): string {
+export function webSocketUrl (opts: TransportOptions): string {
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host
   const query = opts.token === undefined ? '' : `?token=${encodeURIComponent(opts.token)}`
   return `ws://${host}:${opts.port}/websocket${query}`
@@ -33,31 +33,31 @@ class WsTransport implements Transport {
   onClose: TransportEvents['onClose']
   private readonly socket: WebSocketLike
 
-  constructor(socket: WebSocketLike, events: TransportEvents) {
+  constructor (socket: WebSocketLike, events: TransportEvents) {
     this.socket = socket
     this.onFrame = events.onFrame
     this.onClose = events.onClose
   }
 
-  send(bytes: Uint8Array): void {
+  send (bytes: Uint8Array): void {
     this.socket.send(bytes)
   }
 
-  sendUnframed(bytes: Uint8Array): void {
+  sendUnframed (bytes: Uint8Array): void {
     this.socket.send(bytes)
   }
 
-  sendText(text: string): void {
+  sendText (text: string): void {
     this.socket.send(text)
   }
 
-  close(): void {
+  close (): void {
     this.socket.close()
   }
 }
 
 /** Resolves once the upgrade succeeds; a refused upgrade rejects with TransportOpenError (with `status` under `ws`). */
-export async function openWsTransport(opts: TransportOptions, events: TransportEvents): Promise<Transport> {
+export async function openWsTransport (opts: TransportOptions, events: TransportEvents): Promise<Transport> {
   const { Ctor, native } = await webSocketConstructor()
   const socket = new Ctor(webSocketUrl(opts))
   // `ws` hands over Node Buffers (already Uint8Array) by default; browsers would give Blobs.

@@ -192,4 +192,3 @@ function readJson (res: HttpResponse, contentLength: string, limit: number): Pro
 export function assertCaller (req: Request, field: unknown): void {
   if (field !== undefined && field !== null && String(field) !== req.userId) throw forbidden('userId is not the token\'s user')
 }
-

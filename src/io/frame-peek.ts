@@ -13,7 +13,7 @@ export interface FramePeek {
   clientSeq: string
 }
 
-export function newFramePeek(): FramePeek {
+export function newFramePeek (): FramePeek {
   return { type: 0, fromId: '', toId: '', conversationId: '', token: '', uid: '', contentBytes: 0, clientSeq: '' }
 }
 
@@ -37,7 +37,7 @@ let varintHigh = false // any bit at or above 2^32 set
 let cursor = 0
 
 /** Reads a varint at `cursor`; false if it runs past `end` or beyond 10 bytes. */
-function readVarint(bytes: Uint8Array, end: number): boolean {
+function readVarint (bytes: Uint8Array, end: number): boolean {
   let pos = cursor
   let low = 0
   let high = false
@@ -62,7 +62,7 @@ function readVarint(bytes: Uint8Array, end: number): boolean {
 const SHORT_ASCII = 32
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
-function readString(bytes: Uint8Array, start: number, end: number): string {
+function readString (bytes: Uint8Array, start: number, end: number): string {
   // Ids and clientSeqs are short ASCII; building them by hand beats a TextDecoder call and the subarray
   // view it needs, which only longer or non-ASCII strings pay for.
   if (end - start <= SHORT_ASCII) {
@@ -81,7 +81,7 @@ function readString(bytes: Uint8Array, start: number, end: number): string {
  * Resets `out`, then fills it from the top-level fields of `bytes` (the last occurrence of a field wins,
  * as in any protobuf decoder). Returns false on malformed input, leaving `out` partly filled.
  */
-export function peekFrame(bytes: Uint8Array, out: FramePeek): boolean {
+export function peekFrame (bytes: Uint8Array, out: FramePeek): boolean {
   out.type = 0
   out.fromId = ''
   out.toId = ''

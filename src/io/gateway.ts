@@ -292,4 +292,3 @@ function decodeDeviceId (bytes: Uint8Array): string {
     return ''
   }
 }
-

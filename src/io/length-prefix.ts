@@ -11,7 +11,7 @@ export class LengthPrefixDecoder {
   private bodyFilled = 0
   private failed = false
 
-  constructor(maxFrameBytes: number) {
+  constructor (maxFrameBytes: number) {
     if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0) {
       throw new RangeError(`maxFrameBytes must be a non-negative integer, got ${maxFrameBytes}`)
     }
@@ -23,7 +23,7 @@ export class LengthPrefixDecoder {
    * a subarray of it (no copy), so it is valid only as long as the chunk is; one spanning chunks is a
    * fresh buffer. After 'too-large' the stream cannot be resynchronised: every later push says so too.
    */
-  push(chunk: Buffer, onFrame: (frame: Buffer) => void): 'ok' | 'too-large' {
+  push (chunk: Buffer, onFrame: (frame: Buffer) => void): 'ok' | 'too-large' {
     if (this.failed) return 'too-large'
     const end = chunk.length
     let pos = 0
@@ -68,21 +68,21 @@ export class LengthPrefixDecoder {
     return 'ok'
   }
 
-  private fail(): 'too-large' {
+  private fail (): 'too-large' {
     this.failed = true
     this.body = null
     return 'too-large'
   }
 }
 
-export function encodeLengthPrefixed(payload: Uint8Array): Buffer {
+export function encodeLengthPrefixed (payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length)
   writeLengthPrefixed(out, 0, payload)
   return out
 }
 
 /** Writes one frame at `offset` and returns the offset after it; throws RangeError if it does not fit. */
-export function writeLengthPrefixed(target: Buffer, offset: number, payload: Uint8Array): number {
+export function writeLengthPrefixed (target: Buffer, offset: number, payload: Uint8Array): number {
   target.writeUInt32BE(payload.length, offset)
   target.set(payload, offset + HEADER_BYTES)
   return offset + HEADER_BYTES + payload.length

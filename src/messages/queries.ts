@@ -11,7 +11,6 @@ export type { ConversationSummary, MessageInfo }
  * happen here (they belong to the conversation's shard).
  */
 
-
 const RECALLED = 3
 const GROUP_MSG = 2
 

@@ -89,11 +89,11 @@ export interface DecodedFrame extends Frame {
   deviceId: string
 }
 
-export function encodeFrame(frame: Frame): Uint8Array {
+export function encodeFrame (frame: Frame): Uint8Array {
   return implus.ChatMessage.encode(frame).finish()
 }
 
 /** Throws on malformed input. Defaults live on the prototype (protobufjs), so spreads omit them. */
-export function decodeFrame(bytes: Uint8Array): DecodedFrame {
+export function decodeFrame (bytes: Uint8Array): DecodedFrame {
   return implus.ChatMessage.decode(bytes) as unknown as DecodedFrame
 }

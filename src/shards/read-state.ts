@@ -61,7 +61,10 @@ export class ReadState {
       if (peer === null) return
       batch.read(userId, conversationId, seq, false)
       after.push(() => out.toUser(peer, encodeFrame({
-        type: MessageType.MESSAGE_READ_NOTIFICATION, fromId: userId, conversationId, timestamp: Date.now(),
+        type: MessageType.MESSAGE_READ_NOTIFICATION,
+        fromId: userId,
+        conversationId,
+        timestamp: Date.now(),
         readNotification: { conversationId, lastReadSeq: seq }
       })))
       return
@@ -84,7 +87,10 @@ export class ReadState {
       const row = rows[0]
       if (row === undefined || row.sender === reader) return
       out.toUser(row.sender, encodeFrame({
-        type: MessageType.MESSAGE_READ_NOTIFICATION, fromId: reader, conversationId, timestamp: Date.now(),
+        type: MessageType.MESSAGE_READ_NOTIFICATION,
+        fromId: reader,
+        conversationId,
+        timestamp: Date.now(),
         readNotification: { conversationId, msgId: row.msgId, readCount: Number(row.readers) }
       }))
     } catch (err) {

@@ -125,7 +125,10 @@ export class Shard {
     this.members = new MemberCache(sql)
     this.groups = new GroupAdmin(sql, this.members)
     this.readState = new ReadState({
-      sql, out, log, members: this.members,
+      sql,
+      out,
+      log,
+      members: this.members,
       owns: conversationId => shardOf(conversationId, options.shards) === options.index,
       groupReadReceiptMaxMembers: options.groupReadReceiptMaxMembers
     })

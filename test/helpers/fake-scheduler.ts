@@ -13,27 +13,27 @@ export class FakeScheduler implements Scheduler {
   #nextId = 1
   #timers: Timer[] = []
 
-  now(): number {
+  now (): number {
     return this.#now
   }
 
-  setTimeout(fn: () => void, ms: number): TimerHandle {
+  setTimeout (fn: () => void, ms: number): TimerHandle {
     const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), fn }
     this.#timers.push(timer)
     return timer.id
   }
 
-  clearTimeout(handle: TimerHandle): void {
+  clearTimeout (handle: TimerHandle): void {
     this.#timers = this.#timers.filter((t) => t.id !== handle)
   }
 
   /** Delays, from now, of the timers still pending, soonest first. */
-  get pending(): number[] {
+  get pending (): number[] {
     return this.#timers.map((t) => t.at - this.#now).sort((a, b) => a - b)
   }
 
   /** Moves the clock by `ms`, running each timer that falls due, in due order. */
-  advance(ms: number): void {
+  advance (ms: number): void {
     const end = this.#now + ms
     for (;;) {
       const due = this.#timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0]
@@ -47,12 +47,12 @@ export class FakeScheduler implements Scheduler {
 }
 
 /** Lets settled promises run their callbacks. */
-export function settle(): Promise<void> {
+export function settle (): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
 /** Deterministic PRNG (mulberry32) for seeded randomized tests. */
-export function seededRandom(seed: number): () => number {
+export function seededRandom (seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

@@ -2,7 +2,7 @@ import t from 'tap'
 import { AckBatcher, type AckFrame } from '../../src/client/sync/ack-batcher.js'
 import { FakeScheduler } from '../helpers/fake-scheduler.js'
 
-function harness(options: { maxBatch?: number } = {}) {
+function harness (options: { maxBatch?: number } = {}) {
   const scheduler = new FakeScheduler()
   const sent: AckFrame[] = []
   const batcher = new AckBatcher({ sendFrame: (frame) => sent.push(frame), scheduler, delayMs: 50, ...options })

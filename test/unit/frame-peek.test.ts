@@ -3,7 +3,7 @@ import { newFramePeek, peekFrame, type FramePeek } from '../../src/io/frame-peek
 import { decodeFrame, encodeFrame, type Frame } from '../../src/proto/codec.js'
 
 // Seeded, so a failure replays exactly.
-function mulberry32(seed: number): () => number {
+function mulberry32 (seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0
     let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
@@ -16,7 +16,7 @@ const random = mulberry32(0x1a2b3c)
 const int = (n: number): number => Math.floor(random() * n)
 const alphabets = ['abcXYZ0189_-', '你好世界群聊', 'é€😀\u0000\u007f', 'x'.repeat(5)]
 
-function randomString(): string {
+function randomString (): string {
   const alphabet = [...alphabets[int(alphabets.length)]]
   const length = int(4) === 0 ? 40 + int(300) : int(25)
   let s = ''
@@ -24,7 +24,7 @@ function randomString(): string {
   return s
 }
 
-function randomFrame(): Frame {
+function randomFrame (): Frame {
   const frame: Frame = {}
   const maybe = (): boolean => random() < 0.6
   if (maybe()) frame.type = [2001, 3001, 3002, 1009, -1, 0x7fffffff][int(6)]
@@ -46,7 +46,7 @@ function randomFrame(): Frame {
   return frame
 }
 
-function expected(bytes: Uint8Array): FramePeek {
+function expected (bytes: Uint8Array): FramePeek {
   const d = decodeFrame(bytes)
   return {
     type: d.type,

@@ -17,7 +17,7 @@ const msg = (seq: number): Msg => ({ seq })
 const between = (range: SeqRange): Msg[] => Array.from({ length: range.to - range.from + 1 }, (_, i) => msg(range.from + i))
 
 /** A puller whose pulls wait until the test settles them. */
-function harness(options: { random?: () => number; maxPulls?: number } = {}) {
+function harness (options: { random?: () => number; maxPulls?: number } = {}) {
   const scheduler = new FakeScheduler()
   const pulls: PendingPull[] = []
   const delivered: number[] = []
@@ -153,7 +153,7 @@ t.test('close stops retries and ignores pulls in flight', async (t) => {
 })
 
 /** Seqs 1..total with some lost and some doubled, reordered by `shuffle`. */
-function arrivalsOf(total: number, random: () => number, shuffle: (arrivals: number[]) => void): number[] {
+function arrivalsOf (total: number, random: () => number, shuffle: (arrivals: number[]) => void): number[] {
   const arrivals: number[] = []
   for (let seq = 1; seq <= total; seq++) {
     const r = random()
@@ -166,7 +166,7 @@ function arrivalsOf(total: number, random: () => number, shuffle: (arrivals: num
 }
 
 /** Feeds arrivals to a puller backed by the full list on a flaky server; returns what the app got. */
-async function simulate(total: number, arrivals: readonly number[], random: () => number) {
+async function simulate (total: number, arrivals: readonly number[], random: () => number) {
   const { scheduler, pulls, delivered, errors, puller } = harness({ random, maxPulls: 16 })
   const answer = (share: number): void => {
     for (const pull of pulls.splice(0, Math.ceil(pulls.length * share))) {

@@ -13,7 +13,7 @@ interface Seen {
 type Reply = { status: number; body: string }
 
 // A stand-in server: records each request and answers with the next queued reply.
-async function stub(t: { teardown: (fn: () => unknown) => void }) {
+async function stub (t: { teardown: (fn: () => unknown) => void }) {
   const seen: Seen[] = []
   const replies: Reply[] = []
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -64,7 +64,7 @@ t.test('paths are escaped and bodies follow docs/protocol.md', async (t) => {
       ['DELETE', '/api/groups/group_77/members/3', undefined],
       ['GET', '/api/group-messages/latest-seq/a%2Fb', undefined],
       ['POST', '/admin/users/9/status', { status: 2 }],
-    ],
+    ]
   )
   t.equal(seen[3].authorization, 'Bearer admin-secret', 'admin calls use the admin token')
 })

@@ -10,7 +10,7 @@ const payloads = [
 ]
 const stream = Buffer.concat(payloads.map((p) => encodeLengthPrefixed(p)))
 
-function decodeAll(chunks: Buffer[], max = 1024): { frames: Buffer[]; results: string[] } {
+function decodeAll (chunks: Buffer[], max = 1024): { frames: Buffer[]; results: string[] } {
   const decoder = new LengthPrefixDecoder(max)
   const frames: Buffer[] = []
   // Copies, because a frame inside a chunk is a view of it: this proves the views were right at the time.

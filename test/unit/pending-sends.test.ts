@@ -6,7 +6,7 @@ interface Receipt extends SettlingFrame {
   uid?: string
 }
 
-function harness(options: { maxPending?: number; expireMs?: number } = {}) {
+function harness (options: { maxPending?: number; expireMs?: number } = {}) {
   const scheduler = new FakeScheduler()
   const sent: ChatFrame[] = []
   let n = 0
@@ -62,7 +62,7 @@ t.test('a 1006 rejects the send with its errorCode and reason', async (t) => {
   t.equal(pending.handleFrame({ type: 1006, clientSeq: 'cs-1', errorCode: 403, content: 'not friends' }), true)
   const error = await result.then(
     () => null,
-    (e: unknown) => e,
+    (e: unknown) => e
   )
   t.ok(error instanceof SendError)
   t.match(error, { errorCode: 403, reason: 'not friends', clientSeq: 'cs-1' })

@@ -6,7 +6,7 @@ import { JsonFileSeqStore } from '../../src/client/sync/file-seq-store.js'
 import { MemorySeqStore, type SeqStore } from '../../src/client/sync/seq-store.js'
 
 // Removed when the whole file is done, so each test may keep its own folder.
-async function tempDir(): Promise<string> {
+async function tempDir (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'implus-seq-store-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir

@@ -6,7 +6,7 @@ import { ImConnection, MessageType, TransportOpenError, decodeFrame, encodeFrame
 import { LengthPrefixDecoder, encodeLengthPrefixed } from '../../src/io/length-prefix.js'
 
 /** Just enough server: answers login and heartbeat, echoes anything else (token included). */
-function reply(bytes: Uint8Array): Uint8Array {
+function reply (bytes: Uint8Array): Uint8Array {
   const frame = decodeFrame(bytes)
   if (frame.type === MessageType.LOGIN) return encodeFrame({ type: MessageType.LOGIN_RESPONSE, toId: frame.fromId, token: frame.token })
   if (frame.type === MessageType.HEARTBEAT) return encodeFrame({ type: MessageType.HEARTBEAT_RESPONSE, content: 'pong' })
@@ -25,7 +25,7 @@ t.test('tcp', async (t) => {
         // Two replies in one write: the client must split coalesced frames.
         else if (decoded.type === MessageType.GROUP_CHAT) socket.write(Buffer.concat([encodeLengthPrefixed(reply(frame)), encodeLengthPrefixed(reply(frame))]))
         else socket.write(encodeLengthPrefixed(reply(frame)))
-      }),
+      })
     )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -34,7 +34,7 @@ export class AckBatcher {
   #groups = new Map<string, number>()
   #timer: TimerHandle | null = null
 
-  constructor(options: AckBatcherOptions) {
+  constructor (options: AckBatcherOptions) {
     const delayMs = options.delayMs ?? 50
     if (!(delayMs >= 0)) throw new RangeError(`AckBatcher option delayMs must be non-negative, got ${delayMs}`)
     const maxBatch = options.maxBatch ?? 100
@@ -46,12 +46,12 @@ export class AckBatcher {
   }
 
   /** Number of ACKs waiting to be sent. */
-  get queued(): number {
+  get queued (): number {
     return this.#msgIds.size + this.#groups.size
   }
 
   /** Acknowledges a pushed private message (3001) by its uid. */
-  ack(msgId: string): void {
+  ack (msgId: string): void {
     if (msgId === '') return
     this.#msgIds.add(msgId)
     if (this.#msgIds.size >= this.#maxBatch) this.#sendMessageAcks()
@@ -59,7 +59,7 @@ export class AckBatcher {
   }
 
   /** Acknowledges a group conversation up to `seq`. */
-  ackGroup(conversationId: string, seq: number): void {
+  ackGroup (conversationId: string, seq: number): void {
     if (conversationId === '' || !Number.isSafeInteger(seq) || seq < 1) return
     const known = this.#groups.get(conversationId)
     if (known !== undefined && known >= seq) return
@@ -69,20 +69,20 @@ export class AckBatcher {
   }
 
   /** Sends everything queued now, e.g. before a clean logout. */
-  flush(): void {
+  flush (): void {
     this.#disarm()
     this.#sendMessageAcks()
     this.#sendGroupAcks()
   }
 
   /** Drops what is queued: after a disconnect the server resends unacknowledged messages anyway. */
-  clear(): void {
+  clear (): void {
     this.#disarm()
     this.#msgIds.clear()
     this.#groups.clear()
   }
 
-  #arm(): void {
+  #arm (): void {
     if (this.#timer !== null) return
     this.#timer = this.#scheduler.setTimeout(() => {
       this.#timer = null
@@ -90,13 +90,13 @@ export class AckBatcher {
     }, this.#delayMs)
   }
 
-  #disarm(): void {
+  #disarm (): void {
     if (this.#timer === null) return
     this.#scheduler.clearTimeout(this.#timer)
     this.#timer = null
   }
 
-  #sendMessageAcks(): void {
+  #sendMessageAcks (): void {
     const ids = this.#msgIds
     if (ids.size === 0) return
     this.#msgIds = new Set()
@@ -108,7 +108,7 @@ export class AckBatcher {
     }
   }
 
-  #sendGroupAcks(): void {
+  #sendGroupAcks (): void {
     const groups = this.#groups
     if (groups.size === 0) return
     this.#groups = new Map()

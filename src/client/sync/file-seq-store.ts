@@ -12,16 +12,16 @@ export class JsonFileSeqStore implements SeqStore {
   #queue: Promise<void> = Promise.resolve()
   #writes = 0
 
-  constructor(path: string) {
+  constructor (path: string) {
     this.#path = path
   }
 
-  async load(userId: string): Promise<SyncState> {
+  async load (userId: string): Promise<SyncState> {
     const state = (await this.#read()).get(userId)
     return state === undefined ? emptySyncState() : copySyncState(state)
   }
 
-  save(userId: string, state: SyncState): Promise<void> {
+  save (userId: string, state: SyncState): Promise<void> {
     const copy = copySyncState(state)
     const run = this.#queue.then(async () => {
       const states = await this.#read()
@@ -40,7 +40,7 @@ export class JsonFileSeqStore implements SeqStore {
     return run
   }
 
-  async #read(): Promise<Map<string, SyncState>> {
+  async #read (): Promise<Map<string, SyncState>> {
     if (this.#states !== null) return this.#states
     let text: string
     try {
@@ -67,7 +67,7 @@ export class JsonFileSeqStore implements SeqStore {
     return this.#states
   }
 
-  async #write(states: Map<string, SyncState>): Promise<void> {
+  async #write (states: Map<string, SyncState>): Promise<void> {
     const temp = `${this.#path}.${process.pid}.${++this.#writes}.tmp`
     const handle = await open(temp, 'w')
     try {

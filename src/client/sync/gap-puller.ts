@@ -25,7 +25,7 @@ export class GapPullError extends Error {
   readonly range: SeqRange
   readonly attempts: number
 
-  constructor(range: SeqRange, attempts: number, cause: unknown) {
+  constructor (range: SeqRange, attempts: number, cause: unknown) {
     super(`pull of seqs ${range.from}..${range.to} failed ${attempts} times`, { cause })
     this.name = 'GapPullError'
     this.range = range
@@ -47,7 +47,7 @@ export class GapPuller<M> {
   #active = 0
   #closed = false
 
-  constructor(options: GapPullerOptions<M>) {
+  constructor (options: GapPullerOptions<M>) {
     const attempts = options.attempts ?? 3
     if (!Number.isSafeInteger(attempts) || attempts < 1) throw new RangeError(`GapPuller option attempts must be a positive integer, got ${attempts}`)
     const baseMs = options.baseDelayMs ?? 200
@@ -63,28 +63,28 @@ export class GapPuller<M> {
   }
 
   /** Gaps being pulled or waiting to retry. */
-  get active(): number {
+  get active (): number {
     return this.#active
   }
 
   /** A pushed message. */
-  accept(seq: number, message: M): void {
+  accept (seq: number, message: M): void {
     this.#apply(this.#stream.accept(seq, message))
   }
 
   /** The server's latest seq for this stream; see SeqStream.noteLatest. */
-  noteLatest(seq: number): void {
+  noteLatest (seq: number): void {
     this.#apply(this.#stream.noteLatest(seq))
   }
 
   /** Stops retrying and ignores pulls still in flight. */
-  close(): void {
+  close (): void {
     this.#closed = true
     for (const timer of this.#timers) this.#scheduler.clearTimeout(timer)
     this.#timers.clear()
   }
 
-  #apply(step: StreamStep<M>): void {
+  #apply (step: StreamStep<M>): void {
     if (step.deliver.length > 0) this.#deliver(step.deliver)
     for (const gap of step.gaps) {
       this.#active++
@@ -92,7 +92,7 @@ export class GapPuller<M> {
     }
   }
 
-  #attempt(range: SeqRange, attempt: number): void {
+  #attempt (range: SeqRange, attempt: number): void {
     let pending: Promise<readonly M[]>
     try {
       pending = this.#pull(range)
@@ -119,7 +119,7 @@ export class GapPuller<M> {
         this.#active--
         this.#stream.release(range)
         this.#onError?.(new GapPullError(range, this.#attempts, error))
-      },
+      }
     )
   }
 }

@@ -37,7 +37,7 @@ export class SendError extends Error {
   readonly reason: string
   readonly clientSeq: string
 
-  constructor(errorCode: number, reason: string, clientSeq: string) {
+  constructor (errorCode: number, reason: string, clientSeq: string) {
     super(`send failed (${errorCode}): ${reason}`)
     this.name = 'SendError'
     this.errorCode = errorCode
@@ -74,7 +74,7 @@ interface Entry<F> {
   timer: TimerHandle | null
 }
 
-function newUuid(): string {
+function newUuid (): string {
   const c = globalThis.crypto
   // randomUUID exists only in secure contexts in browsers (https, localhost); getRandomValues everywhere.
   if (typeof c.randomUUID === 'function') return c.randomUUID()
@@ -95,7 +95,7 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
   readonly #backoff: BackoffPolicy
   readonly #entries = new Map<string, Entry<F>>()
 
-  constructor(options: PendingSendsOptions) {
+  constructor (options: PendingSendsOptions) {
     this.#sendFrame = options.sendFrame
     this.#scheduler = options.scheduler ?? systemScheduler
     this.#random = options.random ?? Math.random
@@ -111,12 +111,12 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
   }
 
   /** Sends waiting for their receipt. */
-  get size(): number {
+  get size (): number {
     return this.#entries.size
   }
 
   /** Sends `draft` under a fresh clientSeq; resolves with its 2007 receipt, rejects with a SendError. */
-  send(draft: ChatDraft): Promise<F> {
+  send (draft: ChatDraft): Promise<F> {
     if (this.#entries.size >= this.#maxPending) {
       return Promise.reject(new SendError(429, `more than ${this.#maxPending} sends pending`, ''))
     }
@@ -129,7 +129,7 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
   }
 
   /** Settles the send a 2007 or 1006 answers; true if the frame was one of those for a pending send. */
-  handleFrame(frame: F): boolean {
+  handleFrame (frame: F): boolean {
     if (frame.clientSeq === undefined) return false
     const entry = this.#entries.get(frame.clientSeq)
     if (entry === undefined) return false
@@ -147,7 +147,7 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
   }
 
   /** Resends everything pending at once on a fresh connection, restarting each back-off. */
-  reconnected(): void {
+  reconnected (): void {
     for (const entry of [...this.#entries.values()]) {
       if (entry.timer !== null) this.#scheduler.clearTimeout(entry.timer)
       entry.retries = 0
@@ -156,14 +156,14 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
   }
 
   /** Rejects every pending send (code 499) and stops resending. */
-  close(): void {
+  close (): void {
     for (const entry of [...this.#entries.values()]) {
       this.#settle(entry)
       entry.reject(new SendError(499, 'pending sends closed', entry.frame.clientSeq))
     }
   }
 
-  #transmit(entry: Entry<F>): void {
+  #transmit (entry: Entry<F>): void {
     const left = entry.createdAt + this.#expireMs - this.#scheduler.now()
     if (left <= 0) {
       this.#settle(entry)
@@ -184,7 +184,7 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
     }, Math.min(left, backoffDelay(entry.retries, this.#backoff, this.#random)))
   }
 
-  #settle(entry: Entry<F>): void {
+  #settle (entry: Entry<F>): void {
     if (entry.timer !== null) this.#scheduler.clearTimeout(entry.timer)
     entry.timer = null
     this.#entries.delete(entry.frame.clientSeq)

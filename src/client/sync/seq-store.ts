@@ -15,20 +15,20 @@ export interface SeqStore {
   save(userId: string, state: SyncState): Promise<void>
 }
 
-export function emptySyncState(): SyncState {
+export function emptySyncState (): SyncState {
   return { userSeq: 0, groups: {} }
 }
 
-export function copySyncState(state: SyncState): SyncState {
+export function copySyncState (state: SyncState): SyncState {
   return { userSeq: state.userSeq, groups: { ...state.groups } }
 }
 
-function isSeq(value: unknown): value is number {
+function isSeq (value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }
 
 /** Checks data read back from storage; persisted text may come from an older or broken client. */
-export function isSyncState(value: unknown): value is SyncState {
+export function isSyncState (value: unknown): value is SyncState {
   if (typeof value !== 'object' || value === null) return false
   const { userSeq, groups } = value as { userSeq?: unknown; groups?: unknown }
   if (!isSeq(userSeq) || typeof groups !== 'object' || groups === null || Array.isArray(groups)) return false
@@ -38,12 +38,12 @@ export function isSyncState(value: unknown): value is SyncState {
 export class MemorySeqStore implements SeqStore {
   readonly #states = new Map<string, SyncState>()
 
-  async load(userId: string): Promise<SyncState> {
+  async load (userId: string): Promise<SyncState> {
     const state = this.#states.get(userId)
     return state === undefined ? emptySyncState() : copySyncState(state)
   }
 
-  async save(userId: string, state: SyncState): Promise<void> {
+  async save (userId: string, state: SyncState): Promise<void> {
     this.#states.set(userId, copySyncState(state))
   }
 }

@@ -12,7 +12,7 @@ export interface SeqRange {
 /** How an arriving seq relates to the next one expected. */
 export type Arrival = 'next' | 'early' | 'duplicate' | 'invalid'
 
-export function classify(expected: number, seq: number): Arrival {
+export function classify (expected: number, seq: number): Arrival {
   if (!Number.isSafeInteger(seq) || seq < 1) return 'invalid'
   if (seq === expected) return 'next'
   return seq > expected ? 'early' : 'duplicate'
@@ -23,13 +23,13 @@ export function classify(expected: number, seq: number): Arrival {
  * ascending by `from`, may overlap), cut into ranges of at most `maxSize`, at most `maxCount` of them,
  * lowest first so the stream unblocks soonest.
  */
-export function findGaps(
+export function findGaps (
   position: number,
   highest: number,
   points: readonly number[],
   spans: readonly SeqRange[],
   maxSize: number,
-  maxCount: number,
+  maxCount: number
 ): SeqRange[] {
   const gaps: SeqRange[] = []
   let cursor = position + 1
@@ -86,7 +86,7 @@ const NOTHING: readonly SeqRange[] = []
 // Seq ranges recently skipped as empty that are remembered: enough to catch the race below, and bounded.
 const SKIPPED_MEMORY = 64
 
-function lowerBound(sorted: readonly number[], value: number): number {
+function lowerBound (sorted: readonly number[], value: number): number {
   let lo = 0
   let hi = sorted.length
   while (lo < hi) {
@@ -97,18 +97,18 @@ function lowerBound(sorted: readonly number[], value: number): number {
   return lo
 }
 
-function insertByFrom<R extends SeqRange>(ranges: R[], range: R): void {
+function insertByFrom<R extends SeqRange> (ranges: R[], range: R): void {
   let at = ranges.length
   while (at > 0 && ranges[at - 1].from > range.from) at--
   ranges.splice(at, 0, range)
 }
 
-function positiveInteger(name: string, value: number): number {
+function positiveInteger (name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`SeqStream option ${name} must be a positive integer, got ${value}`)
   return value
 }
 
-function validPosition(value: number): number {
+function validPosition (value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`SeqStream position must be a non-negative integer, got ${value}`)
   return value
 }
@@ -131,7 +131,7 @@ export class SeqStream<M> {
   #resolved: Resolved<M>[] = []
   #skipped: SeqRange[] = []
 
-  constructor(options: SeqStreamOptions<M>) {
+  constructor (options: SeqStreamOptions<M>) {
     this.#seqOf = options.seqOf
     this.#capacity = positiveInteger('capacity', options.capacity ?? 1000)
     this.#maxPulls = positiveInteger('maxPulls', options.maxPulls ?? 8)
@@ -141,27 +141,27 @@ export class SeqStream<M> {
   }
 
   /** Last seq delivered (or skipped as empty). */
-  get position(): number {
+  get position (): number {
     return this.#position
   }
 
   /** Highest seq known to exist. */
-  get highest(): number {
+  get highest (): number {
     return this.#highest
   }
 
   /** Early arrivals held in the out-of-order buffer. */
-  get buffered(): number {
+  get buffered (): number {
     return this.#keys.length
   }
 
   /** Gap ranges claimed and not yet settled. */
-  get pulling(): number {
+  get pulling (): number {
     return this.#claims.length
   }
 
   /** A pushed message. */
-  accept(seq: number, message: M): StreamStep<M> {
+  accept (seq: number, message: M): StreamStep<M> {
     const deliver: M[] = []
     if (!this.#place(seq, message, deliver)) return { deliver, gaps: NOTHING }
     return { deliver, gaps: this.#claimGaps() }
@@ -171,7 +171,7 @@ export class SeqStream<M> {
    * The server's latest seq (1001's userSeq, a 1007 notification's conversationSeq, latest-seq): what lies
    * between the position and it must be pulled. Also the reconnect trigger for gaps released earlier.
    */
-  noteLatest(seq: number): StreamStep<M> {
+  noteLatest (seq: number): StreamStep<M> {
     if (classify(this.#position + 1, seq) !== 'invalid' && seq > this.#highest) this.#highest = seq
     return { deliver: [], gaps: this.#claimGaps() }
   }
@@ -181,7 +181,7 @@ export class SeqStream<M> {
    * restart may skip numbers, and a gap that pull cannot fill must not stall the stream. Messages outside
    * the range are taken as if pushed.
    */
-  fill(from: number, to: number, messages: readonly M[]): StreamStep<M> {
+  fill (from: number, to: number, messages: readonly M[]): StreamStep<M> {
     this.#unclaim(from, to)
     const deliver: M[] = []
     const lo = Math.max(from, this.#position + 1)
@@ -202,12 +202,12 @@ export class SeqStream<M> {
   }
 
   /** Gives up a claimed gap (and any claim inside it) without filling it; the next trigger reports it again. */
-  release(range: SeqRange): void {
+  release (range: SeqRange): void {
     this.#unclaim(range.from, range.to)
   }
 
   /** Starts over at `position`, forgetting everything held, e.g. after loading a stored position. */
-  reset(position: number): void {
+  reset (position: number): void {
     this.#position = validPosition(position)
     this.#highest = position
     this.#keys = []
@@ -218,7 +218,7 @@ export class SeqStream<M> {
   }
 
   /** Files one message; false if its seq is invalid. */
-  #place(seq: number, message: M, deliver: M[]): boolean {
+  #place (seq: number, message: M, deliver: M[]): boolean {
     switch (classify(this.#position + 1, seq)) {
       case 'invalid':
         return false
@@ -240,7 +240,7 @@ export class SeqStream<M> {
     return true
   }
 
-  #hold(seq: number, message: M): void {
+  #hold (seq: number, message: M): void {
     if (this.#early.has(seq)) return
     if (this.#keys.length >= this.#capacity) {
       // Drop the farthest ahead: it is the last one needed, and `highest` keeps it in a gap to pull.
@@ -254,7 +254,7 @@ export class SeqStream<M> {
   }
 
   /** Delivers everything contiguous with the position: held early arrivals and pulled ranges. */
-  #drain(deliver: M[]): void {
+  #drain (deliver: M[]): void {
     const keys = this.#keys
     let head = 0
     for (;;) {
@@ -277,7 +277,7 @@ export class SeqStream<M> {
   }
 
   /** Delivers a pulled range from `next` on, merged with early arrivals inside it; returns the new head. */
-  #consume(range: Resolved<M>, next: number, head: number, deliver: M[]): number {
+  #consume (range: Resolved<M>, next: number, head: number, deliver: M[]): number {
     const keys = this.#keys
     const pulled = range.messages
     let i = 0
@@ -299,12 +299,12 @@ export class SeqStream<M> {
     return head
   }
 
-  #skip(from: number, to: number): void {
+  #skip (from: number, to: number): void {
     this.#skipped.push({ from, to })
     if (this.#skipped.length > SKIPPED_MEMORY) this.#skipped.shift()
   }
 
-  #takeSkipped(seq: number): boolean {
+  #takeSkipped (seq: number): boolean {
     const at = this.#skipped.findIndex((r) => r.from <= seq && seq <= r.to)
     if (at < 0) return false
     const { from, to } = this.#skipped[at]
@@ -315,7 +315,7 @@ export class SeqStream<M> {
     return true
   }
 
-  #claimGaps(): readonly SeqRange[] {
+  #claimGaps (): readonly SeqRange[] {
     // Claims that pushes overtook no longer hold anything up; their late fill finds nothing to settle.
     if (this.#claims.length > 0 && this.#claims[0].to <= this.#position) this.#claims = this.#claims.filter((r) => r.to > this.#position)
     const room = this.#maxPulls - this.#claims.length
@@ -327,7 +327,7 @@ export class SeqStream<M> {
   }
 
   /** Settles every claim inside [from, to]. */
-  #unclaim(from: number, to: number): void {
+  #unclaim (from: number, to: number): void {
     this.#claims = this.#claims.filter((r) => r.from < from || r.to > to)
   }
 }

@@ -30,7 +30,7 @@ export interface BackoffPolicy {
  * Delay before retry number `attempt` (0 for the first retry): base × 2^attempt, spread by ±jitter so
  * clients cut off together do not come back together, then capped.
  */
-export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number): number {
+export function backoffDelay (attempt: number, policy: BackoffPolicy, random: () => number): number {
   const raw = policy.baseMs * 2 ** attempt
   const spread = 1 + policy.jitter * (2 * random() - 1)
   return Math.round(Math.min(policy.maxMs, raw * spread))

@@ -1,0 +1,14 @@
+// One style and one linter for the whole repository (neostandard: standard's rules, TypeScript-aware,
+// flat config). `npm test` runs it first; `npm run lint -- --fix` formats.
+import neostandard from 'neostandard'
+
+export default [
+  { ignores: ['dist/**', 'packages/*/dist/**', 'src/proto/chat_message.js', 'src/proto/chat_message.d.ts', 'test-artifacts/**', 'data/**', '.tap/**'] },
+  ...neostandard({ ts: true }),
+  {
+    rules: {
+      // `void expr` marks a value deliberately discarded (a floating promise whose errors are handled inside).
+      'no-void': 'off'
+    }
+  }
+]
