@@ -5,7 +5,7 @@
 //   {t:'start', host, port, users}                                         → {t:'ready'}
 //   {t:'step', conversationId, senders: userId[], rate, seconds, perMessage} → {t:'result', sent, receipts,
 //     refused, deliveries, hist, perMessage?: [content, slowest ms][]}
-import { ImConnection, MessageType, type DecodedFrame } from '../dist/client/index.js'
+import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 import { Histogram } from './lib/histogram.js'
 import type { BenchUser } from './lib/population.js'
 import { paced } from './lib/loaders.js'

@@ -6,7 +6,7 @@
 //   {t:'heartbeat', seconds, depth}  2003 → 1003 as fast as allowed, `depth` in flight per connection
 //                                                                  → {t:'heartbeats', count, seconds, hist}
 import { performance } from 'node:perf_hooks'
-import { decodeFrame, encodeFrame, MessageType } from '../dist/proto/codec.js'
+import { decodeFrame, encodeFrame, MessageType } from '@implus/client'
 import { RawConn, framed, loginFrame, type RawTransport } from './lib/raw-client.js'
 import { Histogram } from './lib/histogram.js'
 import type { BenchUser } from './lib/population.js'

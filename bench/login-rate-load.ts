@@ -3,7 +3,7 @@
 // fixed time. {t:'run', host, port, transport, users, addresses, seconds, concurrency}
 //   → {t:'result', logins, failed, seconds, hist} (hist: open + login latency, ms).
 import { performance } from 'node:perf_hooks'
-import { decodeFrame, MessageType } from '../dist/proto/codec.js'
+import { decodeFrame, MessageType } from '@implus/client'
 import { RawConn, loginFrame, type RawTransport } from './lib/raw-client.js'
 import { Histogram } from './lib/histogram.js'
 import type { BenchUser } from './lib/population.js'

@@ -3,7 +3,7 @@
 // several hosts), {t:'step', rate, seconds} → {t:'result', ...}. Holds its users on WebSocket, sends
 // private messages between them at the rate it is told, ACKs every push (batched) and measures
 // send → delivery latency.
-import { ImConnection, MessageType, type DecodedFrame } from '../dist/client/index.js'
+import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 import type { BenchUser } from './lib/population.js'
 import { paced } from './lib/loaders.js'
 

@@ -1,7 +1,7 @@
 // Seeder for bench/pull-api.ts, in its own process: logs the given users in over WebSocket and sends
 // `count` group messages to a group and `count` private messages from each sender to the next user,
 // waiting for every send receipt. {t:'seed', host, port, users, conversationId, count} → {t:'seeded', sent}
-import { ImConnection, MessageType } from '../dist/client/index.js'
+import { ImConnection, MessageType } from '@implus/client'
 import type { BenchUser } from './lib/population.js'
 
 interface Seed { t: 'seed', host: string, port: number, users: BenchUser[], conversationId: string, count: number }

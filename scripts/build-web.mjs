@@ -1,4 +1,4 @@
-// Bundles the web chat page (web/app.ts + the browser half of src/client) into dist/web/ with esbuild.
+// Bundles the web chat page (web/app.ts + the built @implus/client package, browser half) into dist/web/ with esbuild.
 // TCP and UDP transports need node:net / node:dgram; ImConnection imports them on demand, which a bundler
 // would still follow, so they are replaced here by stubs that say they are not available in a browser.
 import { build } from 'esbuild'

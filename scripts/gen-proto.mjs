@@ -1,4 +1,5 @@
-// Generates the static protobufjs codec for proto/chat_message.proto into src/proto/.
+// Generates the static protobufjs codec for proto/chat_message.proto into the client package's
+// packages/client/src/wire/ (the server imports it from there).
 // The output is committed; `--check` regenerates into a temp dir and exits 1 when the
 // committed files differ (test/unit/codec.test.ts runs it).
 import { execFileSync } from 'node:child_process'
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const source = join(root, 'proto/chat_message.proto')
-const outDir = join(root, 'src/proto')
+const outDir = join(root, 'packages/client/src/wire')
 const names = ['chat_message.js', 'chat_message.d.ts']
 const cli = join(root, 'node_modules/protobufjs-cli/bin')
 
@@ -23,8 +24,8 @@ const pbjsArgs = [
 // protobufjs/minimal assigns its members through an alias it cannot see: take module.exports whole.
 const namespaceImport = 'import * as $protobuf from "protobufjs/minimal.js";'
 const defaultImport = 'import $protobuf from "protobufjs/minimal.js";'
-// src/proto/codec.ts switches protobufjs to plain numbers for int64, so defaults (and the types pbts
-// derives from the JSDoc) must be numbers too, whether or not the `long` package is loadable.
+// The client's wire/codec.ts switches protobufjs to plain numbers for int64, so defaults (and the types
+// pbts derives from the JSDoc) must be numbers too, whether or not the `long` package is loadable.
 const longDefault = '$util.Long ? $util.Long.fromBits(0,0,false) : 0'
 
 function fixJs (text) {

@@ -4,10 +4,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { ImClient, LoginError, SendError, type ImMessage } from './client/sdk.js'
-import { ImHttpClient, ImHttpError } from './client/http.js'
-import { JsonFileSeqStore } from './client/sync/file-seq-store.js'
-import { isUserId } from './ids.js'
+import { ImClient, ImHttpClient, ImHttpError, LoginError, SendError, isUserId, type ImMessage } from '@implus/client'
+import { JsonFileSeqStore } from '@implus/client/node'
 
 const USAGE = `usage: implus [--server http://host:8080] [--ws ws://host:8902] <command>
 

@@ -13,7 +13,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
+import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 import { api, freePort, readSecrets, registerAndLogin, runToExit, startServer, type TestServer } from './helpers/server.js'
 import { killAllRedis, killRedis, startRedis } from './helpers/redis.js'
 

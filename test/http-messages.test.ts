@@ -6,8 +6,7 @@ import t from 'tap'
 import { api, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
 import { expectOk, expectRefused } from './helpers/envelope.js'
 import { loggedIn } from './helpers/clients.js'
-import { ImConnection } from '../src/client/connection.js'
-import { MessageType, type DecodedFrame } from '../src/proto/codec.js'
+import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 
 interface User { userId: string, token: string }
 

@@ -4,7 +4,7 @@
 
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
+import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 import { api, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
 
 const WINDOW_MS = 1000

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
-import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
+import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 import { api, registerAndLogin, runningPostmaster, startServer, waitFor, type TestServer } from './helpers/server.js'
 
 const QUEUE_LIMIT = 20

@@ -3,7 +3,7 @@
 // resends, read receipts and recall, kill -9 durability, and a gap-free userSeq under concurrent senders.
 
 import t from 'tap'
-import { ImConnection, MessageType, type DecodedFrame } from '../src/client/index.js'
+import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 import { ADMIN_TOKEN, api, registerAndLogin, startServer, uniqueUserId, type ApiResponse, type TestServer, waitFor, within } from './helpers/server.js'
 
 type Kind = 'ws' | 'tcp' | 'udp'

@@ -7,7 +7,7 @@ import t from 'tap'
 import { api, registerAndLogin, startServer, waitFor, type TestServer } from './helpers/server.js'
 import { FrameProxy, PASS, type Policy } from './helpers/frame-proxy.js'
 import { seededRandom } from './helpers/fake-scheduler.js'
-import { ImClient, type ImMessage } from '../src/client/sdk.js'
+import { ImClient, type ImMessage } from '@implus/client'
 
 const SEED = Number(process.env.IMPLUS_CHAOS_SEED ?? 20240611)
 const random = seededRandom(SEED)

@@ -1,13 +1,11 @@
-// ImClient (src/client/sdk.ts) against the real server on each transport: private and group messages
+// ImClient (@implus/client's sdk.ts) against the real server on each transport: private and group messages
 // arrive exactly once and in seq order, offline sync brings what was sent while away, and a send whose
 // receipt was lost is resent after a reconnect with the same clientSeq and stored once.
 
 import t from 'tap'
 import { api, registerAndLogin, startServer, waitFor, within, type TestServer } from './helpers/server.js'
 import { FrameProxy, PASS } from './helpers/frame-proxy.js'
-import { ImClient, type ImClientOptions, type ImMessage } from '../src/client/sdk.js'
-import { MemorySeqStore, type SeqStore } from '../src/client/sync/seq-store.js'
-import { MessageType } from '../src/proto/codec.js'
+import { ImClient, MemorySeqStore, MessageType, type ImClientOptions, type ImMessage, type SeqStore } from '@implus/client'
 
 type Tap = typeof t
 type Kind = 'ws' | 'tcp' | 'udp'

@@ -6,8 +6,8 @@
 import { createSocket } from 'node:dgram'
 import { connect as tcpConnect, type Socket } from 'node:net'
 import t from 'tap'
-import { ImConnection, MessageType, TransportOpenError, decodeFrame, encodeFrame, type DecodedFrame, type Frame } from '../src/client/index.js'
-import { LengthPrefixDecoder, encodeLengthPrefixed } from '../src/io/length-prefix.js'
+import { ImConnection, MessageType, TransportOpenError, decodeFrame, encodeFrame, type DecodedFrame, type Frame } from '@implus/client'
+import { LengthPrefixDecoder, encodeLengthPrefixed } from '@implus/client/wire'
 import { ADMIN_TOKEN, api, registerAndLogin, startServer, uniqueUserId, type TestServer, within } from './helpers/server.js'
 
 type Kind = 'ws' | 'tcp' | 'udp'

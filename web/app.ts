@@ -1,8 +1,15 @@
 // The web chat page: log in, conversation list with unread counts, one conversation at a time, live
 // updates over WebSocket through ImClient. No framework: a little state and functions that redraw it.
-import { ImClient } from '../src/client/sdk.js'
-import { parseConversationId, peerOf as peerOfPair, privateConversationId } from '../src/ids.js'
-import { ImHttpClient, ImHttpError, type ConversationSummary, type MessageInfo } from '../src/client/http.js'
+import {
+  ImClient,
+  ImHttpClient,
+  ImHttpError,
+  parseConversationId,
+  peerOf as peerOfPair,
+  privateConversationId,
+  type ConversationSummary,
+  type MessageInfo
+} from '@implus/client'
 
 interface Conversation {
   id: string

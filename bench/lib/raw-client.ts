@@ -3,7 +3,7 @@
 // a 4-byte big-endian length, or a WebSocket (RFC 6455) handshake and binary frames over net, with
 // `localAddress` so one load process can spread its sockets over 127.0.0.x.
 import { connect, type Socket } from 'node:net'
-import { encodeFrame, MessageType } from '../../dist/proto/codec.js'
+import { encodeFrame, MessageType } from '@implus/client'
 
 export type RawTransport = 'ws' | 'tcp'
 

@@ -1,5 +1,5 @@
 import { badRequest } from '../errors.js'
-import { isUserId, parseConversationId } from '../ids.js'
+import { isUserId, parseConversationId } from '@implus/client/wire'
 
 /** Input checks for HTTP bodies and paths: each failure is a 400 naming the field. */
 export function userIdField (value: unknown, name: string): string {

@@ -7,7 +7,7 @@ import { addHistogram, type HistogramCounts } from '../histogram.js'
 import { AppError, type StatusCode } from '../errors.js'
 import type { CallReply, FromShard, OutboundBatch, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
-import { isMsgId } from '../ids.js'
+import { isMsgId } from '@implus/client/wire'
 import { shardOfMsgId } from '../snowflake.js'
 
 /** Frames bound for one shard during this turn, packed for one transfer. */

@@ -1,9 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { Connection, ConnState } from './connection.js'
-import { LengthPrefixDecoder } from './length-prefix.js'
+import { LengthPrefixDecoder, encodeFrame, MessageType } from '@implus/client/wire'
 import type { Gateway } from './gateway.js'
 import type { SessionRegistry } from './registry.js'
-import { encodeFrame, MessageType } from '../proto/codec.js'
 import { Status } from '../errors.js'
 
 class TcpConnection extends Connection {

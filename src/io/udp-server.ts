@@ -3,7 +3,7 @@ import { Connection, ConnState } from './connection.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
 import type { Gateway } from './gateway.js'
 import type { SessionRegistry } from './registry.js'
-import { decodeFrame, encodeFrame, MessageType } from '../proto/codec.js'
+import { decodeFrame, encodeFrame, MessageType } from '@implus/client/wire'
 import { Status } from '../errors.js'
 
 class UdpConnection extends Connection {

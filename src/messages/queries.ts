@@ -1,7 +1,6 @@
 import type { Sql } from '../db/connect.js'
 import { forbidden, notFound } from '../errors.js'
-import { parseConversationId, peerOf } from '../ids.js'
-import type { ConversationSummary, MessageInfo, MessageStatus } from './wire-types.js'
+import { parseConversationId, peerOf, type ConversationSummary, type MessageInfo, type MessageStatus } from '@implus/client/wire'
 
 export type { ConversationSummary, MessageInfo }
 

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js'
 import { AppError, Status } from '../errors.js'
-import { isUserId } from '../ids.js'
+import { isUserId } from '@implus/client/wire'
 import type { Group, MemberCache } from './members.js'
 
 /**

@@ -1,7 +1,6 @@
 import type { Sql } from '../db/connect.js'
 import { AppError, Status } from '../errors.js'
-import { encodeFrame, MessageType } from '../proto/codec.js'
-import { isMsgId, parseConversationId } from '../ids.js'
+import { encodeFrame, MessageType, isMsgId, parseConversationId } from '@implus/client/wire'
 import { MsgStatus, type WriteBatch } from './write-batch.js'
 import type { MemberCache } from './members.js'
 import type { Outbox } from './outbox.js'

@@ -1,5 +1,5 @@
 // Logged-in socket clients for tests: opened, logged in, and closed when the test process's teardown runs.
-import { ImConnection } from '../../src/client/index.js'
+import { ImConnection } from '@implus/client'
 import type { TestServer } from './server.js'
 
 export interface TestUser { readonly userId: string, readonly token: string }

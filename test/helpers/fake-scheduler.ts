@@ -1,6 +1,6 @@
 // A Scheduler whose clock moves only when a test says so: back-off and batching are tested without sleeping.
 
-import type { Scheduler, TimerHandle } from '../../src/client/sync/timing.js'
+import type { Scheduler, TimerHandle } from '../../packages/client/src/sync/timing.js'
 
 interface Timer {
   readonly id: number

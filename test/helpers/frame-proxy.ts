@@ -3,8 +3,7 @@
 // every connection at once. Used by the SDK tests to lose receipts and by the chaos test.
 
 import { createServer, connect, type Server, type Socket } from 'node:net'
-import { LengthPrefixDecoder, encodeLengthPrefixed } from '../../src/io/length-prefix.js'
-import { decodeFrame, type DecodedFrame } from '../../src/proto/codec.js'
+import { LengthPrefixDecoder, decodeFrame, encodeLengthPrefixed, type DecodedFrame } from '@implus/client/wire'
 
 export type Direction = 'up' | 'down'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { AckBatcher, type AckFrame } from '../../src/client/sync/ack-batcher.js'
+import { AckBatcher, type AckFrame } from '../../packages/client/src/sync/ack-batcher.js'
 import { FakeScheduler } from '../helpers/fake-scheduler.js'
 
 function harness (options: { maxBatch?: number } = {}) {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { MessageType, decodeFrame, encodeFrame, type Frame } from '../../src/proto/codec.js'
+import { MessageType, decodeFrame, encodeFrame, type Frame } from '@implus/client'
 
 const full: Required<Frame> = {
   type: MessageType.PRIVATE_CHAT,

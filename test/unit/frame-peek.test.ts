@@ -1,6 +1,6 @@
 import t from 'tap'
 import { newFramePeek, peekFrame, type FramePeek } from '../../src/io/frame-peek.js'
-import { decodeFrame, encodeFrame, type Frame } from '../../src/proto/codec.js'
+import { decodeFrame, encodeFrame, type Frame } from '@implus/client'
 
 // Seeded, so a failure replays exactly.
 function mulberry32 (seed: number): () => number {

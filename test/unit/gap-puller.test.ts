@@ -1,6 +1,6 @@
 import t from 'tap'
-import { GapPuller, GapPullError } from '../../src/client/sync/gap-puller.js'
-import { SeqStream, type SeqRange } from '../../src/client/sync/stream.js'
+import { GapPuller, GapPullError } from '../../packages/client/src/sync/gap-puller.js'
+import { SeqStream, type SeqRange } from '../../packages/client/src/sync/stream.js'
 import { FakeScheduler, seededRandom, settle } from '../helpers/fake-scheduler.js'
 
 interface Msg {

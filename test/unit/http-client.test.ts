@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { ImHttpClient, ImHttpError } from '../../src/client/http.js'
+import { ImHttpClient, ImHttpError } from '@implus/client'
 
 interface Seen {
   method: string

@@ -1,6 +1,6 @@
-// Identifiers (src/ids.ts): user ids are 1..2^63-1 in canonical decimal; conversation ids have one spelling.
+// Identifiers (@implus/client/wire's ids.ts): user ids are 1..2^63-1 in canonical decimal; conversation ids have one spelling.
 import t from 'tap'
-import { groupConversationId, isGroupId, isMsgId, isUserId, parseConversationId, peerOf, privateConversationId } from '../../src/ids.js'
+import { groupConversationId, isGroupId, isMsgId, isUserId, parseConversationId, peerOf, privateConversationId } from '@implus/client/wire'
 
 t.test('isUserId accepts canonical decimals from 1 to 2^63-1', async t => {
   const good = ['1', '2', '9', '10', '42', '1000000', '9007199254740993', '1234567890123456789', '9223372036854775806', '9223372036854775807']

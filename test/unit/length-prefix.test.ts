@@ -1,5 +1,5 @@
 import t from 'tap'
-import { LengthPrefixDecoder, encodeLengthPrefixed, writeLengthPrefixed } from '../../src/io/length-prefix.js'
+import { LengthPrefixDecoder, encodeLengthPrefixed, writeLengthPrefixed } from '@implus/client/wire'
 
 const payloads = [
   Buffer.from('first'),

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { PendingSends, SendError, type ChatFrame, type SettlingFrame } from '../../src/client/sync/pending-sends.js'
+import { PendingSends, SendError, type ChatFrame, type SettlingFrame } from '../../packages/client/src/sync/pending-sends.js'
 import { FakeScheduler, settle } from '../helpers/fake-scheduler.js'
 
 interface Receipt extends SettlingFrame {

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { JsonFileSeqStore } from '../../src/client/sync/file-seq-store.js'
-import { MemorySeqStore, type SeqStore } from '../../src/client/sync/seq-store.js'
+import { MemorySeqStore, type SeqStore } from '@implus/client'
+import { JsonFileSeqStore } from '@implus/client/node'
 
 // Removed when the whole file is done, so each test may keep its own folder.
 async function tempDir (): Promise<string> {

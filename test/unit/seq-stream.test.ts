@@ -1,5 +1,5 @@
 import t from 'tap'
-import { SeqStream, classify, findGaps } from '../../src/client/sync/stream.js'
+import { SeqStream, classify, findGaps } from '../../packages/client/src/sync/stream.js'
 
 interface Msg {
   seq: number

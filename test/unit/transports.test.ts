@@ -2,8 +2,8 @@ import { createSocket, type RemoteInfo } from 'node:dgram'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import t from 'tap'
 import { WebSocketServer } from 'ws'
-import { ImConnection, MessageType, TransportOpenError, decodeFrame, encodeFrame, type Frame } from '../../src/client/index.js'
-import { LengthPrefixDecoder, encodeLengthPrefixed } from '../../src/io/length-prefix.js'
+import { ImConnection, MessageType, TransportOpenError, decodeFrame, encodeFrame, type Frame } from '@implus/client'
+import { LengthPrefixDecoder, encodeLengthPrefixed } from '@implus/client/wire'
 
 /** Just enough server: answers login and heartbeat, echoes anything else (token included). */
 function reply (bytes: Uint8Array): Uint8Array {

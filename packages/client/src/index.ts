@@ -12,7 +12,17 @@ export {
   type MessageTypeCode,
   type ReadNotification,
   type ReadReceipt,
-} from '../proto/codec.js'
+} from './wire/codec.js'
+export {
+  groupConversationId,
+  isGroupId,
+  isMsgId,
+  isUserId,
+  parseConversationId,
+  peerOf,
+  privateConversationId,
+  type ParsedConversation,
+} from './wire/ids.js'
 export {
   ImClient,
   LoginError,

@@ -1,7 +1,7 @@
 // Typed client of the HTTP API (docs/protocol.md, "HTTP API"), over the host's fetch: Node 20 and browsers.
 // 64-bit ids (userId, msgId, groupId) are strings, seqs are numbers, times are ISO 8601 strings.
-import type { ConversationSummary, MessageInfo } from '../messages/wire-types.js'
-export type { ConversationSummary, MessageInfo, MessageStatus } from '../messages/wire-types.js'
+import type { ConversationSummary, MessageInfo } from './wire/api-types.js'
+export type { ConversationSummary, MessageInfo, MessageStatus } from './wire/api-types.js'
 
 export interface RegisterRequest {
   userId: string

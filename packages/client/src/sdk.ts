@@ -10,8 +10,8 @@
 //
 // No node: imports here: browsers load this file; TCP and UDP transports are imported on demand.
 
-import { MessageType, type DecodedFrame, type Frame } from '../proto/codec.js'
-import { parseConversationId } from '../ids.js'
+import { MessageType, type DecodedFrame, type Frame } from './wire/codec.js'
+import { parseConversationId } from './wire/ids.js'
 import { ImConnection, type TransportKind } from './connection.js'
 import { TypedEmitter } from './emitter.js'
 import { ImHttpClient, ImHttpError, type MessageInfo, type MessageStatus } from './http.js'

@@ -1,6 +1,6 @@
-// TCP transport: 4-byte big-endian length prefix per frame (src/io/length-prefix.ts).
+// TCP transport: 4-byte big-endian length prefix per frame (wire/length-prefix.ts).
 import { connect, type Socket } from 'node:net'
-import { LengthPrefixDecoder, encodeLengthPrefixed } from '../io/length-prefix.js'
+import { LengthPrefixDecoder, encodeLengthPrefixed } from './wire/length-prefix.js'
 import { TransportOpenError, type Transport, type TransportEvents, type TransportOptions } from './transport.js'
 
 /** docs/protocol.md's frame limit; the server never sends more. */

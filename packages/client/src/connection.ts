@@ -1,6 +1,6 @@
 // One client connection over any transport: frames in order, awaitable one at a time.
 // No node: imports here: browsers load this file; TCP and UDP transports are imported on demand.
-import { MessageType, decodeFrame, encodeFrame, type DecodedFrame, type Frame } from '../proto/codec.js'
+import { MessageType, decodeFrame, encodeFrame, type DecodedFrame, type Frame } from './wire/codec.js'
 import type { CloseInfo, Transport, TransportEvents, TransportOptions } from './transport.js'
 import { openWsTransport } from './ws-transport.js'
 
