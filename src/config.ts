@@ -46,6 +46,10 @@ export interface Config {
   readonly shardQueueLimit: number
   readonly scryptCost: number
   readonly loginFailureLimit: number
+  /** The WebSocket URL clients are told (GET /api/server-info); null: the request's host and the bound port. */
+  readonly publicWsUrl: string | null
+  /** The TCP address clients are told, `tcp://` or `tls://`; null: the request's host and the bound port. */
+  readonly publicTcpUrl: string | null
 }
 
 type Env = Record<string, string | undefined>
@@ -148,6 +152,8 @@ export function loadConfig (env: Env = process.env): Config {
     idempotencyWindowMs: integer(env, 'IMPLUS_IDEMPOTENCY_WINDOW_MS', 5 * 60 * 1000, 1000, 24 * 3600 * 1000),
     shardQueueLimit: integer(env, 'IMPLUS_SHARD_QUEUE_LIMIT', 50_000, 1, 10_000_000),
     scryptCost: integer(env, 'IMPLUS_SCRYPT_COST', 15, 10, 20),
-    loginFailureLimit: integer(env, 'IMPLUS_LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000)
+    loginFailureLimit: integer(env, 'IMPLUS_LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000),
+    publicWsUrl: url(env, 'IMPLUS_PUBLIC_WS_URL', ['ws:', 'wss:']),
+    publicTcpUrl: url(env, 'IMPLUS_PUBLIC_TCP_URL', ['tcp:', 'tls:'])
   })
 }

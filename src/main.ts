@@ -20,6 +20,9 @@ import { healthRoutes, type Phase } from './http/health.js'
 import { messageRoutes } from './http/messages.js'
 import { groupRoutes } from './http/groups.js'
 import { staticRoutes } from './http/static.js'
+import { recordRoutes } from './http/route-table.js'
+import { serverInfoRoute } from './http/server-info.js'
+import { openApiRoute } from './http/openapi/serve.js'
 import { MemorySeqEngine } from './seq/memory.js'
 import { RedisSeqEngine } from './seq/redis.js'
 import { userSeqKey, type SeqEngine } from './seq/engine.js'
@@ -41,7 +44,8 @@ async function main (config: Config, log: Logger): Promise<void> {
   let phase: Phase = 'starting'
   const metrics = new Metrics()
   // HTTP first: while the database and workers start, /readyz already answers 503.
-  const httpApp = uws.App()
+  // Every route is recorded as registered: /openapi.json is checked against them.
+  const { app: httpApp, routes } = recordRoutes(uws.App())
   healthRoutes(httpApp, () => phase, metrics)
   const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
   log.info({ http: `http://${config.host}:${http.port}` }, 'starting')
@@ -150,6 +154,8 @@ async function main (config: Config, log: Logger): Promise<void> {
   const tcp = await startTcpServer(gateway, registry, { ...transport, port: config.tcpPort })
   const udp = await startUdpServer(gateway, registry, { host: config.host, port: config.udpPort, maxDatagramBytes: config.maxUdpBytes })
   const ports = { http: http.port, ws: ws.port, tcp: tcp.port, udp: udp.port }
+  serverInfoRoute(api, { config, tls: false, ports })
+  openApiRoute(httpApp, routes, log)
 
   phase = 'ready'
   log.info({

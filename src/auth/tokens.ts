@@ -41,6 +41,13 @@ export class TokenService {
     return claims.sub
   }
 
+  /** A new token for a user whose current one was just authenticated: same version, a fresh expiry. */
+  async refresh (userId: string): Promise<IssuedToken> {
+    const access = await this.lookup(userId)
+    if (access === null) throw new AppError(Status.UNAUTHORIZED, 'unknown user')
+    return this.issue(userId, access.tokenVersion)
+  }
+
   remember (userId: string, access: UserAccess): void {
     this.access.delete(userId)
     this.access.set(userId, access)

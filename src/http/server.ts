@@ -15,6 +15,8 @@ export interface Request {
   readonly userId: string
   readonly params: readonly string[]
   readonly query: string
+  /** The Host header: how the client reached this server. */
+  readonly host: string
   /** Parsed JSON object of a POST body, {} when the body is empty. */
   readonly body: Record<string, unknown>
 }
@@ -74,9 +76,10 @@ export class HttpApi {
       const authorization = req.getHeader('authorization')
       const contentLength = req.getHeader('content-length')
       const query = req.getQuery() ?? ''
+      const host = req.getHeader('host')
       const state = { aborted: false }
       res.onAborted(() => { state.aborted = true })
-      void this.handle(res, state, { method, params, authorization, contentLength, query }, auth, handler)
+      void this.handle(res, state, { method, params, authorization, contentLength, query, host }, auth, handler)
         .then(status => {
           count(status)
           observe(duration, (performance.now() - started) / 1000)
@@ -87,7 +90,7 @@ export class HttpApi {
 
   private async handle (
     res: HttpResponse, state: { aborted: boolean },
-    incoming: { method: Method, params: string[], authorization: string, contentLength: string, query: string },
+    incoming: { method: Method, params: string[], authorization: string, contentLength: string, query: string, host: string },
     auth: Auth, handler: Handler
   ): Promise<number> {
     let status: StatusCode = Status.OK
@@ -96,7 +99,7 @@ export class HttpApi {
     try {
       const body = incoming.method === 'get' ? {} : await readJson(res, incoming.contentLength, this.deps.maxBodyBytes)
       const userId = await this.authenticate(auth, incoming.authorization)
-      data = await handler({ userId, params: incoming.params, query: incoming.query, body })
+      data = await handler({ userId, params: incoming.params, query: incoming.query, host: incoming.host, body })
       if (data === undefined) data = null
     } catch (err) {
       if (err instanceof AppError) {

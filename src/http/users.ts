@@ -74,6 +74,13 @@ export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard
     return { userId, username: user.username, token, expiresAt: expiresAt.toISOString() }
   })
 
+  api.post('/users/refresh-token', 'user', async ({ userId }) => {
+    const user = await users.find(userId)
+    if (user === null) throw unauthorized('unknown user')
+    const { token, expiresAt } = await tokens.refresh(userId)
+    return { userId, username: user.username, token, expiresAt: expiresAt.toISOString() }
+  })
+
   const logout = async (userId: string): Promise<null> => {
     const version = await users.bumpTokenVersion(userId)
     if (version !== null) tokens.remember(userId, { status: UserStatus.NORMAL, tokenVersion: version })

@@ -180,3 +180,13 @@ t.test('the default shard count never exceeds 64, whatever the core count', asyn
     t.equal(load({}).shards, Math.min(cores, 64), `${cores} cores`)
   }
 })
+
+t.test('public addresses for GET /api/server-info: URLs with the right scheme, or unset', async t => {
+  t.match(loadConfig({}), { publicWsUrl: null, publicTcpUrl: null })
+  t.match(loadConfig({ IMPLUS_PUBLIC_WS_URL: 'wss://chat.example.com/websocket', IMPLUS_PUBLIC_TCP_URL: 'tls://chat.example.com:8900' }), {
+    publicWsUrl: 'wss://chat.example.com/websocket',
+    publicTcpUrl: 'tls://chat.example.com:8900'
+  })
+  t.match(failure({ IMPLUS_PUBLIC_WS_URL: 'https://chat.example.com/websocket' }), { name: 'ConfigError', message: /IMPLUS_PUBLIC_WS_URL must use ws: or wss:/ })
+  t.match(failure({ IMPLUS_PUBLIC_TCP_URL: 'chat.example.com:8900' }), { name: 'ConfigError', message: /IMPLUS_PUBLIC_TCP_URL/ })
+})

@@ -1,7 +1,7 @@
 // Typed client of the HTTP API (docs/protocol.md, "HTTP API"), over the host's fetch: Node 20 and browsers.
 // 64-bit ids (userId, msgId, groupId) are strings, seqs are numbers, times are ISO 8601 strings.
-import type { ConversationSummary, MessageInfo } from './wire/api-types.js'
-export type { ConversationSummary, MessageInfo, MessageStatus } from './wire/api-types.js'
+import type { ConversationSummary, MessageInfo, ServerInfo } from './wire/api-types.js'
+export type { ConversationSummary, MessageInfo, MessageStatus, ServerInfo } from './wire/api-types.js'
 
 export interface RegisterRequest {
   userId: string
@@ -146,6 +146,18 @@ export class ImHttpClient {
     const result = await this.#request<LoginResult>('POST', '/users/login', { userId, password }, null)
     this.token = result.token
     return result
+  }
+
+  /** A fresh token (new expiry) for the current one, which must still be valid; becomes this client's token. */
+  async refreshToken (): Promise<LoginResult> {
+    const result = await this.#request<LoginResult>('POST', '/users/refresh-token')
+    this.token = result.token
+    return result
+  }
+
+  /** Where to connect (WebSocket, TCP, UDP URLs), the server's limits and versions; no token needed. */
+  serverInfo (): Promise<ServerInfo> {
+    return this.#request('GET', '/api/server-info', undefined, null)
   }
 
   /** Revokes every token issued to the caller so far. */

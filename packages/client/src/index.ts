@@ -5,6 +5,7 @@ export { TransportOpenError, type CloseInfo, type Transport, type TransportEvent
 export { openWsTransport, webSocketUrl } from './ws-transport.js'
 export {
   MessageType,
+  PROTOCOL_VERSION,
   decodeFrame,
   encodeFrame,
   type DecodedFrame,
@@ -37,5 +38,5 @@ export {
   type SendReceipt,
 } from './sdk.js'
 export { TypedEmitter } from './emitter.js'
-export { ImHttpClient, ImHttpError, type ConversationSummary, type MessageInfo } from './http.js'
+export { ImHttpClient, ImHttpError, type ConversationSummary, type MessageInfo, type ServerInfo } from './http.js'
 export { MemorySeqStore, type SeqStore, type SyncState } from './sync/seq-store.js'

@@ -36,3 +36,49 @@ export interface ConversationSummary {
   lastSeq: number
   lastReadSeq: number
 }
+
+/**
+ * GET /api/server-info: where a client connects and within which limits, so no client guesses ports.
+ * Addresses are as the server is reached from outside (its public URL settings, or the request's host).
+ */
+export interface ServerInfo {
+  server: 'implus'
+  versions: {
+    /** The server's release. */
+    server: string
+    /** The wire contract's version (PROTOCOL_VERSION); raised only by an incompatible change. */
+    protocol: number
+  }
+  /** True when this server terminates TLS itself (https, wss and TLS on TCP). */
+  tls: boolean
+  websocket: {
+    /** `ws://…/websocket` or `wss://…/websocket`. */
+    url: string
+  }
+  tcp: {
+    /** `tcp://host:port`, or `tls://host:port` when TCP is wrapped in TLS. */
+    url: string
+  }
+  udp: {
+    /** `udp://host:port`; UDP is never encrypted. */
+    url: string
+    maxDatagramBytes: number
+  }
+  limits: {
+    maxFrameBytes: number
+    maxContentBytes: number
+    maxHttpBodyBytes: number
+    /** Frames per second per connection. */
+    rateLimitPerSecond: number
+    /** Authenticated HTTP requests per second per user. */
+    httpRateLimitPerSecond: number
+    /** Connections per user; the oldest is kicked beyond it. */
+    maxDevices: number
+    loginTimeoutMs: number
+    idleTimeoutMs: number
+    /** How often a client should send 2003. */
+    heartbeatIntervalMs: number
+    tokenTtlSeconds: number
+    recallWindowMs: number
+  }
+}

@@ -7,6 +7,9 @@ import { implus } from './chat_message.js'
 $protobuf.util.Long = undefined as unknown as typeof $protobuf.util.Long
 $protobuf.configure()
 
+/** The wire contract's version (docs/protocol.md); raised only by an incompatible change. */
+export const PROTOCOL_VERSION = 1
+
 export const MessageType = {
   LOGIN: 2001,
   LOGIN_RESPONSE: 1001,
