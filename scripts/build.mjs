@@ -1,7 +1,7 @@
 // Build: generated protobuf codec -> the client package (packages/client/dist/) -> the server (dist/),
 // which imports the client's wire pieces -> the web page, bundled from the built client package.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -34,3 +34,6 @@ copyRuntimeFiles(join(root, 'src/seq'), join(root, 'dist/seq'))
 chmodSync(join(root, 'dist/cli.js'), 0o755)
 
 run(process.execPath, [join(root, 'scripts/build-web.mjs')])
+
+// Last: scripts/build-if-stale.mjs (npm start) takes dist/ as current only after a build that got this far.
+writeFileSync(join(root, 'dist/.build-stamp'), `${new Date().toISOString()}\n`)

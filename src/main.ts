@@ -226,6 +226,8 @@ const log = createLogger(config.logLevel)
 // A promise nobody awaited failed: a bug to fix, not a reason to drop every connection on this host.
 process.on('unhandledRejection', err => log.error({ err }, 'unhandled promise rejection'))
 main(config, log).catch(err => {
-  log.fatal({ err }, 'implus failed to start')
+  // A setting that cannot work is the operator's to fix: one plain line that says what to do.
+  if (err instanceof ConfigError) process.stderr.write(`implus: ${err.message}\n`)
+  else log.fatal({ err }, 'implus failed to start')
   process.exit(1)
 })

@@ -1,4 +1,4 @@
-// Issue 7: cluster mode end to end. Three real hosts (`node dist/main.js`) on loopback share one PostgreSQL
+// Issue 7: cluster mode end to end (and a host refused for a live host's IMPLUS_NODE_ID). Three real hosts (`node dist/main.js`) on loopback share one PostgreSQL
 // (host A's embedded one; B and C get DATABASE_URL) and one real redis-server started here. Covered:
 // private and group messages across hosts (pushes, receipts, read receipts, shared idempotency), a user
 // with devices on two hosts, a gap-free userSeq when a user's partners sit on different hosts, device
@@ -180,6 +180,26 @@ function closeAll (...conns: ImConnection[]): void {
     opened.delete(c)
   }
 }
+
+t.test('a host started with a live host\'s IMPLUS_NODE_ID is refused, and the live host stays', async t => {
+  const since = presenceLog.length
+  const { code, stderr } = await runToExit({
+    REDIS_URL: redisUrl,
+    IMPLUS_JWT_SECRET: JWT_SECRET,
+    IMPLUS_SHARDS: '2',
+    IMPLUS_NODE_ID: NODE.B,
+    DATABASE_URL: databaseUrl
+  })
+  t.equal(code, 1, 'it exits 1')
+  t.match(stderr, `IMPLUS_NODE_ID ${NODE.B} is in use by a live host`, 'one line names the setting and says why')
+  const redis = new Redis(redisUrl)
+  t.teardown(() => redis.disconnect())
+  t.ok(await redis.exists(`implus:node:${NODE.B}`), 'the live host\'s liveness key is still there')
+  t.notOk(presenceLog.slice(since).some(e => e.node === NODE.B && e.gone === true), 'and nobody was told it left')
+  const user = await registerAndLogin(B)
+  const conn = await online(t, B, user)
+  t.equal((await conn.heartbeat()).type, MessageType.HEARTBEAT_RESPONSE, 'the live host still serves its clients')
+})
 
 // ---- messages across hosts ---------------------------------------------------------------------------
 

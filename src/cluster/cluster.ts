@@ -3,6 +3,7 @@ import type { Logger } from '../log.js'
 import { MAX_NODE_SLOTS } from '../snowflake.js'
 import { AppError, Status } from '../errors.js'
 import type { SlotFence } from './slot-fence.js'
+import { ConfigError } from '../config.js'
 
 const NODE_TTL_S = 10
 const HEARTBEAT_MS = 3000
@@ -82,6 +83,11 @@ export class Cluster {
 
   /** Takes a node slot (message ids need one before the shards start). */
   async join (): Promise<void> {
+    // Two live hosts under one name would share its delivery channel, user set and liveness key, and the
+    // first to stop would report the other gone.
+    if (!await this.fence.holdNodeId(this.nodeId)) {
+      throw new ConfigError(`IMPLUS_NODE_ID ${this.nodeId} is in use by a live host of this cluster: give every host its own IMPLUS_NODE_ID`)
+    }
     await this.checkShardCount()
     this.slot = await this.claimSlot()
     await this.heartbeat()

@@ -17,6 +17,18 @@ export class SlotFence {
 
   constructor (private readonly sql: Sql) {}
 
+  /**
+   * True when this host now holds the lock on its node id; false when a live host (another session) uses
+   * the same IMPLUS_NODE_ID. The key is 64 bits of the id's MD5, in the single-bigint key space, which
+   * PostgreSQL keeps apart from the two-integer slot locks.
+   */
+  async holdNodeId (nodeId: string): Promise<boolean> {
+    this.session ??= await this.sql.reserve()
+    const [row] = await this.session<{ held: boolean }[]>`
+      select pg_try_advisory_lock(('x' || substr(md5(${'implus-node:' + nodeId}), 1, 16))::bit(64)::bigint) as held`
+    return row!.held
+  }
+
   /** True when this host now holds the slot's lock; false when another host's session does. */
   async hold (slot: number): Promise<boolean> {
     this.session ??= await this.sql.reserve()

