@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { freePort, readSecrets, startServer, type TestServer } from '../test/helpers/server.js'
 import { killRedis, startRedis } from '../test/helpers/redis.js'
+import { startS3, stopS3 } from '../test/helpers/s3.js'
 import { createUsers, signTokens, type BenchUser } from './lib/population.js'
 import { ask, endAll, forkLoad } from './lib/loaders.js'
 import { cpuSeconds, percentile, postgresCpuSeconds, printMachine, printResults, progress } from './lib/report.js'
@@ -99,9 +100,11 @@ async function steps (mode: string, servers: TestServer[], pgDir: string, users:
 // ---- two hosts, one Redis, one PostgreSQL ----
 {
   const { child: redis, port: redisPort } = await startRedis()
+  // Cluster mode needs shared storage for uploaded files (unused here).
+  const s3 = await startS3()
   const pgPort = await freePort()
   const secret = randomBytes(32).toString('base64url')
-  const common = { IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RATE_LIMIT: '100000', IMPLUS_SHARDS: values['cluster-shards']!, REDIS_URL: `redis://127.0.0.1:${redisPort}`, IMPLUS_JWT_SECRET: secret }
+  const common = { IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RATE_LIMIT: '100000', IMPLUS_SHARDS: values['cluster-shards']!, REDIS_URL: `redis://127.0.0.1:${redisPort}`, IMPLUS_JWT_SECRET: secret, ...s3.env }
   const a = await startServer({ env: { ...common, IMPLUS_NODE_ID: 'host-a', IMPLUS_EMBEDDED_PG_PORT: String(pgPort) } })
   let b: TestServer | null = null
   try {
@@ -129,6 +132,7 @@ async function steps (mode: string, servers: TestServer[], pgDir: string, users:
     if (b !== null) await b.stop()
     await a.stop()
     await killRedis(redis)
+    await stopS3(s3)
   }
 }
 

@@ -13,6 +13,20 @@ export class ConfigError extends Error {
 
 export type PrivateChatPolicy = 'friends' | 'open'
 
+/** S3-compatible object storage for uploaded files (docs/protocol.md "Files"); null: files on local disk. */
+export interface S3Config {
+  readonly bucket: string
+  /** An S3-compatible service's URL (MinIO, Ceph, …); null: AWS's own endpoint for the region. */
+  readonly endpoint: string | null
+  readonly region: string
+  /** Both set, or both null (the AWS SDK's default credential chain: AWS_* variables, profiles, instance roles). */
+  readonly accessKeyId: string | null
+  readonly secretAccessKey: string | null
+  readonly forcePathStyle: boolean
+  /** Prepended to every object key. */
+  readonly prefix: string
+}
+
 export interface Config {
   readonly host: string
   readonly httpPort: number
@@ -50,6 +64,16 @@ export interface Config {
   readonly publicWsUrl: string | null
   /** The TCP address clients are told, `tcp://` or `tls://`; null: the request's host and the bound port. */
   readonly publicTcpUrl: string | null
+  readonly maxUploadBytes: number
+  /** Bytes one user may upload in any 24 hours; 0 = no limit. */
+  readonly uploadQuotaBytes: number
+  /** Uploads no message refers to are deleted once this old. */
+  readonly uploadRetentionSeconds: number
+  /** Images with more pixels are refused (decompression bombs). */
+  readonly maxImagePixels: number
+  /** Lifetime of a signed download URL. */
+  readonly signedUrlTtlSeconds: number
+  readonly s3: S3Config | null
 }
 
 type Env = Record<string, string | undefined>
@@ -105,6 +129,39 @@ function secret (env: Env, name: string, minLength: number): string | null {
   return raw
 }
 
+function flag (env: Env, name: string, fallback: boolean): boolean {
+  return oneOf(env, name, fallback ? 'true' : 'false', ['true', 'false']) === 'true'
+}
+
+function s3Config (env: Env): S3Config | null {
+  const bucket = read(env, 'IMPLUS_S3_BUCKET')
+  if (bucket === undefined) {
+    for (const name of ['IMPLUS_S3_ENDPOINT', 'IMPLUS_S3_ACCESS_KEY_ID', 'IMPLUS_S3_SECRET_ACCESS_KEY']) {
+      if (read(env, name) !== undefined) throw new ConfigError(`${name} is set but IMPLUS_S3_BUCKET is not: name the bucket to store files in`)
+    }
+    return null
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`IMPLUS_S3_BUCKET must be an S3 bucket name (3-63 lowercase letters, digits, '.' or '-'), got '${bucket}'`)
+  const endpoint = url(env, 'IMPLUS_S3_ENDPOINT', ['http:', 'https:'])
+  const accessKeyId = read(env, 'IMPLUS_S3_ACCESS_KEY_ID') ?? null
+  const secretAccessKey = read(env, 'IMPLUS_S3_SECRET_ACCESS_KEY') ?? null
+  if ((accessKeyId === null) !== (secretAccessKey === null)) {
+    throw new ConfigError('IMPLUS_S3_ACCESS_KEY_ID and IMPLUS_S3_SECRET_ACCESS_KEY go together: set both, or neither to use the AWS SDK\'s default credentials')
+  }
+  const prefix = read(env, 'IMPLUS_S3_PREFIX') ?? 'implus/'
+  if (!/^[\w./-]{0,200}$/.test(prefix)) throw new ConfigError(`IMPLUS_S3_PREFIX must be up to 200 letters, digits, '_', '.', '/' or '-', got '${prefix}'`)
+  return {
+    bucket,
+    endpoint,
+    region: read(env, 'IMPLUS_S3_REGION') ?? 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+    // S3-compatible services mostly serve buckets as a path, AWS itself as a host name.
+    forcePathStyle: flag(env, 'IMPLUS_S3_FORCE_PATH_STYLE', endpoint !== null),
+    prefix
+  }
+}
+
 export function loadConfig (env: Env = process.env): Config {
   const host = read(env, 'IMPLUS_HOST') ?? '0.0.0.0'
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`IMPLUS_HOST must be an address to bind, got '${host}'`)
@@ -116,6 +173,10 @@ export function loadConfig (env: Env = process.env): Config {
   const jwtSecret = secret(env, 'IMPLUS_JWT_SECRET', 32)
   if (redisUrl !== null && jwtSecret === null) {
     throw new ConfigError('IMPLUS_JWT_SECRET is required in cluster mode (REDIS_URL set): every host must sign with the same secret')
+  }
+  const s3 = s3Config(env)
+  if (redisUrl !== null && s3 === null) {
+    throw new ConfigError('IMPLUS_S3_BUCKET is required in cluster mode (REDIS_URL set): every host must serve every uploaded file, so files go to shared S3-compatible storage')
   }
   const embeddedPgPort = read(env, 'IMPLUS_EMBEDDED_PG_PORT') === undefined
     ? null
@@ -154,6 +215,12 @@ export function loadConfig (env: Env = process.env): Config {
     scryptCost: integer(env, 'IMPLUS_SCRYPT_COST', 15, 10, 20),
     loginFailureLimit: integer(env, 'IMPLUS_LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000),
     publicWsUrl: url(env, 'IMPLUS_PUBLIC_WS_URL', ['ws:', 'wss:']),
-    publicTcpUrl: url(env, 'IMPLUS_PUBLIC_TCP_URL', ['tcp:', 'tls:'])
+    publicTcpUrl: url(env, 'IMPLUS_PUBLIC_TCP_URL', ['tcp:', 'tls:']),
+    maxUploadBytes: integer(env, 'IMPLUS_MAX_UPLOAD_BYTES', 25 * 1024 * 1024, 1024, 5 * 1024 * 1024 * 1024),
+    uploadQuotaBytes: integer(env, 'IMPLUS_UPLOAD_QUOTA_BYTES', 1024 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    uploadRetentionSeconds: integer(env, 'IMPLUS_UPLOAD_RETENTION_SECONDS', 24 * 3600, 1, 365 * 24 * 3600),
+    maxImagePixels: integer(env, 'IMPLUS_MAX_IMAGE_PIXELS', 50_000_000, 1, 1_000_000_000),
+    signedUrlTtlSeconds: integer(env, 'IMPLUS_SIGNED_URL_TTL_SECONDS', 600, 1, 7 * 24 * 3600),
+    s3
   })
 }

@@ -1,4 +1,5 @@
 import { availableParallelism, hostname } from 'node:os'
+import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type Config } from './config.js'
@@ -23,6 +24,12 @@ import { staticRoutes } from './http/static.js'
 import { recordRoutes } from './http/route-table.js'
 import { serverInfoRoute } from './http/server-info.js'
 import { openApiRoute } from './http/openapi/serve.js'
+import { fileRoutes } from './http/files.js'
+import { UrlSigner } from './http/signed-url.js'
+import { DiskStore } from './media/disk-store.js'
+import type { BlobStore } from './media/store.js'
+import { Uploads } from './media/uploads.js'
+import { Sweeper } from './media/sweeper.js'
 import { MemorySeqEngine } from './seq/memory.js'
 import { RedisSeqEngine } from './seq/redis.js'
 import { userSeqKey, type SeqEngine } from './seq/engine.js'
@@ -142,11 +149,22 @@ async function main (config: Config, log: Logger): Promise<void> {
 
   await cluster?.start()
 
-  const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, rateLimitPerSecond: config.httpRateLimitPerSecond, metrics, log })
+  // Uploaded files: on local disk, or in S3-compatible storage (cluster mode requires it).
+  const mediaDir = join(config.dataDir, 'media')
+  const store = await openStore(config, mediaDir)
+  const uploads = new Uploads(db.sql, store, join(mediaDir, 'tmp'), {
+    maxUploadBytes: config.maxUploadBytes, quotaBytes: config.uploadQuotaBytes, maxImagePixels: config.maxImagePixels
+  }, metrics, log)
+  await uploads.prepare()
+  const sweeper = new Sweeper(db.sql, store, config.uploadRetentionSeconds, metrics, log)
+  const signer = new UrlSigner(secrets.jwtSecret, config.signedUrlTtlSeconds)
+
+  const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, rateLimitPerSecond: config.httpRateLimitPerSecond, metrics, log, signer })
   userRoutes(api, { users, tokens, passwords, loginGuard: new LoginGuard(config.loginFailureLimit), sessions })
   adminRoutes(api, users, tokens, sessions)
   messageRoutes(api, { sql: db.sql, shards })
   groupRoutes(api, { sql: db.sql, users, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })
+  fileRoutes(api, { sql: db.sql, uploads, store, signer })
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
   // The web chat page needs the bound WebSocket port, so it is served once that is known.
@@ -157,6 +175,7 @@ async function main (config: Config, log: Logger): Promise<void> {
   serverInfoRoute(api, { config, tls: false, ports })
   openApiRoute(httpApp, routes, log)
 
+  sweeper.start()
   phase = 'ready'
   log.info({
     http: `http://${config.host}:${ports.http}`,
@@ -166,6 +185,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     ports,
     database: db.embedded ? 'embedded' : 'external',
     cluster: cluster === null ? null : { nodeId, slot: cluster.slot },
+    files: store.kind,
     shards: config.shards,
     uwsNative: isNativeUws()
   }, 'implus listening')
@@ -190,6 +210,8 @@ async function main (config: Config, log: Logger): Promise<void> {
     udp.socket.close()
     await cluster?.stop()
     uws.us_listen_socket_close(http.socket)
+    await sweeper.stop()
+    await store.close()
     await seq.close()
     await passwords.close()
     await db.close()
@@ -203,6 +225,15 @@ async function main (config: Config, log: Logger): Promise<void> {
   process.removeAllListeners('SIGINT')
   process.once('SIGTERM', () => void stop('SIGTERM'))
   process.once('SIGINT', () => void stop('SIGINT'))
+}
+
+async function openStore (config: Config, mediaDir: string): Promise<BlobStore> {
+  if (config.s3 === null) return new DiskStore(mediaDir)
+  // Loaded only when configured: the AWS SDK is large.
+  const { S3Store } = await import('./media/s3-store.js')
+  const store = new S3Store(config.s3)
+  await store.check()
+  return store
 }
 
 function listen (app: ReturnType<typeof uws.App>, host: string, port: number, what: string): Promise<{ socket: ListenSocket, port: number }> {

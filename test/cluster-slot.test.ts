@@ -7,12 +7,15 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import { startServer } from './helpers/server.js'
 import { killAllRedis, startRedis } from './helpers/redis.js'
+import { startS3, stopS3 } from './helpers/s3.js'
 
 t.teardown(() => killAllRedis())
 
 t.test('a host whose slot another host claimed while Redis was empty stops with exit code 1', async t => {
   const redis = await startRedis()
-  const server = await startServer({ env: { REDIS_URL: redis.url, IMPLUS_JWT_SECRET: 'cluster-slot-test-secret-0123456789', IMPLUS_NODE_ID: 'host-slot' } })
+  const s3 = await startS3()
+  t.teardown(() => stopS3(s3))
+  const server = await startServer({ env: { ...s3.env, REDIS_URL: redis.url, IMPLUS_JWT_SECRET: 'cluster-slot-test-secret-0123456789', IMPLUS_NODE_ID: 'host-slot' } })
   t.teardown(() => server.stop())
   const { slot } = server.logs.find(l => l.msg === 'implus listening')!.cluster as { slot: number }
   const admin = new Redis(redis.url)

@@ -16,6 +16,7 @@ import t from 'tap'
 import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 import { api, freePort, readSecrets, registerAndLogin, runToExit, startServer, type TestServer } from './helpers/server.js'
 import { killAllRedis, killRedis, startRedis } from './helpers/redis.js'
+import { startS3, stopS3, type S3Server } from './helpers/s3.js'
 
 type Tap = typeof t
 type Kind = 'ws' | 'tcp'
@@ -64,7 +65,11 @@ let C: TestServer
 let databaseUrl: string
 const NODE = { A: 'host-a', B: 'host-b', C: 'host-c' }
 
+// Cluster mode stores uploaded files in shared S3-compatible storage.
+let s3: S3Server
+
 t.before(async () => {
+  s3 = await startS3()
   ;({ child: redisServer, port: redisPort, url: redisUrl } = await startRedis())
   subscriber = new Redis(redisUrl, { lazyConnect: true })
   await subscriber.connect()
@@ -75,6 +80,7 @@ t.before(async () => {
   await subscriber.subscribe('implus:presence')
 
   const common = {
+    ...s3.env,
     REDIS_URL: redisUrl,
     IMPLUS_JWT_SECRET: JWT_SECRET,
     IMPLUS_SHARDS: '2',
@@ -97,6 +103,7 @@ t.teardown(async () => {
   await A?.stop()
   subscriber?.disconnect()
   await killAllRedis()
+  if (s3 !== undefined) await stopS3(s3)
 })
 
 t.test('every host joined the cluster with its own node slot', async t => {
@@ -107,6 +114,7 @@ t.test('every host joined the cluster with its own node slot', async t => {
 
 t.test('a host with a different IMPLUS_SHARDS refuses to join the cluster', async t => {
   const { code, stdout } = await runToExit({
+    ...s3.env,
     REDIS_URL: redisUrl,
     IMPLUS_JWT_SECRET: JWT_SECRET,
     IMPLUS_SHARDS: '3',

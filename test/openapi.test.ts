@@ -204,6 +204,17 @@ t.test('every endpoint answers as documented', async t => {
   t.ok(sync.conversations.length >= 2, 'conversations/sync listed both conversations, so their schema was checked')
   await expect(t, 200, 'DELETE', `/users/friends/${bobId}`, { token: alice })
 
+  // files
+  const notes = await expect(t, 200, 'POST', '/api/files?name=notes.txt', { raw: 'some notes', token: alice })
+  await expect(t, 400, 'POST', '/api/files?name=..%2Fnotes.txt', { raw: 'some notes', token: alice })
+  await expect(t, 200, 'GET', `/api/files/${notes.fileId}`, { token: alice })
+  await expect(t, 200, 'HEAD', `/api/files/${notes.fileId}`, { token: alice })
+  await expect(t, 403, 'GET', `/api/files/${notes.fileId}`, { token: bob })
+  await expect(t, 404, 'GET', '/api/files/1', { token: alice })
+  const signed = await expect(t, 200, 'POST', `/api/files/${notes.fileId}/url`, { token: alice })
+  await expect(t, 200, 'GET', signed.url)
+  await expect(t, 403, 'POST', `/api/files/${notes.fileId}/url`, { token: bob })
+
   // admin
   await expect(t, 401, 'POST', `/admin/users/${carolId}/status`, { body: { status: 1 }, token: 'not the admin token' })
   await expect(t, 200, 'POST', `/admin/users/${carolId}/status`, { body: { status: 1, mutedUntil: null }, token: ADMIN_TOKEN })

@@ -41,7 +41,9 @@ export function serverInfoRoute (api: HttpApi, { config, tls, ports }: ServerInf
     idleTimeoutMs: config.idleTimeoutMs,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     tokenTtlSeconds: config.tokenTtlSeconds,
-    recallWindowMs: config.recallWindowMs
+    recallWindowMs: config.recallWindowMs,
+    maxUploadBytes: config.maxUploadBytes,
+    uploadQuotaBytes: config.uploadQuotaBytes
   }
   api.get('/api/server-info', 'none', ({ host }): ServerInfo => {
     const name = hostOf(host, fallback)

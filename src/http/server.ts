@@ -6,9 +6,14 @@ import type { Metrics } from '../metrics.js'
 import { observe } from '../histogram.js'
 import { WindowRateLimit } from './rate-limit.js'
 import type { Logger } from '../log.js'
+import { FileReply, writeFileReply, type Exchange } from './file-reply.js'
+import { UploadBody } from './upload-body.js'
+import { SignatureError, type UrlSigner } from './signed-url.js'
+import { MissingObjectError } from '../media/store.js'
 
-export type Auth = 'none' | 'user' | 'admin'
-type Method = 'get' | 'post' | 'del'
+/** 'signed': a user's bearer token, or a URL that UrlSigner signed for the user (GET and HEAD). */
+export type Auth = 'none' | 'user' | 'admin' | 'signed'
+type Method = 'get' | 'post' | 'del' | 'head'
 
 export interface Request {
   /** The token's user; '' on routes without user auth. */
@@ -17,8 +22,17 @@ export interface Request {
   readonly query: string
   /** The Host header: how the client reached this server. */
   readonly host: string
-  /** Parsed JSON object of a POST body, {} when the body is empty. */
+  /** Parsed JSON object of a POST body, {} when the body is empty (and on upload routes). */
   readonly body: Record<string, unknown>
+  /** The request headers the route asked for (lower-case names; '' when absent). */
+  readonly headers: Readonly<Record<string, string>>
+  /** Upload routes: the body, not read yet. */
+  readonly upload: UploadBody | null
+}
+
+export interface RouteOptions {
+  /** Request headers the handler reads. */
+  readonly headers?: readonly string[]
 }
 
 export type Handler = (req: Request) => unknown
@@ -31,9 +45,24 @@ export interface HttpDeps {
   readonly rateLimitPerSecond: number
   readonly metrics: Metrics
   readonly log: Logger
+  /** Verifies signed URLs on 'signed' routes; null: those routes take bearer tokens only. */
+  readonly signer: UrlSigner | null
+}
+
+interface Incoming {
+  readonly method: Method
+  readonly url: string
+  readonly params: string[]
+  readonly authorization: string
+  readonly contentLength: string
+  readonly query: string
+  readonly host: string
+  readonly headers: Record<string, string>
 }
 
 const JSON_HEADER = 'application/json; charset=utf-8'
+/** An upload refused early is read to its end when at most this long (see handle()). */
+const DISCARDABLE_BODY_BYTES = 64 * 1024
 
 /**
  * The HTTP API's plumbing on a uWS app: routing, body limits, bearer auth,
@@ -44,17 +73,31 @@ export class HttpApi {
   private readonly perUser: WindowRateLimit
   /** The admin token's digest: comparing digests in constant time hides the token's length too. */
   private readonly adminDigest: Buffer | null
+  private readonly sentFileBytes
 
   constructor (private readonly app: TemplatedApp, private readonly deps: HttpDeps) {
     this.perUser = new WindowRateLimit(deps.rateLimitPerSecond)
     this.adminDigest = deps.adminToken === null ? null : sha256(deps.adminToken)
+    this.sentFileBytes = deps.metrics.counter('implus_media_download_bytes_total', 'File bytes sent by downloads.')
   }
 
-  get (pattern: string, auth: Auth, handler: Handler): this { return this.route('get', pattern, auth, handler) }
+  get (pattern: string, auth: Auth, handler: Handler, options: RouteOptions = {}): this { return this.route('get', pattern, auth, handler, options) }
+  /** GET and HEAD with one handler; a HEAD gets a FileReply's headers only. */
+  getAndHead (pattern: string, auth: Auth, handler: Handler, options: RouteOptions = {}): this {
+    return this.route('get', pattern, auth, handler, options).route('head', pattern, auth, handler, options)
+  }
+
   post (pattern: string, auth: Auth, handler: Handler): this { return this.route('post', pattern, auth, handler) }
   del (pattern: string, auth: Auth, handler: Handler): this { return this.route('del', pattern, auth, handler) }
 
-  private route (method: Method, pattern: string, auth: Auth, handler: Handler): this {
+  /**
+   * A POST whose body is a file, streamed by the handler (req.upload): the caller is authenticated
+   * before a byte of the body is read; an answer given before the body was read whole closes the
+   * connection, so the unread rest never passes for the next request.
+   */
+  upload (pattern: string, handler: Handler): this { return this.route('post', pattern, 'user', handler, {}, true) }
+
+  private route (method: Method, pattern: string, auth: Auth, handler: Handler, options: RouteOptions = {}, streaming = false): this {
     const paramCount = pattern.split('/').filter(s => s.startsWith(':')).length
     const { metrics } = this.deps
     const route = `${method.toUpperCase()} ${pattern}`
@@ -68,18 +111,33 @@ export class HttpApi {
       }
       series.value++
     }
+    const wanted = options.headers ?? []
     this.app[method](pattern, (res, req) => {
       const started = performance.now()
       // uWS invalidates `req` when this callback returns: copy what we need first.
       const params: string[] = []
       for (let i = 0; i < paramCount; i++) params.push(decodePathParameter(req.getParameter(i) ?? ''))
-      const authorization = req.getHeader('authorization')
-      const contentLength = req.getHeader('content-length')
-      const query = req.getQuery() ?? ''
-      const host = req.getHeader('host')
-      const state = { aborted: false }
-      res.onAborted(() => { state.aborted = true })
-      void this.handle(res, state, { method, params, authorization, contentLength, query, host }, auth, handler)
+      const headers: Record<string, string> = {}
+      for (const name of wanted) headers[name] = req.getHeader(name)
+      const incoming: Incoming = {
+        method,
+        url: req.getUrl(),
+        params,
+        authorization: req.getHeader('authorization'),
+        contentLength: req.getHeader('content-length'),
+        query: req.getQuery() ?? '',
+        host: req.getHeader('host'),
+        headers
+      }
+      const exchange: Exchange = { aborted: false, onAbort: null }
+      // The data handler must be attached before this callback returns, even though auth comes first.
+      const upload = streaming ? new UploadBody(res, incoming.contentLength) : null
+      res.onAborted(() => {
+        exchange.aborted = true
+        upload?.abort()
+        exchange.onAbort?.()
+      })
+      void this.handle(res, exchange, incoming, upload, auth, handler)
         .then(status => {
           count(status)
           observe(duration, (performance.now() - started) / 1000)
@@ -88,23 +146,30 @@ export class HttpApi {
     return this
   }
 
-  private async handle (
-    res: HttpResponse, state: { aborted: boolean },
-    incoming: { method: Method, params: string[], authorization: string, contentLength: string, query: string, host: string },
-    auth: Auth, handler: Handler
-  ): Promise<number> {
+  private async handle (res: HttpResponse, exchange: Exchange, incoming: Incoming, upload: UploadBody | null, auth: Auth, handler: Handler): Promise<number> {
     let status: StatusCode = Status.OK
     let message = 'success'
     let data: unknown = null
     try {
-      const body = incoming.method === 'get' ? {} : await readJson(res, incoming.contentLength, this.deps.maxBodyBytes)
-      const userId = await this.authenticate(auth, incoming.authorization)
-      data = await handler({ userId, params: incoming.params, query: incoming.query, host: incoming.host, body })
+      const body = incoming.method === 'get' || incoming.method === 'head' || upload !== null
+        ? {}
+        : await readJson(res, incoming.contentLength, this.deps.maxBodyBytes)
+      const userId = await this.authenticate(auth, incoming)
+      data = await handler({ userId, params: incoming.params, query: incoming.query, host: incoming.host, body, headers: incoming.headers, upload })
+      if (data instanceof FileReply) {
+        await writeFileReply(res, exchange, data, incoming.method === 'head', this.sentFileBytes)
+        return data.status
+      }
       if (data === undefined) data = null
     } catch (err) {
       if (err instanceof AppError) {
         status = err.status
         message = err.message
+      } else if (err instanceof MissingObjectError) {
+        // Its row was there a moment ago: the sweep deleted it meanwhile.
+        status = Status.NOT_FOUND
+        message = 'file not found'
+        this.deps.log.warn({ key: err.key }, 'a file\'s stored object is missing')
       } else if (isStorageOutage(err)) {
         status = Status.UNAVAILABLE
         message = 'storage unavailable, retry later'
@@ -115,12 +180,31 @@ export class HttpApi {
         this.deps.log.error({ err }, 'HTTP handler failed')
       }
     }
-    if (!state.aborted) res.cork(() => sendEnvelope(res, status, message, data))
+    let closeConnection = false
+    if (upload !== null && !upload.received && !exchange.aborted) {
+      // Refused before the body was read: a small rest is read and dropped (the connection stays usable),
+      // a large or unknown one is not worth reading, so the connection closes after the answer.
+      if (upload.declaredLength !== null && upload.declaredLength <= DISCARDABLE_BODY_BYTES) await upload.discard()
+      else closeConnection = true
+    }
+    upload?.close()
+    if (!exchange.aborted) res.cork(() => sendEnvelope(res, status, message, data, closeConnection))
     return status
   }
 
-  private async authenticate (auth: Auth, header: string): Promise<string> {
+  private async authenticate (auth: Auth, incoming: Incoming): Promise<string> {
     if (auth === 'none') return ''
+    const header = incoming.authorization
+    if (auth === 'signed' && header === '' && this.deps.signer !== null) {
+      let signedFor: string | null
+      try {
+        signedFor = this.deps.signer.verify(incoming.url, incoming.query)
+      } catch (err) {
+        if (err instanceof SignatureError) throw unauthorized(err.message)
+        throw err
+      }
+      if (signedFor !== null) return this.limited(signedFor)
+    }
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : ''
     if (auth === 'admin') {
       if (this.adminDigest === null) throw forbidden('admin API is off: set IMPLUS_ADMIN_TOKEN')
@@ -128,7 +212,10 @@ export class HttpApi {
       return ''
     }
     if (token === '') throw unauthorized('missing bearer token')
-    const userId = await this.deps.tokens.authenticate(token)
+    return this.limited(await this.deps.tokens.authenticate(token))
+  }
+
+  private limited (userId: string): string {
     if (!this.perUser.allow(userId)) throw new AppError(Status.RATE_LIMITED, `too many requests: at most ${this.deps.rateLimitPerSecond} per second per user`)
     return userId
   }
@@ -155,10 +242,10 @@ function decodePathParameter (raw: string): string {
   }
 }
 
-export function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown): void {
+export function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown, closeConnection = false): void {
   res.writeStatus(`${status} ${reasonPhrase(status)}`)
     .writeHeader('content-type', JSON_HEADER)
-    .end(JSON.stringify({ code: status, message, data }))
+    .end(JSON.stringify({ code: status, message, data }), closeConnection)
 }
 
 function readJson (res: HttpResponse, contentLength: string, limit: number): Promise<Record<string, unknown>> {

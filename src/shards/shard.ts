@@ -21,6 +21,8 @@ import type { Call, CallReply, InboundBatch, ShardStats } from './thread-message
 import type { PrivateChatPolicy } from '../config.js'
 import type { SharedIdempotency } from './shared-idempotency.js'
 import { emptyHistogram, observe } from '../histogram.js'
+import { completeDocument, isMediaType, isRefusal, mediaPreviewText, mediaRefusal, parseMediaDocument, referencedFiles, type MediaDocument, type StoredFile } from '../media/content.js'
+import { checkFiles } from './media-files.js'
 
 export interface ShardOptions {
   readonly index: number
@@ -69,6 +71,14 @@ interface Send {
   readonly at: number
   group: Group | null
   receipt: Receipt | null
+  /** What is stored and pushed: the frame's content, or a media message's completed document. */
+  content: string
+  /** What the 1007 preview is cut from: the content, or a media message's kind and name. */
+  previewText: string
+  /** A media message's document as sent (contentType 2-5), else null. */
+  readonly media: MediaDocument | null
+  /** Uploaded files the message refers to, once its checks passed. */
+  files: readonly string[]
   /** Its batch failed on a stored copy of one of its sends: check it against the database. */
   readonly retried: boolean
 }
@@ -325,6 +335,12 @@ export class Shard {
     const { frame, userId, connId } = item
     const refusal = contentRefusal(frame.content, frame.contentType)
     if (refusal !== null) return this.refuse(connId, frame.clientSeq, refusal)
+    let media: MediaDocument | null = null
+    if (isMediaType(frame.contentType)) {
+      const parsed = parseMediaDocument(frame.content, frame.contentType)
+      if (isRefusal(parsed)) return this.refuse(connId, frame.clientSeq, parsed)
+      media = parsed
+    }
     const key = IdempotencyCache.key(userId, frame.clientSeq)
     const now = Date.now()
     const seen = this.idempotency.get(key, now)
@@ -338,7 +354,22 @@ export class Shard {
     const conversationId = isPrivate
       ? privateConversationId(userId, frame.toId)
       : groupConversationId(frame.toId !== '' ? frame.toId : frame.conversationId.slice(6))
-    return { connId, senderId: userId, frame, key, conversationId, receiverId: isPrivate ? frame.toId : '', at: item.at, group: null, receipt: null, retried: item.retried === true }
+    return {
+      connId,
+      senderId: userId,
+      frame,
+      key,
+      conversationId,
+      receiverId: isPrivate ? frame.toId : '',
+      at: item.at,
+      group: null,
+      receipt: null,
+      content: frame.content,
+      previewText: frame.content,
+      media,
+      files: [],
+      retried: item.retried === true
+    }
   }
 
   /**
@@ -350,12 +381,13 @@ export class Shard {
    */
   private async checkSends (sends: Send[], reads: Inbound[], groupAcks: Inbound[], calls: { call: Call }[]): Promise<void> {
     const now = Date.now()
-    const [, , shared, stored] = await Promise.all([
+    const [, , shared, stored, files] = await Promise.all([
       this.prepare(sends, reads, groupAcks, calls),
       // Segment reservations for this batch's keys overlap with the checks; numbering then needs none.
       this.seq.prepare(this.seqKeys(sends)),
       this.options.shared !== null && sends.length > 0 ? this.options.shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)) : null,
-      this.findStored(sends.filter(s => s.retried || (now < this.coldUntil && (this.recentSenders?.has(s.senderId) ?? true))))
+      this.findStored(sends.filter(s => s.retried || (now < this.coldUntil && (this.recentSenders?.has(s.senderId) ?? true)))),
+      checkFiles(this.sql, namedFiles(sends))
     ])
     let kept = 0
     for (let i = 0; i < sends.length; i++) {
@@ -365,7 +397,7 @@ export class Shard {
         this.settleIdempotency(s, repeat)
         continue
       }
-      const refusal = this.refusalOf(s, now)
+      const refusal = this.refusalOf(s, now) ?? this.mediaRefusalOf(s, files)
       if (refusal !== null) {
         this.idempotency.forget(s.key)
         this.refuse(s.connId, s.frame.clientSeq, refusal)
@@ -383,6 +415,18 @@ export class Shard {
     }
     s.group = this.members.get(s.conversationId) ?? null
     return groupSendRefusal(this.permissions.user(s.senderId), s.group !== null, s.group?.members.has(s.senderId) ?? false, now)
+  }
+
+  /** A media message's file checks; when they pass, its content becomes the completed document. */
+  private mediaRefusalOf (s: Send, files: ReadonlyMap<string, StoredFile>): Refusal | null {
+    if (s.media === null) return null
+    const refusal = mediaRefusal(s.media, s.frame.contentType, s.senderId, files)
+    if (refusal !== null) return refusal
+    const file = files.get(s.media.fileId)!
+    s.content = completeDocument(s.media, file)
+    s.previewText = mediaPreviewText(s.frame.contentType, s.media.name ?? file.name)
+    s.files = referencedFiles(s.media, file)
+    return null
   }
 
   /** Loads whatever of the cached facts these checks need is not cached yet. */
@@ -444,10 +488,11 @@ export class Shard {
       const conversationSeq = values[v++]!
       const f = s.frame
       const contentType = f.contentType === 0 ? 1 : f.contentType
+      if (s.files.length > 0) batch.files(msgId, s.files)
       if (s.receiverId !== '') {
         const senderSeq = values[v++]!
         const receiverSeq = values[v++]!
-        batch.message({ msgId, conversationId: s.conversationId, conversationSeq, senderId: s.senderId, receiverId: s.receiverId, msgType: MsgType.PRIVATE, contentType, content: f.content, clientSeq: f.clientSeq, time })
+        batch.message({ msgId, conversationId: s.conversationId, conversationSeq, senderId: s.senderId, receiverId: s.receiverId, msgType: MsgType.PRIVATE, contentType, content: s.content, clientSeq: f.clientSeq, time })
         batch.userMessage(s.senderId, senderSeq, msgId, s.conversationId)
         batch.userMessage(s.receiverId, receiverSeq, msgId, s.conversationId)
         batch.touchUserConversation(s.senderId, s.conversationId, msgId, time, 0)
@@ -455,7 +500,7 @@ export class Shard {
         s.receipt = { msgId, conversationId: s.conversationId, conversationSeq, userSeq: senderSeq, time }
         after.push(() => this.pushPrivate(s, receiverSeq))
       } else {
-        batch.message({ msgId, conversationId: s.conversationId, conversationSeq, senderId: s.senderId, receiverId: null, msgType: MsgType.GROUP, contentType, content: f.content, clientSeq: f.clientSeq, time })
+        batch.message({ msgId, conversationId: s.conversationId, conversationSeq, senderId: s.senderId, receiverId: null, msgType: MsgType.GROUP, contentType, content: s.content, clientSeq: f.clientSeq, time })
         batch.conversationMessage(s.conversationId, conversationSeq, msgId)
         batch.senderSeen(s.senderId, s.conversationId, conversationSeq)
         s.receipt = { msgId, conversationId: s.conversationId, conversationSeq, userSeq: 0, time }
@@ -474,7 +519,7 @@ export class Shard {
       fromId: s.senderId,
       toId: s.receiverId,
       conversationId: r.conversationId,
-      content: f.content,
+      content: s.content,
       contentType: f.contentType === 0 ? 1 : f.contentType,
       conversationSeq: r.conversationSeq,
       timestamp: r.time
@@ -498,7 +543,7 @@ export class Shard {
       conversationId: r.conversationId,
       conversationSeq: r.conversationSeq,
       seq: String(r.conversationSeq),
-      content: preview(s.frame.content),
+      content: preview(s.previewText),
       timestamp: r.time
     }
     const recipients: string[] = []
@@ -615,4 +660,15 @@ export class Shard {
     this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq, errorCode: refusal.status, content: refusal.reason, timestamp: Date.now() }))
     return null
   }
+}
+
+/** Every file id the cycle's media messages name (files and thumbnails). */
+function namedFiles (sends: readonly Send[]): string[] {
+  const ids: string[] = []
+  for (const s of sends) {
+    if (s.media === null) continue
+    ids.push(s.media.fileId)
+    if (s.media.thumbnailId !== null) ids.push(s.media.thumbnailId)
+  }
+  return ids
 }

@@ -32,6 +32,9 @@ export class WriteBatch {
   private readonly cConv: string[] = []
   private readonly cSeq: number[] = []
   private readonly cMsg: string[] = []
+  // message_files: the files each new message refers to
+  private readonly fFile: string[] = []
+  private readonly fMsg: string[] = []
   // merged per key
   private readonly conversations = new Map<string, { type: number, lastMsgId: string, lastSeq: number, time: number }>()
   private readonly userConversations = new Map<string, { userId: string, conversationId: string, unread: number, lastMsgId: string, time: number }>()
@@ -69,6 +72,14 @@ export class WriteBatch {
       conv.lastMsgId = m.msgId
       conv.lastSeq = m.conversationSeq
       conv.time = m.time
+    }
+  }
+
+  /** A new message refers to these uploaded files: they are kept, and its conversation may download them. */
+  files (msgId: string, fileIds: readonly string[]): void {
+    for (const fileId of fileIds) {
+      this.fFile.push(fileId)
+      this.fMsg.push(msgId)
     }
   }
 
@@ -232,6 +243,11 @@ export class WriteBatch {
         on conflict (user_id, conversation_id) do update set
           unread_count = user_conversation_list.unread_count + excluded.unread_count,
           last_msg_id = excluded.last_msg_id, last_update_time = excluded.last_update_time, update_time = now()
+      ), file_refs as (
+        insert into message_files (file_id, msg_id)
+        select * from unnest(${q.array(this.fFile)}::text[]::bigint[], ${q.array(this.fMsg)}::text[]::bigint[])
+      ), sent_files as (
+        update files set pending = false where file_id = any(${q.array(this.fFile)}::text[]::bigint[]) and pending
       ), sender_syncs as (
         -- Group rows only; conversation_entries holds private ones, so no row is written twice.
         insert into user_conversation_list as l (user_id, conversation_id, sync_seq)

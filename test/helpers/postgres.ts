@@ -17,6 +17,8 @@ const SQL_DIR = join(fileURLToPath(new URL('../../', import.meta.url)), 'sql')
 
 export interface TestDatabase {
   readonly sql: Sql
+  /** For a second pool (another host, as far as PostgreSQL can tell). */
+  readonly url: string
   /** PostgreSQL's data folder (its postmaster.pid names the server process). */
   readonly databaseDir: string
   close (): Promise<void>
@@ -40,6 +42,7 @@ export async function startTestDatabase (label: string): Promise<TestDatabase> {
   await migrate(sql, SQL_DIR, silent)
   return {
     sql,
+    url: database.url,
     databaseDir: join(dataDir, 'pg'),
     async close () {
       await sql.end({ timeout: 5 })

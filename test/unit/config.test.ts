@@ -5,6 +5,8 @@ import { resolve } from 'node:path'
 import { ConfigError, loadConfig, type Config } from '../../src/config.js'
 
 const SECRET = 'x'.repeat(32)
+/** What cluster mode needs besides REDIS_URL and the secret: shared storage for files. */
+const S3 = { IMPLUS_S3_BUCKET: 'implus-files' }
 
 /** The error loadConfig throws for env, or null. */
 function failure (env: Record<string, string>): unknown {
@@ -68,6 +70,7 @@ t.test('every variable of the Running table is read', async t => {
     IMPLUS_DATA_DIR: '/tmp/implus-data',
     DATABASE_URL: 'postgres://u:p@db.example:5432/implus',
     REDIS_URL: 'redis://cache.example:6379/0',
+    ...S3,
     IMPLUS_NODE_ID: 'host-a.1',
     IMPLUS_SHARDS: '3',
     IMPLUS_JWT_SECRET: SECRET,
@@ -104,7 +107,7 @@ t.test('values are trimmed; edge values in range are accepted', async t => {
   t.equal(loadConfig({ IMPLUS_SHARDS: '1' }).shards, 1)
   t.equal(loadConfig({ IMPLUS_SHARDS: '64' }).shards, 64)
   t.equal(loadConfig({ DATABASE_URL: 'postgresql://localhost/x' }).databaseUrl, 'postgresql://localhost/x')
-  t.equal(loadConfig({ REDIS_URL: 'rediss://h:6380', IMPLUS_JWT_SECRET: SECRET }).redisUrl, 'rediss://h:6380')
+  t.equal(loadConfig({ REDIS_URL: 'rediss://h:6380', IMPLUS_JWT_SECRET: SECRET, ...S3 }).redisUrl, 'rediss://h:6380')
   t.equal(loadConfig({ IMPLUS_HOST: '::' }).host, '::', 'IPv6 any')
 })
 
@@ -125,7 +128,11 @@ const BAD: [string, string][] = [
   ['IMPLUS_MAX_FRAME_BYTES', '100'], ['IMPLUS_MAX_CONTENT_BYTES', '0'], ['IMPLUS_MAX_HTTP_BODY_BYTES', '10'],
   ['IMPLUS_RATE_LIMIT', '0'], ['IMPLUS_LOGIN_TIMEOUT_MS', '10'], ['IMPLUS_IDLE_TIMEOUT_MS', '10'],
   ['IMPLUS_MAX_BUFFERED_BYTES', '10'], ['IMPLUS_RECALL_WINDOW_MS', '-1'], ['IMPLUS_GROUP_READ_RECEIPT_MAX', '100001'],
-  ['IMPLUS_SCRYPT_COST', '9'], ['IMPLUS_SCRYPT_COST', '21']
+  ['IMPLUS_SCRYPT_COST', '9'], ['IMPLUS_SCRYPT_COST', '21'],
+  ['IMPLUS_MAX_UPLOAD_BYTES', '100'], ['IMPLUS_MAX_UPLOAD_BYTES', '99999999999'], ['IMPLUS_UPLOAD_QUOTA_BYTES', '-1'],
+  ['IMPLUS_UPLOAD_RETENTION_SECONDS', '0'], ['IMPLUS_MAX_IMAGE_PIXELS', '0'], ['IMPLUS_SIGNED_URL_TTL_SECONDS', '0'],
+  ['IMPLUS_S3_BUCKET', 'No_Caps'], ['IMPLUS_S3_BUCKET', 'ab'], ['IMPLUS_S3_ENDPOINT', 'https://s3.example'],
+  ['IMPLUS_S3_ACCESS_KEY_ID', 'AKIA0123']
 ]
 
 t.test('every bad value throws a ConfigError naming the variable', async t => {
@@ -148,10 +155,31 @@ t.test('REDIS_URL must be a redis URL', async t => {
 
 t.test('cluster mode (REDIS_URL) without IMPLUS_JWT_SECRET throws', async t => {
   t.plan(3)
-  const err = failure({ REDIS_URL: 'redis://cache:6379' })
+  const err = failure({ REDIS_URL: 'redis://cache:6379', ...S3 })
   t.ok(err instanceof ConfigError)
   t.match((err as Error).message, 'IMPLUS_JWT_SECRET')
-  t.equal(loadConfig({ REDIS_URL: 'redis://cache:6379', IMPLUS_JWT_SECRET: SECRET }).jwtSecret, SECRET, 'with a secret it starts')
+  t.equal(loadConfig({ REDIS_URL: 'redis://cache:6379', IMPLUS_JWT_SECRET: SECRET, ...S3 }).jwtSecret, SECRET, 'with a secret it starts')
+})
+
+t.test('files: documented defaults, S3 settings, and S3 required in cluster mode', async t => {
+  t.match(loadConfig({}), {
+    maxUploadBytes: 25 * 1024 * 1024,
+    uploadQuotaBytes: 1024 * 1024 * 1024,
+    uploadRetentionSeconds: 86400,
+    maxImagePixels: 50_000_000,
+    signedUrlTtlSeconds: 600,
+    s3: null
+  }, 'files on disk by default')
+  t.same(loadConfig({ IMPLUS_S3_BUCKET: 'b-1.x', IMPLUS_S3_ENDPOINT: 'http://minio:9000', IMPLUS_S3_ACCESS_KEY_ID: 'k', IMPLUS_S3_SECRET_ACCESS_KEY: 's' }).s3, {
+    bucket: 'b-1.x', endpoint: 'http://minio:9000', region: 'us-east-1', accessKeyId: 'k', secretAccessKey: 's', forcePathStyle: true, prefix: 'implus/'
+  }, 'an S3-compatible service: path-style by default')
+  t.match(loadConfig({ IMPLUS_S3_BUCKET: 'bucket', IMPLUS_S3_REGION: 'eu-west-1', IMPLUS_S3_PREFIX: 'chat/files/' }).s3, {
+    endpoint: null, region: 'eu-west-1', accessKeyId: null, forcePathStyle: false, prefix: 'chat/files/'
+  }, 'AWS itself: the SDK\'s credentials, virtual-host style')
+  t.match((failure({ IMPLUS_S3_BUCKET: 'bucket', IMPLUS_S3_SECRET_ACCESS_KEY: 's' }) as Error).message, /go together/)
+  const cluster = failure({ REDIS_URL: 'redis://cache:6379', IMPLUS_JWT_SECRET: SECRET })
+  t.ok(cluster instanceof ConfigError, 'cluster mode without S3 does not start')
+  t.match((cluster as Error).message, /IMPLUS_S3_BUCKET is required in cluster mode/)
 })
 
 t.test('the result is frozen', async t => {

@@ -7,6 +7,7 @@ import { SERVER_VERSION } from '../../version.js'
 import type { HttpMethod, RouteKey } from '../route-table.js'
 import { adminPaths } from './admin.js'
 import { groupPaths } from './groups.js'
+import { filePaths } from './files.js'
 import { messagePaths } from './messages.js'
 import { operationPaths } from './operations.js'
 import { SHARED_SCHEMAS, type JsonSchema, type OperationSpec, type PathSpecs } from './spec.js'
@@ -17,9 +18,17 @@ const AREAS: ReadonlyArray<{ tag: string, description: string, paths: PathSpecs 
   { tag: 'users', description: 'Accounts, tokens, friends and blacklist', paths: userPaths },
   { tag: 'groups', description: 'Group creation and membership', paths: groupPaths },
   { tag: 'messages', description: 'Pulling messages, conversations, read counts, recall', paths: messagePaths },
+  { tag: 'files', description: 'Uploads and members-only downloads of images, voice, video and other files (docs/protocol.md "Files")', paths: filePaths },
   { tag: 'admin', description: 'Operator actions; `Authorization: Bearer <IMPLUS_ADMIN_TOKEN>`', paths: adminPaths },
   { tag: 'operations', description: 'Health, metrics, discovery, this document and the web page', paths: operationPaths }
 ]
+
+const SECURITY: Record<OperationSpec['auth'], unknown[]> = {
+  none: [],
+  user: [{ userToken: [] }],
+  admin: [{ adminToken: [] }],
+  signed: [{ userToken: [] }, { signedUrl: [] }]
+}
 
 type Document = Record<string, unknown> & { paths: Record<string, Record<string, Record<string, unknown>>> }
 
@@ -27,7 +36,7 @@ const ERROR_STATUSES: readonly StatusCode[] = [400, 401, 403, 404, 409, 413, 429
 
 function standardErrors (spec: OperationSpec, method: HttpMethod): number[] {
   const codes = new Set<number>([500, 503, ...(spec.errors ?? [])])
-  if (spec.auth === 'user') codes.add(401).add(429)
+  if (spec.auth === 'user' || spec.auth === 'signed') codes.add(401).add(429)
   if (spec.auth === 'admin') codes.add(401).add(403)
   if (method === 'post') codes.add(400).add(413)
   if (spec.params !== undefined) codes.add(400)
@@ -50,16 +59,24 @@ function operation (spec: OperationSpec, tag: string, path: string, method: Http
   if (spec.raw === undefined && spec.data === undefined) throw new Error(`OpenAPI source: ${method.toUpperCase()} ${path} needs data (the envelope's) or raw`)
   const op: Record<string, unknown> = { operationId: spec.operationId, summary: spec.summary, tags: [tag] }
   if (spec.description !== undefined) op.description = spec.description
-  op.security = spec.auth === 'none' ? [] : [{ [spec.auth === 'user' ? 'userToken' : 'adminToken']: [] }]
-  if (named.length > 0) {
-    op.parameters = named.map(name => {
-      const { description, ...schema } = spec.params![name]!
-      return { name, in: 'path', required: true, description, schema }
-    })
+  op.security = SECURITY[spec.auth]
+  const parameters: Record<string, unknown>[] = named.map(name => {
+    const { description, ...schema } = spec.params![name]!
+    return { name, in: 'path', required: true, description, schema }
+  })
+  if (spec.query !== undefined) {
+    const required = spec.query.required as string[]
+    for (const [name, { description, ...schema }] of Object.entries(spec.query.properties as Record<string, JsonSchema>)) {
+      parameters.push({ name, in: 'query', required: required.includes(name), description, schema })
+    }
   }
+  if (parameters.length > 0) op.parameters = parameters
   if (spec.body !== undefined) {
     const required = (spec.body.required as string[] | undefined ?? []).length > 0
     op.requestBody = { required, content: { 'application/json': { schema: spec.body } } }
+  }
+  if (spec.upload !== undefined) {
+    op.requestBody = { required: true, description: spec.upload.description, content: { [spec.upload.contentType]: { schema: { type: 'string', format: 'binary' } } } }
   }
   const responses: Record<string, unknown> = {}
   if (spec.raw !== undefined) {
@@ -67,6 +84,7 @@ function operation (spec: OperationSpec, tag: string, path: string, method: Http
     for (const status of spec.raw.statuses) {
       responses[String(status)] = contentType === '' ? { description } : { description, content: { [contentType]: { schema: schema ?? {} } } }
     }
+    if (spec.errors !== undefined) for (const code of standardErrors(spec, method)) responses[String(code)] = { $ref: `#/components/responses/Error${code}` }
   } else {
     responses['200'] = { description: 'success', content: { 'application/json': { schema: envelope(spec.data!) } } }
     for (const code of standardErrors(spec, method)) responses[String(code)] = { $ref: `#/components/responses/Error${code}` }
@@ -114,7 +132,8 @@ export function openApiSource (): Document {
       responses,
       securitySchemes: {
         userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the token from POST /users/login' },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'IMPLUS_ADMIN_TOKEN (the admin API is off without it: 403)' }
+        adminToken: { type: 'http', scheme: 'bearer', description: 'IMPLUS_ADMIN_TOKEN (the admin API is off without it: 403)' },
+        signedUrl: { type: 'apiKey', in: 'query', name: 'sig', description: 'a URL from POST /api/files/{fileId}/url: `?u={userId}&exp={unix seconds}&sig={signature}`, for one file and one user, until exp' }
       }
     }
   }

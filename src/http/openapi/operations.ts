@@ -24,7 +24,9 @@ const serverInfo = object({
     idleTimeoutMs: positive,
     heartbeatIntervalMs: { ...positive, description: 'how often a client sends 2003' },
     tokenTtlSeconds: positive,
-    recallWindowMs: count
+    recallWindowMs: count,
+    maxUploadBytes: { ...positive, description: 'largest file POST /api/files takes' },
+    uploadQuotaBytes: { ...count, description: 'bytes a user may upload in any 24 hours; 0: no quota' }
   })
 })
 

@@ -5,7 +5,8 @@ import type { HttpMethod } from '../route-table.js'
 
 export type JsonSchema = Record<string, unknown>
 
-export type Auth = 'none' | 'user' | 'admin'
+/** 'signed': a user's token, or a signed URL (`?u=&exp=&sig=`, POST /api/files/{fileId}/url). */
+export type Auth = 'none' | 'user' | 'admin' | 'signed'
 
 export interface OperationSpec {
   /** Unique, camelCase: the method name a generated client gets. */
@@ -15,8 +16,12 @@ export interface OperationSpec {
   readonly auth: Auth
   /** Path parameters by name, in path order. */
   readonly params?: Record<string, JsonSchema>
+  /** Query parameters, as an `object()` schema (its required list says which must be given). */
+  readonly query?: JsonSchema
   /** The JSON body (POST). */
   readonly body?: JsonSchema
+  /** A body that is not JSON (a file upload): its content type and what it is. */
+  readonly upload?: { readonly contentType: string, readonly description: string }
   /** The envelope's `data` on success (200); `{ type: 'null' }` when there is nothing to say. */
   readonly data?: JsonSchema
   /**
@@ -25,7 +30,7 @@ export interface OperationSpec {
    * 400 for path parameters, 500 and 503 everywhere.
    */
   readonly errors?: readonly number[]
-  /** A response that is not the JSON envelope (health, metrics, the web page). */
+  /** A response that is not the JSON envelope (health, metrics, the web page, a file); refusals are envelopes when `errors` is given. */
   readonly raw?: {
     readonly statuses: readonly number[]
     readonly contentType: string

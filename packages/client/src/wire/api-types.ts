@@ -80,5 +80,27 @@ export interface ServerInfo {
     heartbeatIntervalMs: number
     tokenTtlSeconds: number
     recallWindowMs: number
+    /** Largest file POST /api/files takes. */
+    maxUploadBytes: number
+    /** Bytes a user may upload in any 24 hours; 0: no quota. */
+    uploadQuotaBytes: number
   }
+}
+
+/** An uploaded file (POST /api/files). Images the server could decode have width, height and a thumbnail. */
+export interface FileInfo {
+  fileId: string
+  /** The name given at upload. */
+  name: string
+  size: number
+  /** Sniffed from the bytes by the server. */
+  mimeType: string
+  /** Hex; the download's ETag. */
+  sha256: string
+  width: number | null
+  height: number | null
+  /** A WebP image of at most 320×320, a file of its own (downloaded like any file). */
+  thumbnailId: string | null
+  /** ISO 8601. */
+  createTime: string
 }
