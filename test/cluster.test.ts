@@ -192,6 +192,7 @@ function closeAll (...conns: ImConnection[]): void {
 t.test('a host started with a live host\'s IMPLUS_NODE_ID is refused, and the live host stays', async t => {
   const since = presenceLog.length
   const { code, stderr } = await runToExit({
+    ...s3.env,
     REDIS_URL: redisUrl,
     IMPLUS_JWT_SECRET: JWT_SECRET,
     IMPLUS_SHARDS: '2',
