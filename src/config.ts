@@ -50,6 +50,7 @@ export interface Config {
   readonly maxUdpBytes: number
   readonly maxHttpBodyBytes: number
   readonly rateLimitPerSecond: number
+  readonly rateBurst: number
   readonly httpRateLimitPerSecond: number
   readonly loginTimeoutMs: number
   readonly idleTimeoutMs: number
@@ -178,6 +179,7 @@ export function loadConfig (env: Env = process.env): Config {
   if (redisUrl !== null && s3 === null) {
     throw new ConfigError('IMPLUS_S3_BUCKET is required in cluster mode (REDIS_URL set): every host must serve every uploaded file, so files go to shared S3-compatible storage')
   }
+  const rateLimitPerSecond = integer(env, 'IMPLUS_RATE_LIMIT', 200, 1, 1_000_000)
   const embeddedPgPort = read(env, 'IMPLUS_EMBEDDED_PG_PORT') === undefined
     ? null
     : integer(env, 'IMPLUS_EMBEDDED_PG_PORT', 0, 1, 65535)
@@ -203,7 +205,8 @@ export function loadConfig (env: Env = process.env): Config {
     maxContentBytes: integer(env, 'IMPLUS_MAX_CONTENT_BYTES', 16 * 1024, 1, 16 * 1024 * 1024),
     maxUdpBytes: 1200,
     maxHttpBodyBytes: integer(env, 'IMPLUS_MAX_HTTP_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
-    rateLimitPerSecond: integer(env, 'IMPLUS_RATE_LIMIT', 200, 1, 1_000_000),
+    rateLimitPerSecond,
+    rateBurst: integer(env, 'IMPLUS_RATE_BURST', 5 * rateLimitPerSecond, 1, 5_000_000),
     httpRateLimitPerSecond: integer(env, 'IMPLUS_HTTP_RATE_LIMIT', 200, 1, 1_000_000),
     loginTimeoutMs: integer(env, 'IMPLUS_LOGIN_TIMEOUT_MS', 10_000, 100, 600_000),
     idleTimeoutMs: integer(env, 'IMPLUS_IDLE_TIMEOUT_MS', 180_000, 1000, 3_600_000),

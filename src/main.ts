@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { Status } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import { loadSecrets } from './secrets.js'
 import { openDatabase } from './db/database.js'
@@ -77,7 +78,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     }
     tokens.forget(event.userId)
     shards.usersChanged([event.userId])
-    if (event.type === 'kick') gateway.kickUser(event.userId, event.reason)
+    if (event.type === 'kick') gateway.kickUser(event.userId, event.status, event.reason)
   }
   if (config.redisUrl !== null) {
     const redis = connectRedis(config.redisUrl, `implus-${nodeId}`, log)
@@ -124,6 +125,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     latestUserSeq: async userId => await seq.latest(userSeqKey(userId)).catch(() => null) ?? await committedUserSeqs.get(userId),
     maxContentBytes: config.maxContentBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
+    rateBurst: config.rateBurst,
     loginTimeoutMs: config.loginTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     log,
@@ -137,9 +139,9 @@ async function main (config: Config, log: Logger): Promise<void> {
   })
   const sessions: SessionControl = {
     devices: async userId => cluster === null ? registry.devices(userId).length : await cluster.devices(userId),
-    kick: (userId, reason) => {
-      gateway.kickUser(userId, reason)
-      cluster?.publish({ type: 'kick', userId, reason })
+    kick: (userId, status, reason) => {
+      gateway.kickUser(userId, status, reason)
+      cluster?.publish({ type: 'kick', userId, status, reason })
     },
     userChanged: userId => {
       shards.usersChanged([userId])
@@ -206,7 +208,8 @@ async function main (config: Config, log: Logger): Promise<void> {
     uws.us_listen_socket_close(ws.socket)
     tcp.server.close()
     await shards.drain()
-    gateway.closeAll('server shutting down')
+    // 503: clients come back, to another host or to this one restarted (docs/protocol.md, 1002).
+    gateway.closeAll(Status.UNAVAILABLE, 'server shutting down')
     udp.socket.close()
     await cluster?.stop()
     uws.us_listen_socket_close(http.socket)

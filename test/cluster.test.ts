@@ -398,6 +398,7 @@ t.test('logout on host A kicks the user on host B (1002) and B refuses the old t
   for (const [name, c] of [['B', onB], ['A', onA]] as const) {
     const kick = await c.next(f => f.type === MessageType.KICKOUT_NOTIFICATION, 5000)
     t.ok(kick.content.length > 0, `1002 on host ${name}: ${kick.content}`)
+    t.equal(kick.errorCode, 401, `host ${name}: errorCode 401 travels with the kick`)
     await c.closed
     t.pass(`host ${name} closed the connection`)
   }

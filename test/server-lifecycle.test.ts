@@ -4,6 +4,7 @@
 import http from 'node:http'
 import net from 'node:net'
 import t from 'tap'
+import { ImConnection, MessageType } from '@implus/client'
 import {
   DEFAULT_PASSWORD, api, freePort, login, readSecrets, register, registerAndLogin, runToExit, runningPostmaster, waitFor,
   startServer, uniqueUserId
@@ -63,6 +64,11 @@ t.test('health, readiness, metrics, then SIGTERM and a restart that keeps users'
 
   const userId = uniqueUserId()
   await register(server, userId)
+  const connected = await registerAndLogin(server)
+  const conn = await ImConnection.open({ transport: 'ws', host: '127.0.0.1', port: server.ports.ws! })
+  t.teardown(() => conn.close())
+  t.equal((await conn.login(connected.userId, connected.token)).errorCode, 0, 'a client is online when the drain starts')
+  const goodbye = conn.next(f => f.type === MessageType.KICKOUT_NOTIFICATION, 30_000)
 
   // SIGTERM: readiness turns 503 while draining. A connection opened before the signal is reused to
   // ask /readyz as soon as the server logs 'draining' (the event we wait for; no sleeping).
@@ -74,6 +80,8 @@ t.test('health, readiness, metrics, then SIGTERM and a restart that keeps users'
   await draining
   const whileDraining = await get(`${server.httpUrl}/readyz`, agent).catch((err: Error) => ({ status: -1, body: err.message }))
   t.equal(whileDraining.status, 503, `/readyz 503 while draining (got ${whileDraining.status} ${whileDraining.body.trim()})`)
+  const kick = await goodbye
+  t.equal(kick.errorCode, 503, `the drain says goodbye with 1002 errorCode 503: come back (${kick.content})`)
   const code = await server.exited
   t.equal(code, 0, `SIGTERM: exit code 0 (got ${code}; last log: ${JSON.stringify(server.logs.at(-1))})`)
   const drainingAt = server.logs.findIndex(l => l.msg === 'draining')

@@ -19,7 +19,7 @@ const sessionKey = (userId: string): string => `session:${userId}`
 const deliveryChannel = (node: string): string => `implus:deliver:${node}`
 
 export type ClusterEvent =
-  | { type: 'kick', userId: string, reason: string }
+  | { type: 'kick', userId: string, status: number, reason: string }
   | { type: 'userChanged', userId: string }
   | { type: 'groupChanged', conversationId: string }
 

@@ -1,6 +1,6 @@
 import type { HttpApi } from './server.js'
 import { userIdField } from './validate.js'
-import { badRequest, notFound } from '../errors.js'
+import { Status, badRequest, notFound } from '../errors.js'
 import { UserStatus, type UserStore } from '../users/store.js'
 import type { TokenService } from '../auth/tokens.js'
 import type { SessionControl } from './users.js'
@@ -20,7 +20,7 @@ export function adminRoutes (api: HttpApi, users: UserStore, tokens: TokenServic
     if (access === null) throw notFound(`user ${userId} does not exist`)
     tokens.remember(userId, { status: access.status, tokenVersion: access.tokenVersion })
     sessions.userChanged(userId)
-    if (status === UserStatus.BANNED) sessions.kick(userId, 'banned')
+    if (status === UserStatus.BANNED) sessions.kick(userId, Status.FORBIDDEN, 'banned')
     return { userId, status, mutedUntil: access.mutedUntil?.toISOString() ?? null }
   })
 }

@@ -35,6 +35,7 @@ export function serverInfoRoute (api: HttpApi, { config, tls, ports }: ServerInf
     maxContentBytes: config.maxContentBytes,
     maxHttpBodyBytes: config.maxHttpBodyBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
+    rateBurst: config.rateBurst,
     httpRateLimitPerSecond: config.httpRateLimitPerSecond,
     maxDevices: config.maxDevices,
     loginTimeoutMs: config.loginTimeoutMs,

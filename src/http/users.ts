@@ -1,7 +1,7 @@
 import type { HttpApi } from './server.js'
 import { assertCaller } from './server.js'
 import { stringField, userIdField } from './validate.js'
-import { conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.js'
+import { Status, conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.js'
 import { UserStatus, type UserRow, type UserStore } from '../users/store.js'
 import type { TokenService } from '../auth/tokens.js'
 import type { PasswordHasher } from '../auth/passwords.js'
@@ -12,7 +12,8 @@ export interface SessionControl {
   /** Number of live connections of a user on this host (cluster mode: all hosts). */
   devices (userId: string): Promise<number>
   /** Sends 1002 with the reason to every connection of the user and closes them. */
-  kick (userId: string, reason: string): void
+  /** 1002 to the user's connections on every host; `status` is its errorCode (docs/protocol.md). */
+  kick (userId: string, status: number, reason: string): void
   /** A user's relations or status changed: cached permission checks must reload. */
   userChanged (userId: string): void
 }
@@ -85,7 +86,7 @@ export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard
     const version = await users.bumpTokenVersion(userId)
     if (version !== null) tokens.remember(userId, { status: UserStatus.NORMAL, tokenVersion: version })
     tokens.forget(userId) // status may not be NORMAL: reload it on next use
-    sessions.kick(userId, 'logged out')
+    sessions.kick(userId, Status.UNAUTHORIZED, 'logged out')
     return null
   }
   api.post('/users/logout', 'user', async req => {

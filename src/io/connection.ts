@@ -47,9 +47,9 @@ export abstract class Connection {
   /** clockTicks() at connect and at the last frame received. */
   readonly connectedAt: number
   lastSeen: number
-  /** Per-connection rate limit: frames counted in the current one-second window. */
-  rateWindow = 0
-  rateCount = 0
+  /** Per-connection rate limit (a token bucket, see Gateway.allow): tenths of a frame left, refilled at this tick. */
+  rateTokens = 0
+  rateRefilledAt = 0
   /** This turn's frames; null while there are none (most connections, most of the time). */
   protected pending: Uint8Array[] | null = null
   private held: Uint8Array[] | null = null

@@ -22,7 +22,10 @@ export interface GatewayDeps {
   /** The user's latest committed userSeq, sent in 1001 so a client sees its gap at login. */
   readonly latestUserSeq: (userId: string) => Promise<number>
   readonly maxContentBytes: number
+  /** Frames per second a connection may send, sustained (IMPLUS_RATE_LIMIT)... */
   readonly rateLimitPerSecond: number
+  /** ...and at once after a quiet spell (IMPLUS_RATE_BURST): the token bucket's size. */
+  readonly rateBurst: number
   readonly loginTimeoutMs: number
   readonly idleTimeoutMs: number
   readonly log: Logger
@@ -34,6 +37,8 @@ export interface GatewayDeps {
 }
 
 const CLIENT_SEQ_MAX = 64
+/** A frame costs this many token units (tenths of a frame: see allow). */
+const TOKEN_UNITS = TICKS_PER_SECOND
 
 /**
  * The protocol state machine every transport feeds: login, heartbeat,
@@ -72,6 +77,8 @@ export class Gateway {
   }
 
   opened (conn: Connection): void {
+    conn.rateTokens = this.deps.rateBurst * TOKEN_UNITS
+    conn.rateRefilledAt = conn.connectedAt
     this.deps.registry.track(conn)
   }
 
@@ -99,7 +106,7 @@ export class Gateway {
         this.deps.heartbeat(conn.userId)
         return conn.send(encodeFrame({ type: MessageType.HEARTBEAT_RESPONSE, content: 'pong', timestamp: Date.now() }))
       case MessageType.LOGOUT:
-        return this.close(conn, 'logged out')
+        return this.close(conn, Status.UNAUTHORIZED, 'logged out')
       case MessageType.PRIVATE_CHAT:
       case MessageType.GROUP_CHAT:
         return this.routeChat(conn, type, bytes)
@@ -123,28 +130,32 @@ export class Gateway {
     void this.completeLogin(conn, userId, deviceId)
   }
 
-  /** Sends 1002 with the reason and closes: logout, ban, revocation, device cap, shutdown. */
-  close (conn: Connection, reason: string): void {
+  /**
+   * Sends 1002 and closes. Its errorCode tells the client whether to come back (docs/protocol.md, 1002):
+   * 503 the server is going away, 408 a deadline passed; 401 logged out or token revoked, 403 banned,
+   * 409 signed in on too many devices are final.
+   */
+  close (conn: Connection, status: number, reason: string): void {
     if (conn.state === ConnState.CLOSED) return
-    conn.send(encodeFrame({ type: MessageType.KICKOUT_NOTIFICATION, content: reason, timestamp: Date.now() }))
+    conn.send(encodeFrame({ type: MessageType.KICKOUT_NOTIFICATION, errorCode: status, content: reason, timestamp: Date.now() }))
     conn.end()
   }
 
-  kickUser (userId: string, reason: string): void {
-    for (const conn of [...this.deps.registry.devices(userId)]) this.close(conn, reason)
+  kickUser (userId: string, status: number, reason: string): void {
+    for (const conn of [...this.deps.registry.devices(userId)]) this.close(conn, status, reason)
   }
 
-  closeAll (reason: string): void {
-    for (const conn of [...this.deps.registry.connections]) this.close(conn, reason)
+  closeAll (status: number, reason: string): void {
+    for (const conn of [...this.deps.registry.connections]) this.close(conn, status, reason)
   }
 
   private async login (conn: Connection, token: string, fromId: string, bytes: Uint8Array): Promise<void> {
     if (conn.state === ConnState.READY) {
       const userSeq = await this.deps.latestUserSeq(conn.userId).catch(() => 0)
-      return conn.send(encodeFrame({ type: MessageType.LOGIN_RESPONSE, errorCode: 0, toId: conn.userId, userSeq, timestamp: Date.now() }))
+      return conn.send(this.loginResponse(conn.userId, userSeq))
     }
     if (conn.state !== ConnState.NEW) return
-    if (!this.accepting) return this.close(conn, 'server shutting down')
+    if (!this.accepting) return this.close(conn, Status.UNAVAILABLE, 'server shutting down')
     const deviceId = decodeDeviceId(bytes)
     conn.state = ConnState.LOGGING_IN
     let userId: string
@@ -170,7 +181,7 @@ export class Gateway {
     const { evicted, cameOnline } = this.deps.registry.bind(conn)
     if (cameOnline) this.deps.shards.presence([userId], [])
     this.deps.sessionChanged(userId, this.deps.registry.devices(userId).length)
-    if (evicted !== null) this.close(evicted, 'too many devices: signed in elsewhere')
+    if (evicted !== null) this.close(evicted, Status.CONFLICT, 'too many devices: signed in elsewhere')
     let userSeq = 0
     try {
       userSeq = await this.deps.latestUserSeq(userId)
@@ -180,8 +191,13 @@ export class Gateway {
     if (conn.state === ConnState.CLOSED) return
     this.logins.value++
     conn.state = ConnState.READY
-    conn.send(encodeFrame({ type: MessageType.LOGIN_RESPONSE, errorCode: 0, toId: userId, userSeq, timestamp: Date.now() }))
+    conn.send(this.loginResponse(userId, userSeq))
     conn.release()
+  }
+
+  /** 1001 also tells the client its rate limit, so it paces what it sends (a reconnect's flush) below it. */
+  private loginResponse (userId: string, userSeq: number): Uint8Array {
+    return encodeFrame({ type: MessageType.LOGIN_RESPONSE, errorCode: 0, toId: userId, userSeq, rateLimit: this.deps.rateLimitPerSecond, rateBurst: this.deps.rateBurst, timestamp: Date.now() })
   }
 
   private routeChat (conn: Connection, type: number, bytes: Uint8Array): void {
@@ -251,14 +267,21 @@ export class Gateway {
     }
   }
 
-  /** At most rateLimitPerSecond frames per one-second window (a window boundary may let two bursts meet). */
+  /**
+   * A token bucket per connection: it holds up to rateBurst frames and refills at rateLimitPerSecond, so a
+   * client that reconnects may flush what it queued at once, up to the burst, and then keeps to the rate.
+   * Counted in tenths of a frame per clock tick (100 ms): integers, which V8 keeps inside the object.
+   */
   private allow (conn: Connection, ticks: number): boolean {
-    const window = (ticks / TICKS_PER_SECOND) | 0
-    if (window !== conn.rateWindow) {
-      conn.rateWindow = window
-      conn.rateCount = 0
+    const elapsed = ticks - conn.rateRefilledAt
+    if (elapsed > 0) {
+      // rate frames a second = rate × 10 units per 10 ticks = rate units a tick.
+      conn.rateTokens = Math.min(this.deps.rateBurst * TOKEN_UNITS, conn.rateTokens + elapsed * this.deps.rateLimitPerSecond)
+      conn.rateRefilledAt = ticks
     }
-    return ++conn.rateCount <= this.deps.rateLimitPerSecond
+    if (conn.rateTokens < TOKEN_UNITS) return false
+    conn.rateTokens -= TOKEN_UNITS
+    return true
   }
 
   /** 1006 for a chat frame the server will not take. */
@@ -278,8 +301,8 @@ export class Gateway {
     const loginTicks = msToTicks(this.deps.loginTimeoutMs)
     const idleTicks = msToTicks(this.deps.idleTimeoutMs)
     for (const conn of this.deps.registry.connections) {
-      if (conn.state === ConnState.NEW && now - conn.connectedAt > loginTicks) this.close(conn, 'login timeout')
-      else if (now - conn.lastSeen > idleTicks) this.close(conn, 'idle timeout')
+      if (conn.state === ConnState.NEW && now - conn.connectedAt > loginTicks) this.close(conn, Status.TIMEOUT, 'login timeout')
+      else if (now - conn.lastSeen > idleTicks) this.close(conn, Status.TIMEOUT, 'idle timeout')
     }
   }
 }

@@ -53,6 +53,13 @@ t.test('other documented defaults (docs/protocol.md limits, tokens, recall)', as
   t.end()
 })
 
+t.test('the rate limit is a token bucket: IMPLUS_RATE_BURST defaults to 5 × IMPLUS_RATE_LIMIT', async t => {
+  t.match(loadConfig({}), { rateLimitPerSecond: 200, rateBurst: 1000 })
+  t.match(loadConfig({ IMPLUS_RATE_LIMIT: '30' }), { rateLimitPerSecond: 30, rateBurst: 150 })
+  t.match(loadConfig({ IMPLUS_RATE_LIMIT: '30', IMPLUS_RATE_BURST: '45' }), { rateLimitPerSecond: 30, rateBurst: 45 })
+  t.end()
+})
+
 t.test('unset, empty and blank variables all mean the default', async t => {
   t.plan(3)
   t.same(loadConfig({ IMPLUS_HTTP_PORT: '', LOG_LEVEL: '   ', DATABASE_URL: undefined as unknown as string }), loadConfig({}))
@@ -126,7 +133,7 @@ const BAD: [string, string][] = [
   ['LOG_LEVEL', 'verbose'], ['LOG_LEVEL', 'INFO'],
   ['IMPLUS_TOKEN_TTL_SECONDS', '0'], ['IMPLUS_MAX_DEVICES', '0'], ['IMPLUS_MAX_DEVICES', '101'],
   ['IMPLUS_MAX_FRAME_BYTES', '100'], ['IMPLUS_MAX_CONTENT_BYTES', '0'], ['IMPLUS_MAX_HTTP_BODY_BYTES', '10'],
-  ['IMPLUS_RATE_LIMIT', '0'], ['IMPLUS_LOGIN_TIMEOUT_MS', '10'], ['IMPLUS_IDLE_TIMEOUT_MS', '10'],
+  ['IMPLUS_RATE_LIMIT', '0'], ['IMPLUS_RATE_BURST', '0'], ['IMPLUS_RATE_BURST', '5000001'], ['IMPLUS_LOGIN_TIMEOUT_MS', '10'], ['IMPLUS_IDLE_TIMEOUT_MS', '10'],
   ['IMPLUS_MAX_BUFFERED_BYTES', '10'], ['IMPLUS_RECALL_WINDOW_MS', '-1'], ['IMPLUS_GROUP_READ_RECEIPT_MAX', '100001'],
   ['IMPLUS_SCRYPT_COST', '9'], ['IMPLUS_SCRYPT_COST', '21'],
   ['IMPLUS_MAX_UPLOAD_BYTES', '100'], ['IMPLUS_MAX_UPLOAD_BYTES', '99999999999'], ['IMPLUS_UPLOAD_QUOTA_BYTES', '-1'],

@@ -70,6 +70,8 @@ export interface ServerInfo {
     maxHttpBodyBytes: number
     /** Frames per second per connection. */
     rateLimitPerSecond: number
+    /** Frames a connection may send at once (its token bucket). */
+    rateBurst: number
     /** Authenticated HTTP requests per second per user. */
     httpRateLimitPerSecond: number
     /** Connections per user; the oldest is kicked beyond it. */

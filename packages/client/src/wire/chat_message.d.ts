@@ -61,6 +61,12 @@ export namespace implus {
 
         /** ChatMessage deviceId */
         deviceId?: (string|null);
+
+        /** ChatMessage rateLimit */
+        rateLimit?: (number|null);
+
+        /** ChatMessage rateBurst */
+        rateBurst?: (number|null);
     }
 
     /** Represents a ChatMessage. */
@@ -128,6 +134,12 @@ export namespace implus {
 
         /** ChatMessage deviceId. */
         public deviceId: string;
+
+        /** ChatMessage rateLimit. */
+        public rateLimit: number;
+
+        /** ChatMessage rateBurst. */
+        public rateBurst: number;
 
         /**
          * Encodes the specified ChatMessage message. Does not implicitly {@link implus.ChatMessage.verify|verify} messages.

@@ -41,6 +41,8 @@ export const implus = $root.implus = (() => {
          * @property {number|null} [errorCode] ChatMessage errorCode
          * @property {number|null} [contentType] ChatMessage contentType
          * @property {string|null} [deviceId] ChatMessage deviceId
+         * @property {number|null} [rateLimit] ChatMessage rateLimit
+         * @property {number|null} [rateBurst] ChatMessage rateBurst
          */
 
         /**
@@ -211,6 +213,22 @@ export const implus = $root.implus = (() => {
         ChatMessage.prototype.deviceId = "";
 
         /**
+         * ChatMessage rateLimit.
+         * @member {number} rateLimit
+         * @memberof implus.ChatMessage
+         * @instance
+         */
+        ChatMessage.prototype.rateLimit = 0;
+
+        /**
+         * ChatMessage rateBurst.
+         * @member {number} rateBurst
+         * @memberof implus.ChatMessage
+         * @instance
+         */
+        ChatMessage.prototype.rateBurst = 0;
+
+        /**
          * Encodes the specified ChatMessage message. Does not implicitly {@link implus.ChatMessage.verify|verify} messages.
          * @function encode
          * @memberof implus.ChatMessage
@@ -264,6 +282,10 @@ export const implus = $root.implus = (() => {
                 writer.uint32(/* id 21, wireType 0 =*/168).int32(message.contentType);
             if (message.deviceId != null && Object.hasOwnProperty.call(message, "deviceId"))
                 writer.uint32(/* id 22, wireType 2 =*/178).string(message.deviceId);
+            if (message.rateLimit != null && Object.hasOwnProperty.call(message, "rateLimit"))
+                writer.uint32(/* id 23, wireType 0 =*/184).int32(message.rateLimit);
+            if (message.rateBurst != null && Object.hasOwnProperty.call(message, "rateBurst"))
+                writer.uint32(/* id 24, wireType 0 =*/192).int32(message.rateBurst);
             return writer;
         };
 
@@ -375,6 +397,14 @@ export const implus = $root.implus = (() => {
                     }
                 case 22: {
                         message.deviceId = reader.string();
+                        break;
+                    }
+                case 23: {
+                        message.rateLimit = reader.int32();
+                        break;
+                    }
+                case 24: {
+                        message.rateBurst = reader.int32();
                         break;
                     }
                 default:

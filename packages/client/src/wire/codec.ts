@@ -67,6 +67,8 @@ export interface Frame {
   errorCode?: number
   contentType?: number
   deviceId?: string
+  rateLimit?: number
+  rateBurst?: number
 }
 
 /** A frame as decoded: proto3 defaults ('' and 0) for every absent scalar, null for absent messages. */
@@ -90,6 +92,8 @@ export interface DecodedFrame extends Frame {
   errorCode: number
   contentType: number
   deviceId: string
+  rateLimit: number
+  rateBurst: number
 }
 
 export function encodeFrame (frame: Frame): Uint8Array {
