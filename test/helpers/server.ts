@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { createServer, type AddressInfo, type Server } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -423,6 +424,22 @@ export function runningPostmaster (dataDir: string): number | null {
 
 /** A TCP port free on loopback right now (for settings that need a fixed port, e.g. IMPLUS_EMBEDDED_PG_PORT). */
 export { freePort } from '../../src/net.js'
+
+/**
+ * Settings for four fixed listening ports (HTTP, WebSocket, TCP, UDP), free right now: a server restarted
+ * with them comes back at the addresses its clients know, as a real deployment does (port 0 would move it).
+ * The ports are taken together, so no two are the same.
+ */
+export async function fixedPorts (): Promise<Record<string, string>> {
+  const holders = await Promise.all([0, 1, 2, 3].map(() => new Promise<Server>((resolve, reject) => {
+    const holder = createServer()
+    holder.on('error', reject)
+    holder.listen(0, '127.0.0.1', () => resolve(holder))
+  })))
+  const [http, ws, tcp, udp] = holders.map(h => (h.address() as AddressInfo).port)
+  await Promise.all(holders.map(h => new Promise(resolve => h.close(resolve))))
+  return { IMPLUS_HTTP_PORT: String(http), IMPLUS_WS_PORT: String(ws), IMPLUS_TCP_PORT: String(tcp), IMPLUS_UDP_PORT: String(udp) }
+}
 
 /** The promise, or a rejection naming `what` after `ms` (a safety net around an awaited event). */
 export async function within<T> (p: Promise<T>, ms: number, what: string): Promise<T> {

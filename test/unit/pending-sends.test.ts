@@ -69,6 +69,48 @@ t.test('a 1006 rejects the send with its errorCode and reason', async (t) => {
   t.same(scheduler.pending, [])
 })
 
+t.test('429 and 503 are not final: the send is resent with the same clientSeq, backing off', async (t) => {
+  const { scheduler, sent, pending } = harness()
+  const result = pending.send(draft)
+  t.equal(pending.handleFrame({ type: 1006, clientSeq: 'cs-1', errorCode: 429, content: 'rate limited' }), true)
+  t.equal(pending.size, 1, 'still pending after a 429')
+  scheduler.advance(2000)
+  t.equal(pending.handleFrame({ type: 1006, clientSeq: 'cs-1', errorCode: 503, content: 'server shutting down' }), true)
+  t.equal(pending.has('cs-1'), true, 'still pending after a 503')
+  scheduler.advance(4000)
+  t.same(sent.map((f) => f.clientSeq), ['cs-1', 'cs-1', 'cs-1'], 'resent on the back-off timer')
+  pending.handleFrame({ type: 2007, clientSeq: 'cs-1' })
+  t.same(await result, { type: 2007, clientSeq: 'cs-1' }, 'settled by the receipt')
+})
+
+t.test('the final codes reject at once', async (t) => {
+  for (const code of [400, 403, 404, 413]) {
+    const { pending } = harness()
+    const result = pending.send(draft)
+    pending.handleFrame({ type: 1006, clientSeq: 'cs-1', errorCode: code, content: 'no' })
+    await t.rejects(result, { name: 'SendError', errorCode: code }, `${code} is final`)
+  }
+})
+
+t.test('a reconnect flush is paced below the rate the server told', async (t) => {
+  const { scheduler, sent, pending, setConnected } = harness()
+  setConnected(false)
+  const results = Array.from({ length: 100 }, () => pending.send(draft))
+  setConnected(true)
+  pending.setRate(20, 100)
+  pending.reconnected()
+  t.equal(sent.length, 50, 'half the burst goes at once')
+  scheduler.advance(1000)
+  t.equal(sent.length, 66, 'then 80 % of the rate: 16 a second')
+  scheduler.advance(1000)
+  t.equal(sent.length, 82)
+  for (let i = 1; i <= 100; i++) pending.handleFrame({ type: 2007, clientSeq: `cs-${i}` })
+  t.equal((await Promise.all(results)).length, 100, 'every send settles')
+  scheduler.advance(60_000)
+  t.equal(sent.length, 82, 'settled sends waiting in the queue are not transmitted')
+  t.equal(new Set(sent.map((f) => f.clientSeq)).size, 82, 'each transmitted once')
+})
+
 t.test('other frames and other clientSeqs do not settle a send', async (t) => {
   const { pending } = harness()
   void pending.send(draft).catch(() => undefined)

@@ -130,12 +130,21 @@ interface Envelope {
 const segment = encodeURIComponent
 
 export class ImHttpClient {
-  readonly baseUrl: string
+  #baseUrl = ''
   /** Bearer token sent with every request; set by login, cleared by logout. */
   token: string | null = null
 
   constructor (baseUrl: string) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '')
+    this.baseUrl = baseUrl
+  }
+
+  /** Where requests go; ImClient moves it to the server it reconnects to. */
+  get baseUrl (): string {
+    return this.#baseUrl
+  }
+
+  set baseUrl (url: string) {
+    this.#baseUrl = url.replace(/\/+$/, '')
   }
 
   register (request: RegisterRequest): Promise<RegisterResult> {

@@ -4,9 +4,11 @@
 // by each group's conversationSeq) feed one SeqStream per stream; what is missing is pulled over HTTP
 // (pull-batch for the private stream, group-messages/pull for groups, which also brings every group body)
 // and delivered through the same stream, so the app sees each message once, in seq order per stream.
-// Sends go through PendingSends (same clientSeq until a 2007 or 1006), ACKs through AckBatcher, positions
-// to a SeqStore. The connection comes back by itself with jittered exponential back-off, and each login
-// resyncs (sync-check, pull-batch, conversations/sync, group pulls), so nothing missed while away is lost.
+// Sends go through PendingSends (same clientSeq until a 2007 or a final 1006), ACKs through AckBatcher,
+// positions to a SeqStore. The connection comes back by itself with jittered exponential back-off (a
+// server that drains for a deploy says so in its 1002, and is left like a lost connection: to the next
+// configured server), and each login resyncs (sync-check, pull-batch, conversations/sync, group pulls),
+// so nothing missed while away is lost.
 //
 // No node: imports here: browsers load this file; TCP and UDP transports are imported on demand.
 
@@ -58,11 +60,13 @@ export interface ConnectedEvent {
   userSeq: number
   /** False for the first login of this client. */
   reconnect: boolean
+  /** The server logged in to: index into [the main server, ...servers]. */
+  server: number
 }
 
 export interface DisconnectedEvent {
   reason: string
-  /** False after close(), a kick-out or a refused token. */
+  /** False after close(), a final kick-out (logout, ban, device cap) or a refused token. */
   willReconnect: boolean
   /** Wait before the next attempt, when willReconnect. */
   delayMs?: number
@@ -81,12 +85,24 @@ export type ImClientEvents = {
   error: [error: Error]
 }
 
+/** One server of a cluster: its HTTP API and its socket address for the client's transport. */
+export interface ImServerAddress {
+  httpUrl: string
+  host: string
+  port: number
+}
+
 export interface ImClientOptions {
   /** Base URL of the HTTP API, e.g. http://host:8080. */
   httpUrl: string
   /** Socket server address and the transport's port (WS 8902, TCP 8900, UDP 8901 by default). */
   host: string
   port: number
+  /**
+   * Further servers of the same cluster. The first login goes to the server above; each reconnect
+   * (a lost connection, a draining server) goes to the next one in turn.
+   */
+  servers?: ImServerAddress[]
   transport: TransportKind
   userId: string
   token: string
@@ -125,6 +141,9 @@ export class LoginError extends Error {
 
 export { SendError }
 
+/** 1002 codes after which the client comes back: 503 a draining server, 408 a deadline (docs/protocol.md). */
+const RETURN_AFTER_KICK: ReadonlySet<number> = new Set([503, 408])
+
 interface GroupStream {
   readonly conversationId: string
   readonly stream: SeqStream<ImMessage>
@@ -160,6 +179,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   readonly http: ImHttpClient
 
   readonly #opts: ImClientOptions
+  readonly #servers: ImServerAddress[]
+  #serverIndex = 0
   readonly #store: SeqStore
   readonly #sync: boolean
   readonly #heartbeatMs: number
@@ -199,6 +220,13 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) throw new RangeError(`ImClient option port must be a port number, got ${String(opts.port)}`)
     if (opts.transport !== 'ws' && opts.transport !== 'tcp' && opts.transport !== 'udp') throw new TypeError(`ImClient option transport must be 'ws', 'tcp' or 'udp', got ${String(opts.transport)}`)
     this.#opts = { ...opts }
+    this.#servers = [{ httpUrl: opts.httpUrl, host: opts.host, port: opts.port }]
+    for (const server of opts.servers ?? []) {
+      if (typeof server?.httpUrl !== 'string' || typeof server.host !== 'string' || server.host === '' || !Number.isInteger(server.port) || server.port < 1 || server.port > 65535) {
+        throw new TypeError('ImClient option servers must hold {httpUrl, host, port} entries')
+      }
+      this.#servers.push({ httpUrl: server.httpUrl, host: server.host, port: server.port })
+    }
     this.userId = opts.userId
     this.http = new ImHttpClient(opts.httpUrl)
     this.http.token = opts.token
@@ -392,7 +420,9 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   async #session (): Promise<void> {
     const epoch = ++this.#epoch
     const opts = this.#opts
-    const conn = await ImConnection.open({ transport: opts.transport, host: opts.host, port: opts.port, token: opts.token, record: false })
+    const server = this.#servers[this.#serverIndex]!
+    this.http.baseUrl = server.httpUrl
+    const conn = await ImConnection.open({ transport: opts.transport, host: server.host, port: server.port, token: opts.token, record: false })
     if (epoch !== this.#epoch || this.#phase === 'closed') {
       conn.close()
       throw new Error('client closed')
@@ -418,7 +448,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.#attempt = 0
     const reconnect = this.#everConnected
     this.#everConnected = true
-    this.emit('connected', { userSeq: answer.userSeq, reconnect })
+    this.emit('connected', { userSeq: answer.userSeq, reconnect, server: this.#serverIndex })
+    this.#pending.setRate(answer.rateLimit, answer.rateBurst)
     this.#pending.reconnected()
     if (!this.#sync) return
     this.#privatePuller.noteLatest(answer.userSeq)
@@ -445,6 +476,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
 
   #scheduleReconnect (reason: string): void {
     const delayMs = backoffDelay(this.#attempt++, this.#reconnect, this.#random)
+    this.#serverIndex = (this.#serverIndex + 1) % this.#servers.length
     this.#phase = 'waiting'
     this.emit('disconnected', { reason, willReconnect: true, delayMs })
     this.#reconnectTimer = setTimeout(() => {
@@ -548,7 +580,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
       case MessageType.MESSAGE_DELIVERY_FAILED:
         if (!this.#pending.handleFrame(frame)) {
           if (frame.uid !== '' || frame.clientSeq === '') this.emit('error', new SendError(frame.errorCode, frame.content !== '' ? frame.content : `refused${frame.uid !== '' ? ` (message ${frame.uid})` : ''}`, frame.clientSeq))
-        } else {
+        } else if (!this.#pending.has(frame.clientSeq)) {
           this.#drafts.delete(frame.clientSeq)
         }
         break
@@ -567,7 +599,14 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         this.emit('recall', { msgId: frame.uid, conversationId: frame.conversationId, fromUserId: frame.fromId })
         break
       case MessageType.KICKOUT_NOTIFICATION:
-        this.#fail(new Error(`kicked out: ${frame.content}`), frame.content)
+        if (RETURN_AFTER_KICK.has(frame.errorCode)) {
+          // Going away (a drain) or a deadline: not a kick. Leave now, as after a lost connection; the
+          // server's own close of this epoch is then ignored.
+          this.#conn?.close()
+          this.#onClosed(epoch, frame.content !== '' ? frame.content : `server going away (${frame.errorCode})`)
+        } else {
+          this.#fail(new Error(`kicked out: ${frame.content}`), frame.content)
+        }
         break
       case MessageType.ERROR:
         this.emit('error', new Error(`server error ${frame.errorCode}: ${frame.content}`))

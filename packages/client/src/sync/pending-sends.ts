@@ -1,11 +1,21 @@
 // Sends awaiting their receipt. The server is idempotent on (sender, clientSeq) for 5 minutes, so a send
 // is resent with the same clientSeq until the server answers: a lost frame or receipt costs a resend,
-// never a duplicate message.
+// never a duplicate message. A refusal that says "later" (429 rate limited, 503 overloaded or draining)
+// is resent the same way; only the other codes are final. Transmissions are paced below the rate the
+// server told in 1001, so a reconnect flush of a long queue is not refused for speed.
 
 import { backoffDelay, systemScheduler, type BackoffPolicy, type Scheduler, type TimerHandle } from './timing.js'
 
 const MESSAGE_SEND_RECEIPT = 2007
 const MESSAGE_DELIVERY_FAILED = 1006
+
+/** 1006 codes that mean "resend later with the same clientSeq"; every other code is final. */
+export const RETRYABLE_SEND_CODES: ReadonlySet<number> = new Set([429, 503])
+
+// Share of the server's rate and burst a flush may use: the rest is left to ACKs, heartbeats and read
+// receipts, which take from the same bucket on the server.
+const RATE_SHARE = 0.8
+const BURST_SHARE = 0.5
 
 /** A chat frame to send (3001 or 3002), without its clientSeq: PendingSends assigns it. */
 export interface ChatDraft {
@@ -72,6 +82,8 @@ interface Entry<F> {
   readonly reject: (error: SendError) => void
   retries: number
   timer: TimerHandle | null
+  /** Waiting in the pacing queue for a token. */
+  queued: boolean
 }
 
 function newUuid (): string {
@@ -94,6 +106,13 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
   readonly #expireMs: number
   readonly #backoff: BackoffPolicy
   readonly #entries = new Map<string, Entry<F>>()
+  /** Pacing: a token bucket mirroring the server's (tokens per second, size); unlimited until setRate. */
+  #rate = Infinity
+  #burst = Infinity
+  #tokens = Infinity
+  #refilledAt = 0
+  readonly #queue: Entry<F>[] = []
+  #queueTimer: TimerHandle | null = null
 
   constructor (options: PendingSendsOptions) {
     this.#sendFrame = options.sendFrame
@@ -122,7 +141,7 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
     }
     const frame: ChatFrame = { ...draft, clientSeq: this.#newClientSeq() }
     return new Promise<F>((resolve, reject) => {
-      const entry: Entry<F> = { frame, createdAt: this.#scheduler.now(), resolve, reject, retries: 0, timer: null }
+      const entry: Entry<F> = { frame, createdAt: this.#scheduler.now(), resolve, reject, retries: 0, timer: null, queued: false }
       this.#entries.set(frame.clientSeq, entry)
       this.#transmit(entry)
     })
@@ -139,6 +158,10 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
       return true
     }
     if (frame.type === MESSAGE_DELIVERY_FAILED) {
+      if (RETRYABLE_SEND_CODES.has(frame.errorCode ?? 0)) {
+        // Not stored: the resend timer already running sends it again, backing off as it goes.
+        return true
+      }
       this.#settle(entry)
       entry.reject(new SendError(frame.errorCode ?? 0, frame.content ?? '', entry.frame.clientSeq))
       return true
@@ -146,24 +169,85 @@ export class PendingSends<F extends SettlingFrame = SettlingFrame> {
     return false
   }
 
-  /** Resends everything pending at once on a fresh connection, restarting each back-off. */
+  /** Whether a send with this clientSeq still waits for its answer. */
+  has (clientSeq: string): boolean {
+    return this.#entries.has(clientSeq)
+  }
+
+  /**
+   * The connection's rate limit from 1001 (frames per second sustained, bucket size); 0 for unknown
+   * (no pacing). Sends are then paced at a share of it; the bucket starts full, as the server's does.
+   */
+  setRate (perSecond: number, burst: number): void {
+    this.#rate = perSecond > 0 ? Math.max(1, perSecond * RATE_SHARE) : Infinity
+    this.#burst = perSecond > 0 ? Math.max(1, Math.floor(Math.max(burst, perSecond) * BURST_SHARE)) : Infinity
+    this.#tokens = this.#burst
+    this.#refilledAt = this.#scheduler.now()
+  }
+
+  /** Resends everything pending on a fresh connection, oldest first and paced, restarting each back-off. */
   reconnected (): void {
     for (const entry of [...this.#entries.values()]) {
       if (entry.timer !== null) this.#scheduler.clearTimeout(entry.timer)
+      entry.timer = null
       entry.retries = 0
-      this.#transmit(entry)
+      if (!entry.queued) this.#transmit(entry)
     }
   }
 
   /** Rejects every pending send (code 499) and stops resending. */
   close (): void {
+    if (this.#queueTimer !== null) this.#scheduler.clearTimeout(this.#queueTimer)
+    this.#queueTimer = null
+    this.#queue.length = 0
     for (const entry of [...this.#entries.values()]) {
       this.#settle(entry)
       entry.reject(new SendError(499, 'pending sends closed', entry.frame.clientSeq))
     }
   }
 
+  /** Sends now if a token is free, else queues the entry behind the others. */
   #transmit (entry: Entry<F>): void {
+    if (this.#queue.length > 0 || !this.#takeToken()) {
+      entry.queued = true
+      this.#queue.push(entry)
+      this.#scheduleQueue()
+      return
+    }
+    this.#transmitNow(entry)
+  }
+
+  #takeToken (): boolean {
+    if (this.#rate === Infinity) return true
+    const now = this.#scheduler.now()
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#refilledAt) * this.#rate / 1000)
+    this.#refilledAt = now
+    if (this.#tokens < 1) return false
+    this.#tokens--
+    return true
+  }
+
+  #scheduleQueue (): void {
+    if (this.#queueTimer !== null) return
+    const wait = this.#rate === Infinity ? 0 : Math.ceil((1 - this.#tokens) * 1000 / this.#rate)
+    this.#queueTimer = this.#scheduler.setTimeout(() => {
+      this.#queueTimer = null
+      while (this.#queue.length > 0) {
+        const entry = this.#queue[0]!
+        if (!this.#entries.has(entry.frame.clientSeq)) {
+          this.#queue.shift()
+          continue
+        }
+        if (!this.#takeToken()) break
+        this.#queue.shift()
+        entry.queued = false
+        this.#transmitNow(entry)
+      }
+      if (this.#queue.length > 0) this.#scheduleQueue()
+    }, Math.max(1, wait))
+  }
+
+  #transmitNow (entry: Entry<F>): void {
     const left = entry.createdAt + this.#expireMs - this.#scheduler.now()
     if (left <= 0) {
       this.#settle(entry)
