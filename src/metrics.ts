@@ -1,9 +1,10 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { LATENCY_BUCKETS, emptyHistogram, type HistogramCounts } from './histogram.js'
+import { LATENCY_BUCKETS, addHistogram, emptyHistogram, type HistogramCounts } from './histogram.js'
+import { LoopDelay } from './loop-delay.js'
 
 type Labels = Record<string, string>
 
-const LOOP_DELAY_RESOLUTION_MS = 10
+export const LOOP_DELAY_METRIC = 'implus_eventloop_delay_seconds'
+export const LOOP_DELAY_HELP = 'How late a 10 ms timer fired on each thread (main, shard-N): stalls from GC, long tasks or scheduling.'
 
 export interface Series {
   readonly labels: string
@@ -19,14 +20,13 @@ export class Metrics {
   private readonly families = new Map<string, { help: string, type: 'counter' | 'gauge', series: Map<string, Series> }>()
   private readonly histograms = new Map<string, { help: string, series: Map<string, HistogramCounts> }>()
   private readonly collectors: (() => void)[] = []
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
+  private readonly loopDelay = new LoopDelay()
 
   constructor () {
-    this.loopDelay.enable()
     const rss = this.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.')
     const heap = this.gauge('nodejs_heap_used_bytes', 'V8 heap used in bytes.')
     const cpu = this.gauge('process_cpu_seconds_total', 'User and system CPU time in seconds.')
-    const lag = this.gauge('nodejs_eventloop_delay_p99_seconds', 'Main thread event loop delay, 99th percentile since the last scrape.')
+    const lag = this.histogram(LOOP_DELAY_METRIC, LOOP_DELAY_HELP, { thread: 'main' })
     const started = Date.now()
     const uptime = this.gauge('process_uptime_seconds', 'Seconds since start.')
     this.collect(() => {
@@ -35,9 +35,7 @@ export class Metrics {
       heap.value = memory.heapUsed
       const usage = process.cpuUsage()
       cpu.value = (usage.user + usage.system) / 1e6
-      // The histogram records whole timer intervals, resolution included: the delay is what exceeds it.
-      lag.value = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS) / 1000
-      this.loopDelay.reset()
+      addHistogram(lag, this.loopDelay.take())
       uptime.value = (Date.now() - started) / 1000
     })
   }

@@ -195,6 +195,43 @@ t.test('1,000 messages in order with contiguous seqs on both sides', async t => 
   await t.resolves(waitFor(async () => await sendCount() >= N, 10_000), `implus_send_seconds counts every receipt (at least ${N})`)
 })
 
+/** Per label value, the summed `_count` of a histogram family's series on /metrics. */
+async function histogramCounts (family: string, label: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${server.httpUrl}/metrics`)).text()
+  const counts = new Map<string, number>()
+  for (const m of text.matchAll(new RegExp(`^${family}_count\\{[^}]*${label}="([^"]+)"[^}]*\\} (\\d+)$`, 'gm'))) {
+    counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + Number(m[2]))
+  }
+  return counts
+}
+
+t.test('/metrics breaks every send into stages and has the event-loop delay of every thread', async t => {
+  const [alice, bob] = await friends()
+  const a = await online(t, 'ws', alice)
+  const b = await online(t, 'tcp', bob)
+  const stagesBefore = await histogramCounts('implus_send_stage_seconds', 'stage')
+  const loopsBefore = await histogramCounts('implus_eventloop_delay_seconds', 'thread')
+  const N = 20
+  for (let i = 0; i < N; i++) t.equal((await send(a, bob.userId, `staged ${i}`)).type, MessageType.MESSAGE_SEND_RECEIPT, `send ${i} stored`)
+  t.equal((await collectPushes(b, N, 10_000)).length, N, 'every push arrived')
+
+  const stages = ['handoff', 'queue', 'check', 'numbering', 'commit_wait', 'commit', 'delivery']
+  // A send passes every stage once; delivery counts frames written (the receipt and the push at least).
+  const moved = async (): Promise<boolean> => {
+    const now = await histogramCounts('implus_send_stage_seconds', 'stage')
+    return stages.every(s => (now.get(s) ?? 0) - (stagesBefore.get(s) ?? 0) >= (s === 'delivery' ? 2 * N : N))
+  }
+  await t.resolves(waitFor(moved, 10_000), `every stage (${stages.join(', ')}) counted the ${N} sends`)
+  const threads = ['main', 'shard-0', 'shard-1']
+  const ticked = async (): Promise<boolean> => {
+    const now = await histogramCounts('implus_eventloop_delay_seconds', 'thread')
+    return threads.every(th => (now.get(th) ?? 0) > (loopsBefore.get(th) ?? 0))
+  }
+  await t.resolves(waitFor(ticked, 10_000), `event-loop delay sampled on every thread (${threads.join(', ')})`)
+  const now = await histogramCounts('implus_eventloop_delay_seconds', 'thread')
+  t.same([...now.keys()].sort(), threads, 'one series per thread, no other')
+})
+
 t.test('each refusal gets 1006 with the right code', async t => {
   const alice = await registerAndLogin(server)
   const bob = await registerAndLogin(server)

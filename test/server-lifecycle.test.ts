@@ -55,7 +55,7 @@ t.test('health, readiness, metrics, then SIGTERM and a restart that keeps users'
   const count = new RegExp(`^http_request_duration_seconds_count\\{${friendsRoute}\\} (\\d+)$`, 'm').exec(text)
   t.ok(inf !== null && Number(inf[1]) >= 1, 'the request is in the +Inf bucket of its route')
   t.equal(inf?.[1], count?.[1], 'the +Inf bucket equals _count')
-  t.match(text, new RegExp(`^http_request_duration_seconds_bucket\\{${friendsRoute},le="0.001"\\} \\d+$`, 'm'), 'buckets start at 1 ms')
+  t.match(text, new RegExp(`^http_request_duration_seconds_bucket\\{${friendsRoute},le="0.001"\\} \\d+$`, 'm'), 'a 1 ms bucket')
   for (const line of text.split('\n').filter(l => l !== '' && !l.startsWith('#'))) {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf)$/.test(line)) {
       t.fail(`not a Prometheus sample line: ${line}`)

@@ -65,41 +65,75 @@ export function percentile (sorted: Float64Array | number[], p: number): number 
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 }
 
-/** Sums of each metric family on a server's /metrics (labels added up; histogram buckets kept apart as `name|le`). */
+/** Labels a scrape keeps apart; every other label (shard, route, …) is summed over. */
+const KEPT_LABELS = ['stage', 'thread']
+
+/**
+ * Sums of each metric family on a server's /metrics, labels added up except a stage's or a thread's
+ * (kept as `name{stage=x}`); histogram buckets kept apart as `name|le`.
+ */
 export async function scrapeMetrics (httpUrl: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text()
   const sums = new Map<string, number>()
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line === '') continue
     let name = line.slice(0, line.search(/[{ ]/))
-    if (name.endsWith('_bucket')) name += `|${/le="([^"]+)"/.exec(line)?.[1] ?? ''}`
+    for (const label of KEPT_LABELS) {
+      const value = new RegExp(`[{,]${label}="([^"]+)"`).exec(line)?.[1]
+      if (value !== undefined) name += `{${label}=${value}}`
+    }
+    if (line.includes('le="')) name += `|${/le="([^"]+)"/.exec(line)?.[1] ?? ''}`
     sums.set(name, (sums.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)))
   }
   return sums
 }
 
-/** The bucket bound (ms) under which 99 % of a histogram's observations between two scrapes fall. */
-function histogramP99Ms (before: Map<string, number>, after: Map<string, number>, name: string): string {
+/**
+ * The p-quantile (ms) of a histogram's observations between two scrapes, interpolated linearly inside
+ * the bucket that holds it; `series` is the family name with its kept labels, as scrapeMetrics keys it.
+ */
+export function histogramQuantileMs (before: Map<string, number>, after: Map<string, number>, family: string, labels: string, q: number): string {
   const delta = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0)
-  const count = delta(`${name}_count`)
+  const count = delta(`${family}_count${labels}`)
   if (count === 0) return '-'
-  const bounds = [...after.keys()].filter(k => k.startsWith(`${name}_bucket|`)).map(k => k.slice(name.length + 8))
-  const finite = bounds.filter(b => b !== '+Inf').sort((a, b) => Number(a) - Number(b))
-  for (const bound of finite) if (delta(`${name}_bucket|${bound}`) >= count * 0.99) return `≤${Number(bound) * 1000}`
-  return `>${Number(finite[finite.length - 1]) * 1000}`
+  const prefix = `${family}_bucket${labels}|`
+  const bounds = [...after.keys()].filter(k => k.startsWith(prefix)).map(k => k.slice(prefix.length)).filter(b => b !== '+Inf')
+    .map(Number).sort((a, b) => a - b)
+  const rank = count * q
+  let lower = 0
+  let below = 0
+  for (const bound of bounds) {
+    const cumulative = delta(`${prefix}${bound}`)
+    if (cumulative >= rank) {
+      const inBucket = cumulative - below
+      const at = inBucket === 0 ? 1 : (rank - below) / inBucket
+      return ((lower + (bound - lower) * at) * 1000).toFixed(1)
+    }
+    lower = bound
+    below = cumulative
+  }
+  return `>${bounds[bounds.length - 1]! * 1000}`
 }
 
-/** Where a shard's batches spent their time between two scrapes: per-batch averages. */
+const STAGES = ['handoff', 'queue', 'check', 'numbering', 'commit_wait', 'commit', 'delivery']
+
+/**
+ * Where sends spent their time between two scrapes: per shard batch, averages; per stage of a send,
+ * its p99 (implus_send_stage_seconds); per thread, the event loop's p99 and worst delay.
+ */
 export function shardBreakdown (before: Map<string, number>, after: Map<string, number>): Record<string, string> {
   const delta = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0)
   const cycles = Math.max(1, delta('implus_shard_cycles_total'))
-  return {
+  const row: Record<string, string> = {
     'msgs/batch': (delta('implus_shard_messages_total') / cycles).toFixed(1),
-    'check ms': (delta('implus_shard_check_seconds_total') * 1000 / cycles).toFixed(2),
-    'seq ms': (delta('implus_shard_seq_seconds_total') * 1000 / cycles).toFixed(2),
-    'commit ms': (delta('implus_shard_commit_seconds_total') * 1000 / cycles).toFixed(2),
     // Server side only: a send reaching its shard to its receipt (checks, numbering, commit).
-    'shard p99 ms': histogramP99Ms(before, after, 'implus_send_seconds'),
-    'main loop p99 ms': ((after.get('nodejs_eventloop_delay_p99_seconds') ?? 0) * 1000).toFixed(1)
+    'shard p99 ms': histogramQuantileMs(before, after, 'implus_send_seconds', '', 0.99)
   }
+  for (const stage of STAGES) row[`${stage} p99`] = histogramQuantileMs(before, after, 'implus_send_stage_seconds', `{stage=${stage}}`, 0.99)
+  const threads = [...after.keys()].map(k => /^implus_eventloop_delay_seconds_count\{thread=(.+)\}$/.exec(k)?.[1]).filter(t => t !== undefined).sort()
+  for (const thread of threads) {
+    const labels = `{thread=${thread}}`
+    row[`${thread} loop p99/max`] = `${histogramQuantileMs(before, after, 'implus_eventloop_delay_seconds', labels, 0.99)}/${histogramQuantileMs(before, after, 'implus_eventloop_delay_seconds', labels, 1)}`
+  }
+  return row
 }

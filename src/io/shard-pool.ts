@@ -3,9 +3,11 @@ import type { SeqEngine } from '../seq/engine.js'
 import type { ShardRouting } from './gateway.js'
 import type { Logger } from '../log.js'
 import type { Metrics, Series } from '../metrics.js'
-import { addHistogram, type HistogramCounts } from '../histogram.js'
+import { addHistogram, observeMany, sharedNow, type HistogramCounts } from '../histogram.js'
+import { LOOP_DELAY_HELP, LOOP_DELAY_METRIC } from '../metrics.js'
+import { SEND_STAGES, type SendStage } from '../shards/send-stages.js'
 import { AppError, type StatusCode } from '../errors.js'
-import type { CallReply, FromShard, OutboundBatch, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
+import { OP_WIDTH, type CallReply, type FromShard, type InboundBatch, type OutboundBatch, type ShardWorkerData, type ToShard } from '../shards/thread-messages.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
 import { isMsgId } from '@implus/client/wire'
 import { shardOfMsgId } from '../snowflake.js'
@@ -15,6 +17,7 @@ class InboundBuilder {
   data = new Uint8Array(64 * 1024)
   index: number[] = []
   users: string[] = []
+  readAt: number[] = []
   used = 0
 
   add (connId: number, userId: string, frame: Uint8Array): void {
@@ -26,15 +29,17 @@ class InboundBuilder {
     this.data.set(frame, this.used)
     this.index.push(connId, this.used, frame.length)
     this.users.push(userId)
+    this.readAt.push(sharedNow())
     this.used += frame.length
   }
 
-  take (): { t: 'frames', data: Uint8Array, index: Int32Array, users: string[] } {
+  take (): InboundBatch {
     // A right-sized copy goes (transferred); the builder keeps its buffer. Allocating a fresh zeroed
     // buffer of the full capacity every turn cost more than copying the bytes used.
-    const batch = { t: 'frames' as const, data: this.data.slice(0, this.used), index: Int32Array.from(this.index), users: this.users }
+    const batch = { t: 'frames' as const, data: this.data.slice(0, this.used), index: Int32Array.from(this.index), users: this.users, readAt: Float64Array.from(this.readAt) }
     this.index = []
     this.users = []
+    this.readAt = []
     this.used = 0
     return batch
   }
@@ -59,7 +64,7 @@ export class ShardPool implements ShardRouting {
   private stopping = false
   private readonly peek = newFramePeek()
 
-  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, sendLatency: HistogramCounts, resends: Series, refused: Series, queued: Series }[] = []
+  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, sendLatency: HistogramCounts, stages: Record<SendStage, HistogramCounts>, loopDelay: HistogramCounts, resends: Series, refused: Series, queued: Series }[] = []
 
   constructor (
     readonly shards: number,
@@ -78,6 +83,9 @@ export class ShardPool implements ShardRouting {
         seq: metrics.counter('implus_shard_seq_seconds_total', 'Time shards spent waiting for sequence numbers.', shard),
         commit: metrics.counter('implus_shard_commit_seconds_total', 'Time shards spent committing batches.', shard),
         sendLatency: metrics.histogram('implus_send_seconds', 'From a send reaching its shard to its receipt (checks, numbering, commit).', shard),
+        stages: Object.fromEntries(SEND_STAGES.map(stage => [stage, metrics.histogram('implus_send_stage_seconds',
+          'Where a send\'s time goes: handoff, queue, check, numbering, commit_wait, commit, delivery (docs in src/shards/send-stages.ts).', { ...shard, stage })])) as Record<SendStage, HistogramCounts>,
+        loopDelay: metrics.histogram(LOOP_DELAY_METRIC, LOOP_DELAY_HELP, { thread: `shard-${i}` }),
         resends: metrics.gauge('implus_shard_pending_resends', 'Pushes waiting for an ACK on the shard\'s timing wheel.', shard),
         refused: metrics.counter('implus_shard_overload_refusals_total', 'Frames turned away because the shard queue was full.', shard),
         queued: metrics.gauge('implus_shard_queued_frames', 'Frames waiting for the shard\'s next batch.', shard)
@@ -108,11 +116,16 @@ export class ShardPool implements ShardRouting {
             m.seq.value += message.seqSeconds
             m.commit.value += message.commitSeconds
             addHistogram(m.sendLatency, message.sendLatency)
+            for (const [stage, counts] of Object.entries(message.stages)) addHistogram(m.stages[stage as SendStage], counts)
+            addHistogram(m.loopDelay, message.loopDelay)
             m.resends.value = message.pendingResends
             m.refused.value += message.refused
             m.queued.value = message.queued
             // At most one line per shard per second (the stats interval), only while it refuses.
             if (message.refused > 0) this.log.warn({ shard: index, refused: message.refused, queued: message.queued }, 'shard queue full: sends refused with 503 (PostgreSQL is not keeping up)')
+          } else if (message.t === 'out') {
+            this.deliver(message)
+            observeMany(this.shardMetrics[index]!.stages.delivery, (sharedNow() - message.since) / 1000, message.ops.length / OP_WIDTH)
           } else {
             this.receive(worker, message)
           }
@@ -200,8 +213,6 @@ export class ShardPool implements ShardRouting {
 
   private receive (worker: Worker, message: FromShard): void {
     switch (message.t) {
-      case 'out':
-        return this.deliver(message)
       case 'seq':
         (message.prepareOnly === true ? this.seq.prepare(message.keys).then(() => new Float64Array(0)) : this.seq.allocate(message.keys)).then(
           values => this.post(worker, { t: 'seq', id: message.id, values }, [values.buffer as ArrayBuffer]),

@@ -1,4 +1,5 @@
 import { OP_WIDTH, OutKind, type OutboundBatch } from './thread-messages.js'
+import { sharedNow } from '../histogram.js'
 
 /**
  * A shard's frames for the main thread, collected during a turn and posted
@@ -11,6 +12,7 @@ export class Outbox {
   private users: string[] = []
   private memberLists: string[][] = []
   private scheduled = false
+  private since = 0
 
   constructor (private readonly post: (batch: OutboundBatch, transfer: ArrayBuffer[]) => void) {}
 
@@ -45,7 +47,8 @@ export class Outbox {
       data: this.data.slice(0, this.used),
       ops: Int32Array.from(this.ops),
       users: this.users,
-      memberLists: this.memberLists
+      memberLists: this.memberLists,
+      since: this.since
     }
     this.used = 0
     this.ops = []
@@ -65,6 +68,7 @@ export class Outbox {
     this.used += frame.length
     if (!this.scheduled) {
       this.scheduled = true
+      this.since = sharedNow()
       setImmediate(() => this.flush())
     }
   }

@@ -20,7 +20,8 @@ import type { SeqClient } from './seq-client.js'
 import type { Call, CallReply, InboundBatch, ShardStats } from './thread-messages.js'
 import type { PrivateChatPolicy } from '../config.js'
 import type { SharedIdempotency } from './shared-idempotency.js'
-import { emptyHistogram, observe } from '../histogram.js'
+import { emptyHistogram, observe, sharedNow } from '../histogram.js'
+import { emptyStages, stage } from './send-stages.js'
 import { completeDocument, isMediaType, isRefusal, mediaPreviewText, mediaRefusal, parseMediaDocument, referencedFiles, type MediaDocument, type StoredFile } from '../media/content.js'
 import { checkFiles } from './media-files.js'
 
@@ -116,6 +117,8 @@ export class Shard {
   private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
   /** From a send reaching this shard to its receipt, since the last report. */
   private sendLatency = emptyHistogram()
+  /** The same sends stage by stage, since the last report. */
+  private stages = emptyStages()
   /** Until then the in-memory idempotency window may miss sends made before a restart: check the database. */
   private readonly coldUntil: number
   /** Who sent anything in the window before this start; null until known (then every send is checked). */
@@ -173,15 +176,17 @@ export class Shard {
   }
 
   /** Work done since the last call, for the main thread's /metrics. */
-  takeStats (): ShardStats {
-    const stats = { t: 'stats' as const, ...this.stats, sendLatency: this.sendLatency, pendingResends: this.resends.pending, queued: this.queue.length }
+  takeStats (): Omit<ShardStats, 'loopDelay'> {
+    const stats = { t: 'stats' as const, ...this.stats, sendLatency: this.sendLatency, stages: this.stages, pendingResends: this.resends.pending, queued: this.queue.length }
     this.stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
     this.sendLatency = emptyHistogram()
+    this.stages = emptyStages()
     return stats
   }
 
   frames (batch: InboundBatch): void {
-    const { data, index, users } = batch
+    const { data, index, users, readAt } = batch
+    const arrived = sharedNow()
     for (let i = 0, f = 0; i < index.length; i += 3, f++) {
       const connId = index[i]!
       let frame: DecodedFrame
@@ -195,6 +200,7 @@ export class Shard {
         this.overloaded(connId, frame)
         continue
       }
+      if (frame.type === MessageType.PRIVATE_CHAT || frame.type === MessageType.GROUP_CHAT) stage(this.stages, 'handoff', arrived - readAt[f]!, 1)
       this.queue.push({ connId, userId: users[f]!, frame, at: performance.now() })
     }
     this.kick()
@@ -256,6 +262,7 @@ export class Shard {
    * happen strictly in batch order.
    */
   private async cycle (): Promise<void> {
+    const began = performance.now()
     const items = this.queue.length <= MAX_CYCLE_FRAMES ? this.queue : this.queue.slice(0, MAX_CYCLE_FRAMES)
     this.queue = items === this.queue ? [] : this.queue.slice(MAX_CYCLE_FRAMES)
     const calls = this.calls
@@ -265,6 +272,7 @@ export class Shard {
     for (const [user, msg] of this.pushFailures) batch.markPushFailed(user, msg)
     this.pushFailures = []
     const sends: Send[] = []
+    let numbered = 0
     try {
       const recalls: Inbound[] = []
       const reads: Inbound[] = []
@@ -273,6 +281,7 @@ export class Shard {
         switch (item.frame.type) {
           case MessageType.PRIVATE_CHAT:
           case MessageType.GROUP_CHAT: {
+            stage(this.stages, 'queue', began - item.at, 1)
             const send = this.admit(item)
             if (send !== null) sends.push(send)
             break
@@ -298,8 +307,11 @@ export class Shard {
       await this.checkSends(sends, reads, groupAcks, calls)
       const checked = performance.now()
       await this.number(sends, batch, after)
+      numbered = performance.now()
       this.stats.checkSeconds += (checked - started) / 1000
-      this.stats.seqSeconds += (performance.now() - checked) / 1000
+      this.stats.seqSeconds += (numbered - checked) / 1000
+      stage(this.stages, 'check', checked - began, sends.length)
+      stage(this.stages, 'numbering', numbered - checked, sends.length)
       this.stats.messages += sends.length
       this.stats.cycles++
       for (const { userId, frame } of groupAcks) this.readState.groupAck(userId, frame, batch)
@@ -316,7 +328,10 @@ export class Shard {
       try {
         const started = performance.now()
         if (!batch.empty) await batch.commit(this.sql)
-        this.stats.commitSeconds += (performance.now() - started) / 1000
+        const committed = performance.now()
+        this.stats.commitSeconds += (committed - started) / 1000
+        stage(this.stages, 'commit_wait', started - numbered, sends.length)
+        stage(this.stages, 'commit', committed - started, sends.length)
         for (const fn of after) fn()
       } catch (err) {
         return this.failCycle(err, items, calls)

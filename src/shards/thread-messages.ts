@@ -5,13 +5,18 @@
  * a postMessage.
  */
 import type { HistogramCounts } from '../histogram.js'
+import type { StageCounts } from './send-stages.js'
 
-/** Main → shard: inbound chat frames. index holds [connId, offset, length] per frame; users[i] is frame i's sender. */
+/**
+ * Main → shard: inbound chat frames. index holds [connId, offset, length] per frame; users[i] is frame
+ * i's sender; readAt[i] when the main thread read it from its socket (sharedNow(), ms).
+ */
 export interface InboundBatch {
   readonly t: 'frames'
   readonly data: Uint8Array
   readonly index: Int32Array
   readonly users: string[]
+  readonly readAt: Float64Array
 }
 
 /**
@@ -28,6 +33,8 @@ export interface OutboundBatch {
   readonly ops: Int32Array
   readonly users: string[]
   readonly memberLists: string[][]
+  /** sharedNow() (ms) when the batch's first frame was queued: the start of its delivery stage. */
+  readonly since: number
 }
 
 export const OutKind = Object.freeze({ TO_CONN: 0, TO_USER: 1, TO_MEMBERS: 2, TO_USER_TRACKED: 3 })
@@ -60,6 +67,10 @@ export interface ShardStats {
   readonly commitSeconds: number
   /** From a send reaching the shard to its receipt. */
   readonly sendLatency: HistogramCounts
+  /** The same sends, stage by stage (see send-stages.ts). */
+  readonly stages: StageCounts
+  /** How late the shard thread's event loop ran. */
+  readonly loopDelay: HistogramCounts
   /** Frames turned away because the queue was full. */
   readonly refused: number
   readonly pendingResends: number

@@ -9,6 +9,7 @@ import { MemorySeqEngine } from '../seq/memory.js'
 import type { FromShard, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
 import { SharedIdempotency } from '../shards/shared-idempotency.js'
 import { connectRedis } from '../cluster/redis.js'
+import { LoopDelay } from '../loop-delay.js'
 
 const data = workerData as ShardWorkerData
 const port = parentPort!
@@ -36,6 +37,7 @@ port.on('message', (message: ToShard) => {
       })
   }
 })
-setInterval(() => post(shard.takeStats()), 1000).unref()
+const loopDelay = new LoopDelay()
+setInterval(() => post({ ...shard.takeStats(), loopDelay: loopDelay.take() }), 1000).unref()
 await warmUp(sql)
 post({ t: 'ready' })
