@@ -1,7 +1,8 @@
 // Typed client of the HTTP API (docs/protocol.md, "HTTP API"), over the host's fetch: Node 20 and browsers.
 // 64-bit ids (userId, msgId, groupId) are strings, seqs are numbers, times are ISO 8601 strings.
-import type { ConversationSummary, MessageInfo, ServerInfo } from './wire/api-types.js'
-export type { ConversationSummary, MessageInfo, MessageStatus, ServerInfo } from './wire/api-types.js'
+import type { ConversationSummary, FileInfo, MessageInfo, ServerInfo } from './wire/api-types.js'
+import { postWithProgress, type RawAnswer, type UploadBody, type UploadProgress } from './media.js'
+export type { ConversationSummary, FileInfo, MessageInfo, MessageStatus, ServerInfo } from './wire/api-types.js'
 
 export interface RegisterRequest {
   userId: string
@@ -108,6 +109,19 @@ export interface UserStatusUpdate {
   status: 1 | 2
   /** ISO 8601, or null to lift a mute. */
   mutedUntil?: string | null
+}
+
+export interface UploadOptions {
+  /** Called as the bytes go out. */
+  onProgress?: (progress: UploadProgress) => void
+  signal?: AbortSignal
+}
+
+export interface SignedFileUrl {
+  /** Absolute: put it in an `<img src>` or a link; no Authorization header needed. */
+  url: string
+  /** ISO 8601. */
+  expiresAt: string
 }
 
 /** A response whose envelope is not 200; `status` is its code (the HTTP status when there is no envelope). */
@@ -257,6 +271,35 @@ export class ImHttpClient {
     await this.#request('POST', `/api/messages/${segment(msgId)}/recall`)
   }
 
+  /**
+   * Uploads a file (POST /api/files): the server sniffs its type, hashes it and, for images, reads the
+   * size and makes a thumbnail. Refusals (400 bad name or image, 413 too large, 429 quota) are ImHttpErrors.
+   */
+  async upload (body: UploadBody, name: string, options: UploadOptions = {}): Promise<FileInfo> {
+    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/octet-stream' }
+    if (this.token !== null) headers.authorization = `Bearer ${this.token}`
+    const answer = await postWithProgress({ url: `${this.baseUrl}/api/files?name=${segment(name)}`, headers, body, ...options })
+    return unwrap<FileInfo>(answer)
+  }
+
+  /** A short-lived URL of a file (or thumbnail) the caller may download, for places that cannot send a token. */
+  async fileUrl (fileId: string): Promise<SignedFileUrl> {
+    const signed = await this.#request<SignedFileUrl>('POST', `/api/files/${segment(fileId)}/url`)
+    return { url: this.baseUrl + signed.url, expiresAt: signed.expiresAt }
+  }
+
+  /**
+   * Downloads a file or thumbnail: the Response, its body not yet read (stream it, or `arrayBuffer()` it).
+   * `headers` may carry `range` or `if-none-match` (then a 206 or 304 comes back); 4xx are ImHttpErrors.
+   */
+  async download (fileId: string, init: { headers?: Record<string, string>, signal?: AbortSignal } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers }
+    if (this.token !== null) headers.authorization = `Bearer ${this.token}`
+    const response = await fetch(`${this.baseUrl}/api/files/${segment(fileId)}`, { headers, signal: init.signal })
+    if (response.status >= 400) unwrap({ status: response.status, statusText: response.statusText, text: await response.text() })
+    return response
+  }
+
   /** Bans, unbans or mutes a user; needs the server's admin token. */
   async adminSetStatus (adminToken: string, userId: string, update: UserStatusUpdate): Promise<void> {
     await this.#request('POST', `/admin/users/${segment(userId)}/status`, update, adminToken)
@@ -271,19 +314,24 @@ export class ImHttpClient {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     })
-    const text = await response.text()
-    let envelope: Envelope
-    try {
-      envelope = JSON.parse(text) as Envelope
-    } catch {
-      // Not ours: a proxy's error page, say.
-      throw new ImHttpError(response.status, text === '' ? response.statusText : text)
-    }
-    if (typeof envelope !== 'object' || envelope === null) throw new ImHttpError(response.status, 'response is not an envelope')
-    const code = typeof envelope.code === 'number' && response.ok ? envelope.code : response.status
-    if (code !== 200) {
-      throw new ImHttpError(code, typeof envelope.message === 'string' ? envelope.message : response.statusText)
-    }
-    return envelope.data as T
+    return unwrap<T>({ status: response.status, statusText: response.statusText, text: await response.text() })
   }
+}
+
+/** The data of an answer's envelope; ImHttpError for anything but code 200. */
+function unwrap<T> ({ status, statusText, text }: RawAnswer): T {
+  const ok = status >= 200 && status < 300
+  let envelope: Envelope
+  try {
+    envelope = JSON.parse(text) as Envelope
+  } catch {
+    // Not ours: a proxy's error page, say.
+    throw new ImHttpError(status, text === '' ? statusText : text)
+  }
+  if (typeof envelope !== 'object' || envelope === null) throw new ImHttpError(status, 'response is not an envelope')
+  const code = typeof envelope.code === 'number' && ok ? envelope.code : status
+  if (code !== 200) {
+    throw new ImHttpError(code, typeof envelope.message === 'string' ? envelope.message : statusText)
+  }
+  return envelope.data as T
 }

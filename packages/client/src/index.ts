@@ -35,8 +35,11 @@ export {
   type ImMessage,
   type ReadEvent,
   type RecallEvent,
+  type FileSent,
+  type SendFileOptions,
   type SendReceipt,
 } from './sdk.js'
+export { ContentType, contentTypeOf, mediaContent, mediaKindOf, type MediaContent, type MediaKind, type UploadBody, type UploadProgress } from './media.js'
 export { TypedEmitter } from './emitter.js'
-export { ImHttpClient, ImHttpError, type ConversationSummary, type MessageInfo, type ServerInfo } from './http.js'
+export { ImHttpClient, ImHttpError, type ConversationSummary, type FileInfo, type MessageInfo, type ServerInfo, type SignedFileUrl, type UploadOptions } from './http.js'
 export { MemorySeqStore, type SeqStore, type SyncState } from './sync/seq-store.js'

@@ -16,7 +16,8 @@ import { MessageType, type DecodedFrame, type Frame } from './wire/codec.js'
 import { parseConversationId } from './wire/ids.js'
 import { ImConnection, type TransportKind } from './connection.js'
 import { TypedEmitter } from './emitter.js'
-import { ImHttpClient, ImHttpError, type MessageInfo, type MessageStatus } from './http.js'
+import { ImHttpClient, ImHttpError, type FileInfo, type MessageInfo, type MessageStatus, type UploadOptions } from './http.js'
+import { contentTypeOf, mediaKindOf, type MediaContent, type MediaKind, type UploadBody } from './media.js'
 import { AckBatcher } from './sync/ack-batcher.js'
 import { GapPuller, type GapPullError } from './sync/gap-puller.js'
 import { PendingSends, SendError, type ChatFrame } from './sync/pending-sends.js'
@@ -126,6 +127,23 @@ export interface ImClientOptions {
   repairIntervalMs?: number
   /** For tests: a fixed source of randomness (jitter). */
   random?: () => number
+}
+
+export interface SendFileOptions extends UploadOptions {
+  /** The file's name (shown to receivers); default the File's own name, required for other bodies. */
+  name?: string
+  /** How to send it; default by what the server found: a readable image, video, audio, else a file. */
+  kind?: MediaKind
+  /** Seconds, for voice and video (the server does not decode them). */
+  duration?: number
+  /** A video's poster: an image uploaded before. */
+  thumbnailId?: string
+}
+
+export interface FileSent {
+  /** The upload, as the server stored it. */
+  file: FileInfo
+  receipt: SendReceipt
 }
 
 /** The login was refused (1001 with an error code, or a WebSocket upgrade refused with 401). */
@@ -315,6 +333,32 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
       ? { type: MessageType.GROUP_CHAT, conversationId: group, content, contentType }
       : { type: MessageType.GROUP_CHAT, toId: group, content, contentType }
     return this.#send(draft)
+  }
+
+  /**
+   * Uploads a file (progress through `onProgress`) and sends it to a user as an image, file, voice or video
+   * message. An upload refused rejects with ImHttpError, a send refused with SendError.
+   */
+  async sendPrivateFile (toId: string, body: UploadBody, options: SendFileOptions = {}): Promise<FileSent> {
+    const { file, content, contentType } = await this.#uploadForMessage(body, options)
+    return { file, receipt: await this.sendPrivate(toId, content, contentType) }
+  }
+
+  /** sendPrivateFile for a group, by groupId or `group_{id}`. */
+  async sendGroupFile (group: string, body: UploadBody, options: SendFileOptions = {}): Promise<FileSent> {
+    const { file, content, contentType } = await this.#uploadForMessage(body, options)
+    return { file, receipt: await this.sendGroup(group, content, contentType) }
+  }
+
+  async #uploadForMessage (body: UploadBody, options: SendFileOptions): Promise<{ file: FileInfo, content: string, contentType: number }> {
+    this.#requireOpen()
+    const name = options.name ?? (typeof File === 'function' && body instanceof File ? body.name : undefined)
+    if (name === undefined || name === '') throw new TypeError('sendFile needs options.name for a body that is not a File')
+    const file = await this.http.upload(body, name, { onProgress: options.onProgress, signal: options.signal })
+    const document: MediaContent = { fileId: file.fileId }
+    if (options.duration !== undefined) document.duration = options.duration
+    if (options.thumbnailId !== undefined) document.thumbnailId = options.thumbnailId
+    return { file, content: JSON.stringify(document), contentType: contentTypeOf(options.kind ?? mediaKindOf(file)) }
   }
 
   async #send (draft: Omit<ChatFrame, 'clientSeq'>): Promise<SendReceipt> {
