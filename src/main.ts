@@ -100,7 +100,6 @@ async function main (config: Config, log: Logger): Promise<void> {
     databaseUrl: db.url,
     logLevel: config.logLevel,
     privateChat: config.privateChat,
-    maxContentBytes: config.maxContentBytes,
     recallWindowMs: config.recallWindowMs,
     groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers,
     idempotencyWindowMs: config.idempotencyWindowMs,

@@ -1,5 +1,5 @@
 // Cluster mode: a host's node slot (the host bits of every message id it makes) is a lease in Redis,
-// fenced by a PostgreSQL lock (test/unit/slot-fence.test.ts). Should another host still end up holding
+// fenced by a PostgreSQL lock (test/slot-fence.test.ts). Should another host still end up holding
 // the lease (Redis lost its data while the holder's database session was also cut), both would make the
 // same ids: the host that finds its slot taken must stop (exit 1, so a supervisor restarts it with a
 // free slot) rather than go on. Here the other host's claim is written into Redis directly.

@@ -1,10 +1,8 @@
 import { AppError, Status } from '../errors.js'
+import { LOGIN_GUARD_ENTRIES, trimOldest } from '../memory-budget.js'
 
 /** How long login attempts count against a user. */
 export const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000
-// Tracked users at most: past it, expired entries are swept, then the oldest dropped (unknown ids count
-// too, so that 429 does not tell which users exist, and an attacker can invent any number of them).
-const MAX_TRACKED = 100_000
 
 /** A user's login attempts not yet forgiven by a success: failures, and those still being checked. */
 interface Attempts {
@@ -32,7 +30,7 @@ export class LoginGuard {
     if (this.limit === 0) return
     const entry = this.current(userId)
     if (entry === undefined) {
-      if (this.attempts.size >= MAX_TRACKED) this.makeRoom()
+      if (this.attempts.size >= LOGIN_GUARD_ENTRIES) this.makeRoom()
       this.attempts.set(userId, { count: 1, since: this.now() })
     } else if (entry.count < this.limit) entry.count++
     else {
@@ -60,10 +58,14 @@ export class LoginGuard {
     return undefined
   }
 
+  /**
+   * Tracked users are bounded (LOGIN_GUARD_ENTRIES): unknown ids count too, so that 429 does not tell which
+   * users exist, and an attacker can invent any number of them. Expired entries go first, then the oldest
+   * (insertion order is age order).
+   */
   private makeRoom (): void {
     const expired = this.now() - this.windowMs
     for (const [userId, entry] of this.attempts) if (entry.since <= expired) this.attempts.delete(userId)
-    // Insertion order is age order: the first entry is the oldest.
-    if (this.attempts.size >= MAX_TRACKED) this.attempts.delete(this.attempts.keys().next().value!)
+    trimOldest(this.attempts, LOGIN_GUARD_ENTRIES - 1)
   }
 }

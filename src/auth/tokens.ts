@@ -1,13 +1,13 @@
 import { Jwt } from './jwt.js'
-import { UserStatus, type UserAccess, type UserStore } from '../users/store.js'
+import type { UserAccess, UserStore } from '../users/store.js'
+import { UserStatus } from '../db/schema.js'
 import { AppError, Status } from '../errors.js'
+import { TOKEN_CACHE_ENTRIES, trimOldest } from '../memory-budget.js'
 
 export interface IssuedToken {
   readonly token: string
   readonly expiresAt: Date
 }
-
-const CACHE_LIMIT = 200_000
 
 /**
  * Issues and checks tokens. Each token carries the user's token version; a
@@ -51,7 +51,7 @@ export class TokenService {
   remember (userId: string, access: UserAccess): void {
     this.access.delete(userId)
     this.access.set(userId, access)
-    if (this.access.size > CACHE_LIMIT) this.access.delete(this.access.keys().next().value!)
+    trimOldest(this.access, TOKEN_CACHE_ENTRIES)
   }
 
   forget (userId: string): void {

@@ -1,7 +1,8 @@
 import type { HttpApi } from './server.js'
 import { userIdField } from './validate.js'
 import { Status, badRequest, notFound } from '../errors.js'
-import { UserStatus, type UserStore } from '../users/store.js'
+import type { UserStore } from '../users/store.js'
+import { UserStatus } from '../db/schema.js'
 import type { TokenService } from '../auth/tokens.js'
 import type { SessionControl } from './users.js'
 

@@ -3,6 +3,7 @@ import type { SessionRegistry } from './registry.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
 import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, isMsgId, isUserId, isGroupId, privateConversationId, groupConversationId, parseConversationId } from '@implus/client/wire'
 import { AppError, Status } from '../errors.js'
+import { deliveryFailed, errorFrame, kickout } from '../messages/refusals.js'
 import { shardOf } from '../shards/route.js'
 import { shardOfMsgId } from '../snowflake.js'
 import type { Logger } from '../log.js'
@@ -137,7 +138,7 @@ export class Gateway {
    */
   close (conn: Connection, status: number, reason: string): void {
     if (conn.state === ConnState.CLOSED) return
-    conn.send(encodeFrame({ type: MessageType.KICKOUT_NOTIFICATION, errorCode: status, content: reason, timestamp: Date.now() }))
+    conn.send(kickout(status, reason))
     conn.end()
   }
 
@@ -287,13 +288,13 @@ export class Gateway {
   /** 1006 for a chat frame the server will not take. */
   private refuse (conn: Connection, clientSeq: string, status: number, reason: string): void {
     this.refused.value++
-    conn.send(encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq, errorCode: status, content: reason, timestamp: Date.now() }))
+    conn.send(deliveryFailed({ clientSeq }, status, reason))
   }
 
   /** 1009 for a frame that makes no sense here. */
   error (conn: Connection, status: number, reason: string): void {
     this.refused.value++
-    conn.send(encodeFrame({ type: MessageType.ERROR, errorCode: status, content: reason, timestamp: Date.now() }))
+    conn.send(errorFrame(status, reason))
   }
 
   private sweep (): void {

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { Connection, ConnState } from './connection.js'
-import { LengthPrefixDecoder, encodeFrame, MessageType } from '@implus/client/wire'
+import { LengthPrefixDecoder } from '@implus/client/wire'
+import { errorFrame } from '../messages/refusals.js'
 import type { Gateway } from './gateway.js'
 import type { SessionRegistry } from './registry.js'
 import { Status } from '../errors.js'
@@ -54,7 +55,7 @@ export function startTcpServer (gateway: Gateway, registry: SessionRegistry, opt
     gateway.opened(conn)
     socket.on('data', chunk => {
       if (decoder.push(chunk, onFrame) === 'too-large') {
-        conn.send(encodeFrame({ type: MessageType.ERROR, errorCode: Status.TOO_LARGE, content: `frame over ${options.maxFrameBytes} bytes`, timestamp: Date.now() }))
+        conn.send(errorFrame(Status.TOO_LARGE, `frame over ${options.maxFrameBytes} bytes`))
         conn.end()
       }
     })

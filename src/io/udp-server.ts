@@ -4,6 +4,7 @@ import { newFramePeek, peekFrame } from './frame-peek.js'
 import type { Gateway } from './gateway.js'
 import type { SessionRegistry } from './registry.js'
 import { decodeFrame, encodeFrame, MessageType } from '@implus/client/wire'
+import { errorFrame } from '../messages/refusals.js'
 import { Status } from '../errors.js'
 
 class UdpConnection extends Connection {
@@ -71,7 +72,7 @@ export function startUdpServer (gateway: Gateway, registry: SessionRegistry, opt
   }
   const refuse = (to: RemoteInfo, requestBytes: number, errorCode: number, content: string): void => {
     const header = { type: MessageType.ERROR, errorCode }
-    const frame = unprovenReply(encodeFrame({ ...header, content, timestamp: Date.now() }), requestBytes, header)
+    const frame = unprovenReply(errorFrame(errorCode, content), requestBytes, header)
     if (frame !== null) socket.send(frame, to.port, to.address)
   }
 

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/connect.js'
+import { MsgStatus, MsgType } from '../db/schema.js'
 import { AppError, Status } from '../errors.js'
 import type { FileInfo } from '@implus/client/wire'
 
@@ -30,8 +31,6 @@ export interface DownloadableFile {
   readonly storageKey: string
   readonly allowed: boolean
 }
-
-const RECALLED = 3
 
 /**
  * Records an upload's rows (the file, and its thumbnail) if the uploader's
@@ -90,9 +89,9 @@ export async function downloadable (sql: Sql, fileId: string, userId: string): P
     select f.file_id as "fileId", f.name, f.size, f.mime_type as "mimeType", f.sha256, f.storage_key as "storageKey",
       (f.owner_id = ${userId} or exists (
         select 1 from message_files mf join message m on m.msg_id = mf.msg_id
-        where mf.file_id = f.file_id and m.status <> ${RECALLED} and (
+        where mf.file_id = f.file_id and m.status <> ${MsgStatus.RECALLED} and (
           m.sender_id = ${userId} or m.receiver_id = ${userId} or
-          (m.msg_type = 2 and exists (select 1 from group_members g where g.conversation_id = m.conversation_id and g.user_id = ${userId})))
+          (m.msg_type = ${MsgType.GROUP} and exists (select 1 from group_members g where g.conversation_id = m.conversation_id and g.user_id = ${userId})))
       )) as allowed
     from files f where f.file_id = ${fileId} and f.deleting_time is null`
   return row === undefined ? null : { ...row, size: Number(row.size) }

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream'
  * Where file bytes live. Keys are the server's own (never a client's file
  * name), so no key can reach outside the store.
  *
- * Contract, kept by every engine (test/unit/blob-stores.test.ts runs one suite on each):
+ * Contract, kept by every engine (test/blob-stores.test.ts runs one suite on each):
  * - `putFile` consumes a finished spool file and resolves once the object is durable; it either stores the
  *   whole file under the key or, when it rejects, nothing.
  * - `read` streams bytes `start`..`end` inclusive of a stored object; a missing key rejects with

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/connect.js'
+import { ConvType, MsgStatus, MsgType } from '../db/schema.js'
 import { forbidden, notFound } from '../errors.js'
 import { parseConversationId, peerOf, type ConversationSummary, type MessageInfo, type MessageStatus } from '@implus/client/wire'
 
@@ -9,9 +10,6 @@ export type { ConversationSummary, MessageInfo }
  * counts need, straight from PostgreSQL on the main thread. Writes never
  * happen here (they belong to the conversation's shard).
  */
-
-const RECALLED = 3
-const GROUP_MSG = 2
 
 interface MessageRow {
   msgId: string
@@ -29,8 +27,8 @@ interface MessageRow {
 }
 
 function toInfo (r: MessageRow, seq: number): MessageInfo {
-  const group = r.msgType === GROUP_MSG
-  const recalled = r.status === RECALLED
+  const group = r.msgType === MsgType.GROUP
+  const recalled = r.status === MsgStatus.RECALLED
   return {
     msgId: r.msgId,
     seq,
@@ -176,18 +174,24 @@ export async function messageHeader (sql: Sql, msgId: string): Promise<{ convers
  * its conversationSeq; private, 1 when the receiver's read point reached it, else 0.
  */
 export async function readCount (sql: Sql, msg: { conversationId: string, conversationSeq: number, senderId: string, receiverId: string | null, msgType: number }): Promise<number> {
-  if (msg.msgType === GROUP_MSG) {
-    const rows = await sql<{ n: string }[]>`
-      select count(*) as n from group_members g
-      join user_conversation_list l on l.user_id = g.user_id and l.conversation_id = g.conversation_id
-      where g.conversation_id = ${msg.conversationId} and g.user_id <> ${msg.senderId} and l.last_read_seq >= ${msg.conversationSeq}`
-    return Number(rows[0]?.n ?? 0)
-  }
+  if (msg.msgType === MsgType.GROUP) return await groupReadCount(sql, msg.conversationId, msg.senderId, msg.conversationSeq)
   if (msg.receiverId === null) return 0
   const rows = await sql`
     select 1 from user_conversation_list
     where user_id = ${msg.receiverId} and conversation_id = ${msg.conversationId} and last_read_seq >= ${msg.conversationSeq}`
   return rows.length > 0 ? 1 : 0
+}
+
+/**
+ * A group message's read count, the one definition (GET .../read-count and the 1008 to its sender):
+ * the current members other than the sender whose read point reached its conversationSeq.
+ */
+export async function groupReadCount (sql: Sql, conversationId: string, senderId: string, conversationSeq: number): Promise<number> {
+  const rows = await sql<{ n: string }[]>`
+    select count(*) as n from group_members g
+    join user_conversation_list l on l.user_id = g.user_id and l.conversation_id = g.conversation_id
+    where g.conversation_id = ${conversationId} and g.user_id <> ${senderId} and l.last_read_seq >= ${conversationSeq}`
+  return Number(rows[0]?.n ?? 0)
 }
 
 interface SummaryRow {
@@ -231,7 +235,7 @@ export async function conversationSummaries (sql: Sql, userId: string, limit: nu
     order by s.sort_time desc nulls last, s."conversationId"
     limit ${limit}`
   const conversations = rows.map(r => {
-    const parsed = r.type === 0 ? parseConversationId(r.conversationId) : null
+    const parsed = r.type === ConvType.PRIVATE ? parseConversationId(r.conversationId) : null
     const peer = parsed?.kind === 'private' ? peerOf(parsed, userId) : null
     return {
       conversationId: r.conversationId,
@@ -239,7 +243,7 @@ export async function conversationSummaries (sql: Sql, userId: string, limit: nu
       conversationName: r.name ?? peer ?? '',
       unreadCount: Number(r.unread),
       lastMsgId: r.lastMsgId,
-      lastMsgContent: r.lastMsgId === null ? null : (r.status === RECALLED ? '' : r.content ?? ''),
+      lastMsgContent: r.lastMsgId === null ? null : (r.status === MsgStatus.RECALLED ? '' : r.content ?? ''),
       lastMsgSender: r.sender,
       lastMsgTime: r.sendTime?.toISOString() ?? null,
       lastSeq: Number(r.lastSeq),

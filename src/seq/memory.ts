@@ -1,6 +1,7 @@
 import { reservationFor, type SeqEngine } from './engine.js'
 import { reserveSections } from './sections.js'
 import type { Sql } from '../db/connect.js'
+import { SEQ_SEGMENT_KEYS, trimOldest } from '../memory-budget.js'
 
 interface Segment {
   /** Last number handed out. */
@@ -10,8 +11,6 @@ interface Segment {
   /** Whether `last` was handed out (after a fresh reservation it is only the segment's floor). */
   used: boolean
 }
-
-const MAX_KEYS = 1_000_000
 
 /**
  * Single-host engine: segments held in this process. The first use of a key
@@ -84,20 +83,12 @@ export class MemorySeqEngine implements SeqEngine {
         if (segment !== undefined && segment.max === max - amounts[i]!) segment.max = max
         else this.segments.set(key, { last: max - amounts[i]!, max, used: false })
       }
-      if (this.segments.size > MAX_KEYS) this.evictIdle()
+      // Forgotten keys reserve a new segment on their next use: numbers jump, never repeat.
+      trimOldest(this.segments, SEQ_SEGMENT_KEYS, key => this.reserving.has(key))
     }).finally(() => {
       for (const key of keys) this.reserving.delete(key)
     })
     for (const key of keys) this.reserving.set(key, done)
     return done
-  }
-
-  /** Forgets the oldest keys; their next use reserves a new segment (numbers jump, never repeat). */
-  private evictIdle (): void {
-    let excess = this.segments.size - MAX_KEYS * 0.9
-    for (const key of this.segments.keys()) {
-      if (excess-- <= 0) break
-      if (!this.reserving.has(key)) this.segments.delete(key)
-    }
   }
 }

@@ -15,12 +15,3 @@ export async function reserveSections (sql: Sql, keys: string[], amounts: number
     returning section_key as key, max_seq as max`
   return new Map(rows.map(r => [r.key, Number(r.max)]))
 }
-
-/** The committed bound of each key (0 for keys never reserved). */
-export async function committedBounds (sql: Sql, keys: string[]): Promise<Map<string, number>> {
-  const rows = await sql<{ key: string, max: string }[]>`
-    select section_key as key, max_seq as max from sequence_section where section_key = any(${sql.array(keys)}::text[])`
-  const bounds = new Map(keys.map(k => [k, 0]))
-  for (const r of rows) bounds.set(r.key, Number(r.max))
-  return bounds
-}

@@ -1,3 +1,5 @@
+import { IDEMPOTENCY_ENTRIES } from '../memory-budget.js'
+
 /**
  * Recent sends by `(sender, clientSeq)` (docs/protocol.md: 5 minutes). A repeat
  * gets the first receipt again and stores nothing. Entries live in insertion
@@ -5,7 +7,6 @@
  * a flood outruns the window.
  */
 export const IDEMPOTENCY_WINDOW_MS = 5 * 60 * 1000
-const MAX_ENTRIES = 2_000_000
 
 export interface Remembered<R> {
   readonly at: number
@@ -43,7 +44,7 @@ export class IdempotencyCache<R> {
 
   expire (now: number): void {
     for (const [key, entry] of this.entries) {
-      if (now - entry.at <= this.windowMs && this.entries.size <= MAX_ENTRIES) break
+      if (now - entry.at <= this.windowMs && this.entries.size <= IDEMPOTENCY_ENTRIES) break
       this.entries.delete(key)
     }
   }

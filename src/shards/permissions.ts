@@ -1,4 +1,6 @@
 import type { Sql } from '../db/connect.js'
+import { UserStatus } from '../db/schema.js'
+import { PERMISSION_RELATION_OWNERS, PERMISSION_USERS, trimOldest } from '../memory-budget.js'
 
 export interface UserFacts {
   readonly exists: boolean
@@ -13,8 +15,6 @@ export interface Relation {
   readonly blocked: boolean
 }
 
-const MAX_USERS = 500_000
-const MAX_RELATION_OWNERS = 200_000
 const MISSING: UserFacts = Object.freeze({ exists: false, banned: false, mutedUntil: 0 })
 
 /**
@@ -66,7 +66,7 @@ export class PermissionCache {
     ])
     for (const u of missingUsers) this.users.set(u, MISSING)
     for (const row of userRows) {
-      this.users.set(row.userId, { exists: true, banned: row.status === 2, mutedUntil: row.mutedUntil?.getTime() ?? 0 })
+      this.users.set(row.userId, { exists: true, banned: row.status === UserStatus.BANNED, mutedUntil: row.mutedUntil?.getTime() ?? 0 })
     }
     for (const row of relationRows) {
       let owner = this.relations.get(row.r)
@@ -76,16 +76,7 @@ export class PermissionCache {
       }
       owner.set(row.s, { friends: row.friends, blocked: row.blocked })
     }
-    trim(this.users, MAX_USERS)
-    trim(this.relations, MAX_RELATION_OWNERS)
-  }
-}
-
-function trim<K, V> (map: Map<K, V>, max: number): void {
-  if (map.size <= max) return
-  let excess = map.size - Math.floor(max * 0.9)
-  for (const key of map.keys()) {
-    if (excess-- <= 0) break
-    map.delete(key)
+    trimOldest(this.users, PERMISSION_USERS)
+    trimOldest(this.relations, PERMISSION_RELATION_OWNERS)
   }
 }

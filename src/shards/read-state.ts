@@ -2,6 +2,8 @@ import type { Sql } from '../db/connect.js'
 import type { Logger } from '../log.js'
 import { encodeFrame, MessageType, type DecodedFrame, parseConversationId, peerOf } from '@implus/client/wire'
 import { Status } from '../errors.js'
+import { errorFrame } from '../messages/refusals.js'
+import { groupReadCount } from '../messages/queries.js'
 import type { MemberCache } from './members.js'
 import type { Outbox } from './outbox.js'
 import type { WriteBatch } from './write-batch.js'
@@ -52,7 +54,7 @@ export class ReadState {
     const seq = frame.readReceipt?.lastReadSeq ?? 0
     const parsed = parseConversationId(conversationId)
     if (parsed === null || !Number.isSafeInteger(seq) || seq <= 0) {
-      out.toConn(connId, encodeFrame({ type: MessageType.ERROR, errorCode: Status.BAD_REQUEST, content: 'readReceipt needs a conversationId and a positive lastReadSeq', timestamp: Date.now() }))
+      out.toConn(connId, errorFrame(Status.BAD_REQUEST, 'readReceipt needs a conversationId and a positive lastReadSeq'))
       return
     }
     if (parsed.kind === 'private') {
@@ -78,19 +80,16 @@ export class ReadState {
   private async notifyGroupRead (reader: string, conversationId: string, seq: number): Promise<void> {
     const { sql, out, log } = this.deps
     try {
-      const rows = await sql<{ msgId: string, sender: string, readers: string }[]>`
-        select m.msg_id as "msgId", m.sender_id as sender,
-          (select count(*) from user_conversation_list l where l.conversation_id = m.conversation_id
-             and l.last_read_seq >= m.conversation_seq and l.user_id <> m.sender_id) as readers
-        from message m where m.conversation_id = ${conversationId} and m.conversation_seq = ${seq}`
-      const row = rows[0]
+      const [row] = await sql<{ msgId: string, sender: string }[]>`
+        select msg_id as "msgId", sender_id as sender from message where conversation_id = ${conversationId} and conversation_seq = ${seq}`
       if (row === undefined || row.sender === reader) return
+      const readers = await groupReadCount(sql, conversationId, row.sender, seq)
       out.toUser(row.sender, encodeFrame({
         type: MessageType.MESSAGE_READ_NOTIFICATION,
         fromId: reader,
         conversationId,
         timestamp: Date.now(),
-        readNotification: { conversationId, msgId: row.msgId, readCount: Number(row.readers) }
+        readNotification: { conversationId, msgId: row.msgId, readCount: readers }
       }))
     } catch (err) {
       log.warn({ err, conversationId }, 'group read notification failed')

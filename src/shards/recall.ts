@@ -1,7 +1,9 @@
 import type { Sql } from '../db/connect.js'
 import { AppError, Status } from '../errors.js'
 import { encodeFrame, MessageType, isMsgId, parseConversationId } from '@implus/client/wire'
-import { MsgStatus, type WriteBatch } from './write-batch.js'
+import { deliveryFailed } from '../messages/refusals.js'
+import type { WriteBatch } from './write-batch.js'
+import { MsgStatus } from '../db/schema.js'
 import type { MemberCache } from './members.js'
 import type { Outbox } from './outbox.js'
 
@@ -38,14 +40,14 @@ function recallable (target: RecallTarget | undefined, userId: string, now: numb
   return target
 }
 
-/** A recall request: a 2004 frame (answered on its connection when refused) or an HTTP call. */
+/** A recall request: a 2009 frame (answered on its connection when refused) or an HTTP call. */
 export interface RecallRequest {
   readonly userId: string
   readonly msgId: string
 }
 
 /**
- * Recalls (2004 and POST .../recall): the sender, within the window, empties a
+ * Recalls (2009 and POST .../recall): the sender, within the window, empties a
  * message; once the batch has committed, both sides of a private conversation,
  * or the group's reachable members, get 1010.
  */
@@ -59,7 +61,7 @@ export class Recalls {
     private readonly windowMs: number
   ) {}
 
-  /** 2004 frames of one cycle: one lookup for all; a refusal answers its connection with 1006. */
+  /** 2009 frames of one cycle: one lookup for all; a refusal answers its connection with 1006. */
   async fromFrames (requests: (RecallRequest & { readonly connId: number })[], batch: WriteBatch, after: (() => void)[]): Promise<void> {
     const valid = requests.filter(r => isMsgId(r.msgId))
     if (valid.length === 0) return
@@ -69,7 +71,7 @@ export class Recalls {
         this.stage(recallable(found.get(msgId), userId, Date.now(), this.windowMs), batch, after)
       } catch (err) {
         if (!(err instanceof AppError)) throw err
-        this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, uid: msgId, errorCode: err.status, content: err.message, timestamp: Date.now() }))
+        this.out.toConn(connId, deliveryFailed({ uid: msgId }, err.status, err.message))
       }
     }
   }

@@ -1,8 +1,7 @@
 import type { SeqReply, SeqRequest } from './thread-messages.js'
 import { isConversationSeqKey, type SeqEngine } from '../seq/engine.js'
 import { AppError, Status } from '../errors.js'
-
-const MAX_WARM_KEYS = 200_000
+import { WARM_SEQ_KEYS } from '../memory-budget.js'
 
 /**
  * The shard's side of sequence allocation, one request per batch. Users'
@@ -22,7 +21,7 @@ export class SeqClient {
 
   async allocate (keys: string[]): Promise<Float64Array> {
     if (this.local === null) return await this.request(keys, false)
-    if (this.warm.size + keys.length > MAX_WARM_KEYS) this.warm.clear()
+    if (this.warm.size + keys.length > WARM_SEQ_KEYS) this.warm.clear()
     for (const key of keys) this.warm.add(key)
     const [localKeys, remoteKeys] = this.split(keys)
     const [localValues, remoteValues] = await Promise.all([this.local.allocate(localKeys), this.request(remoteKeys, false)])

@@ -2,6 +2,7 @@ import type { Sql } from '../db/connect.js'
 import type { Logger } from '../log.js'
 import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, type Frame, privateConversationId, isMsgId, groupConversationId } from '@implus/client/wire'
 import { AppError, Status } from '../errors.js'
+import { deliveryFailed, errorFrame } from '../messages/refusals.js'
 import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
 import { Snowflake, msgIdFloor, shardOfMsgId } from '../snowflake.js'
 import { shardOf } from './route.js'
@@ -13,7 +14,8 @@ import { Recalls } from './recall.js'
 import { ReadState } from './read-state.js'
 import { TICK_MS } from './timing-wheel.js'
 import { Resends } from './resends.js'
-import { WriteBatch, MsgType } from './write-batch.js'
+import { WriteBatch } from './write-batch.js'
+import { MsgType } from '../db/schema.js'
 import { contentRefusal, groupSendRefusal, preview, privateSendRefusal, type Refusal } from './rules.js'
 import type { Outbox } from './outbox.js'
 import type { SeqClient } from './seq-client.js'
@@ -193,7 +195,7 @@ export class Shard {
       try {
         frame = decodeFrame(data.subarray(index[i + 1]!, index[i + 1]! + index[i + 2]!))
       } catch {
-        this.out.toConn(connId, encodeFrame({ type: MessageType.ERROR, errorCode: Status.BAD_REQUEST, content: 'malformed frame', timestamp: Date.now() }))
+        this.out.toConn(connId, errorFrame(Status.BAD_REQUEST, 'malformed frame'))
         continue
       }
       if (this.queue.length >= this.options.queueLimit) {
@@ -214,7 +216,7 @@ export class Shard {
   private overloaded (connId: number, frame: DecodedFrame): void {
     this.stats.refused++
     if (frame.type !== MessageType.PRIVATE_CHAT && frame.type !== MessageType.GROUP_CHAT) return
-    this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq: frame.clientSeq, errorCode: Status.UNAVAILABLE, content: 'server overloaded, retry with the same clientSeq', timestamp: Date.now() }))
+    this.out.toConn(connId, deliveryFailed({ clientSeq: frame.clientSeq }, Status.UNAVAILABLE, 'server overloaded, retry with the same clientSeq'))
   }
 
   presence (online: string[], offline: string[]): void {
@@ -654,7 +656,7 @@ export class Shard {
     this.log.error({ err, frames: items.length }, 'shard cycle failed; senders were told to retry')
     for (const item of items) {
       if (this.forgetInFlight(item)) {
-        this.out.toConn(item.connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq: item.frame.clientSeq, errorCode: status, content: reason, timestamp: Date.now() }))
+        this.out.toConn(item.connId, deliveryFailed({ clientSeq: item.frame.clientSeq }, status, reason))
       }
     }
     for (const { call, reply } of calls) reply({ t: 'reply', id: call.id, ok: false, status, message: reason })
@@ -672,7 +674,7 @@ export class Shard {
   }
 
   private refuse (connId: number, clientSeq: string, refusal: Refusal): null {
-    this.out.toConn(connId, encodeFrame({ type: MessageType.MESSAGE_DELIVERY_FAILED, clientSeq, errorCode: refusal.status, content: refusal.reason, timestamp: Date.now() }))
+    this.out.toConn(connId, deliveryFailed({ clientSeq }, refusal.status, refusal.reason))
     return null
   }
 }

@@ -91,7 +91,6 @@ export interface ShardWorkerData {
   readonly databaseUrl: string
   readonly logLevel: string
   readonly privateChat: 'friends' | 'open'
-  readonly maxContentBytes: number
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number
   readonly idempotencyWindowMs: number

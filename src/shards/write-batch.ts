@@ -1,8 +1,6 @@
 import type { Pending, Sql, Tx } from '../db/connect.js'
 
-export const MsgType = Object.freeze({ PRIVATE: 1, GROUP: 2 })
-export const MsgStatus = Object.freeze({ SENT: 0, DELIVERED: 1, READ: 2, RECALLED: 3, PUSH_FAILED: 4 })
-export const ConvType = Object.freeze({ PRIVATE: 0, GROUP: 1 })
+import { ConvType, MsgStatus, MsgType } from '../db/schema.js'
 
 /**
  * Everything one shard cycle writes, in column arrays, committed atomically

@@ -1,6 +1,9 @@
 import type { Sql } from '../db/connect.js'
 
-export const UserStatus = Object.freeze({ NORMAL: 1, BANNED: 2 })
+import { UserStatus } from '../db/schema.js'
+
+// Re-exported for the HTTP routes that read it with the store's rows.
+export { UserStatus }
 
 export interface UserRow {
   readonly userId: string

@@ -1,6 +1,7 @@
 // A private message as a shard writes it into a WriteBatch: the message, both users' message lists, the
 // conversation's list, and both users' conversation-list entries (the receiver's gains one unread).
-import { MsgType, type WriteBatch } from '../../src/shards/write-batch.js'
+import type { WriteBatch } from '../../src/shards/write-batch.js'
+import { MsgType } from '../../src/db/schema.js'
 
 export function addPrivateMessage (batch: WriteBatch, m: { msgId: string, sender: string, receiver: string, seq: number, time: number }): void {
   const conversationId = `private_${m.sender}_${m.receiver}`

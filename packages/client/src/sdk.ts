@@ -833,12 +833,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   async #syncConversations () {
-    try {
-      return (await this.http.syncConversations(1000)).conversations
-    } catch (error) {
-      if (error instanceof ImHttpError && error.status === 400) return (await this.http.syncConversations()).conversations
-      throw error
-    }
+    return (await this.http.syncConversations(1000)).conversations
   }
 
   // ---- positions ----------------------------------------------------------------------------------------

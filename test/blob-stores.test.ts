@@ -5,12 +5,12 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { DiskStore } from '../../src/media/disk-store.js'
-import { S3Store } from '../../src/media/s3-store.js'
-import { MissingObjectError, type BlobStore } from '../../src/media/store.js'
-import { makeTempDir } from '../helpers/server.js'
-import { startS3, stopS3, type S3Server } from '../helpers/s3.js'
-import { freePort } from '../../src/net.js'
+import { DiskStore } from '../src/media/disk-store.js'
+import { S3Store } from '../src/media/s3-store.js'
+import { MissingObjectError, type BlobStore } from '../src/media/store.js'
+import { makeTempDir } from './helpers/server.js'
+import { startS3, stopS3, type S3Server } from './helpers/s3.js'
+import { freePort } from '../src/net.js'
 
 let s3: S3Server
 t.before(async () => { s3 = await startS3() })

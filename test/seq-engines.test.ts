@@ -10,17 +10,25 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import t from 'tap'
-import type { Sql } from '../../src/db/connect.js'
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.js'
-import { killRedis, startRedis } from '../helpers/redis.js'
-import { AppError, Status } from '../../src/errors.js'
-import { SEGMENT_STEP, type SeqEngine } from '../../src/seq/engine.js'
-import { MemorySeqEngine } from '../../src/seq/memory.js'
-import { RedisSeqEngine } from '../../src/seq/redis.js'
-import { committedBounds } from '../../src/seq/sections.js'
-import { connectRedis, redisReady } from '../../src/cluster/redis.js'
+import type { Sql } from '../src/db/connect.js'
+import { startTestDatabase, type TestDatabase } from './helpers/postgres.js'
+import { killRedis, startRedis } from './helpers/redis.js'
+import { AppError, Status } from '../src/errors.js'
+import { SEGMENT_STEP, type SeqEngine } from '../src/seq/engine.js'
+import { MemorySeqEngine } from '../src/seq/memory.js'
+import { RedisSeqEngine } from '../src/seq/redis.js'
+import { connectRedis, redisReady } from '../src/cluster/redis.js'
 
 const silent = pino({ level: 'silent' })
+
+/** The committed bound of each key in sequence_section (0 for keys never reserved). */
+async function committedBounds (sql: Sql, keys: string[]): Promise<Map<string, number>> {
+  const rows = await sql<{ key: string, max: string }[]>`
+    select section_key as key, max_seq as max from sequence_section where section_key = any(${sql.array(keys)}::text[])`
+  const bounds = new Map(keys.map(k => [k, 0]))
+  for (const r of rows) bounds.set(r.key, Number(r.max))
+  return bounds
+}
 
 // ---- real PostgreSQL and redis-server, and nothing left running ---------------------------------------
 

@@ -3,11 +3,11 @@
 import t from 'tap'
 import { pino } from 'pino'
 import type { Readable } from 'node:stream'
-import { Sweeper } from '../../src/media/sweeper.js'
-import { Metrics } from '../../src/metrics.js'
-import type { BlobStore } from '../../src/media/store.js'
-import { connect, type Sql } from '../../src/db/connect.js'
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.js'
+import { Sweeper } from '../src/media/sweeper.js'
+import { Metrics } from '../src/metrics.js'
+import type { BlobStore } from '../src/media/store.js'
+import { connect, type Sql } from '../src/db/connect.js'
+import { startTestDatabase, type TestDatabase } from './helpers/postgres.js'
 
 let database: TestDatabase
 let second: Sql

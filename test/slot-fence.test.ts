@@ -4,10 +4,10 @@
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import t from 'tap'
-import { Cluster } from '../../src/cluster/cluster.js'
-import { SlotFence } from '../../src/cluster/slot-fence.js'
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.js'
-import { killAllRedis, startRedis, type RedisServer } from '../helpers/redis.js'
+import { Cluster } from '../src/cluster/cluster.js'
+import { SlotFence } from '../src/cluster/slot-fence.js'
+import { startTestDatabase, type TestDatabase } from './helpers/postgres.js'
+import { killAllRedis, startRedis, type RedisServer } from './helpers/redis.js'
 
 const silent = pino({ level: 'silent' })
 let database: TestDatabase

@@ -2,10 +2,11 @@
 // per key before commit (one INSERT ... ON CONFLICT may not touch a row twice), committed atomically as
 // one statement or, with read receipts, group ACKs or recalls, as one transaction.
 import t from 'tap'
-import { ConvType, MsgStatus, MsgType, WriteBatch } from '../../src/shards/write-batch.js'
-import type { Sql } from '../../src/db/connect.js'
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.js'
-import { addPrivateMessage } from '../helpers/batches.js'
+import { WriteBatch } from '../src/shards/write-batch.js'
+import { ConvType, MsgStatus, MsgType } from '../src/db/schema.js'
+import type { Sql } from '../src/db/connect.js'
+import { startTestDatabase, type TestDatabase } from './helpers/postgres.js'
+import { addPrivateMessage } from './helpers/batches.js'
 
 let database: TestDatabase
 let sql: Sql
