@@ -42,6 +42,8 @@ export interface Config {
   readonly adminToken: string | null
   readonly embeddedPgPort: number | null
   readonly privateChat: PrivateChatPolicy
+  /** POST /users/friends befriends at once (the seed's API); false: only an accepted request does. */
+  readonly directFriends: boolean
   readonly logLevel: string
   readonly tokenTtlSeconds: number
   readonly maxDevices: number
@@ -198,6 +200,7 @@ export function loadConfig (env: Env = process.env): Config {
     adminToken: secret(env, 'IMPLUS_ADMIN_TOKEN', 16),
     embeddedPgPort,
     privateChat: oneOf<PrivateChatPolicy>(env, 'IMPLUS_PRIVATE_CHAT', 'friends', ['friends', 'open']),
+    directFriends: flag(env, 'IMPLUS_DIRECT_FRIENDS', true),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     tokenTtlSeconds: integer(env, 'IMPLUS_TOKEN_TTL_SECONDS', 24 * 3600, 1, 365 * 24 * 3600),
     maxDevices: integer(env, 'IMPLUS_MAX_DEVICES', 5, 1, 100),

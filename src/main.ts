@@ -18,6 +18,9 @@ import { uws, isNativeUws, type ListenSocket } from './io/uws.js'
 import { HttpApi } from './http/server.js'
 import { userRoutes, type SessionControl } from './http/users.js'
 import { adminRoutes } from './http/admin.js'
+import { friendRoutes } from './http/friends.js'
+import { FriendRequests } from './users/friend-requests.js'
+import { encodeFrame } from '@implus/client/wire'
 import { healthRoutes, type Phase } from './http/health.js'
 import { messageRoutes } from './http/messages.js'
 import { groupRoutes } from './http/groups.js'
@@ -145,7 +148,8 @@ async function main (config: Config, log: Logger): Promise<void> {
     userChanged: userId => {
       shards.usersChanged([userId])
       cluster?.publish({ type: 'userChanged', userId })
-    }
+    },
+    push: (userId, frame) => delivery.push(userId, encodeFrame(frame))
   }
 
   await cluster?.start()
@@ -162,6 +166,7 @@ async function main (config: Config, log: Logger): Promise<void> {
 
   const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, rateLimitPerSecond: config.httpRateLimitPerSecond, metrics, log, signer })
   userRoutes(api, { users, tokens, passwords, loginGuard: new LoginGuard(config.loginFailureLimit), sessions })
+  friendRoutes(api, { users, requests: new FriendRequests(db.sql), sessions, directFriends: config.directFriends })
   adminRoutes(api, users, tokens, sessions)
   messageRoutes(api, { sql: db.sql, shards })
   groupRoutes(api, { sql: db.sql, users, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })

@@ -17,6 +17,7 @@ import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
 import { api, freePort, readSecrets, registerAndLogin, runToExit, startServer, type TestServer } from './helpers/server.js'
 import { killAllRedis, killRedis, startRedis } from './helpers/redis.js'
 import { startS3, stopS3, type S3Server } from './helpers/s3.js'
+import { PresenceWatch } from './helpers/presence.js'
 
 type Tap = typeof t
 type Kind = 'ws' | 'tcp'
@@ -32,29 +33,7 @@ let redisServer: ChildProcess | null = null
 
 // ---- presence: the hosts' own announcements, observed ------------------------------------------------
 
-interface PresenceEvent { node: string, online?: string[], offline?: string[], gone?: boolean }
-const presenceLog: PresenceEvent[] = []
-const presenceWaiters = new Set<() => void>()
-let subscriber: Redis | null = null
-
-/** Resolves once `node` has announced `userId` online in an event after position `since` of the log. */
-function announced (node: string, userId: string, since: number, timeoutMs = 10_000): Promise<void> {
-  const seen = (): boolean => presenceLog.slice(since).some(e => e.node === node && e.online?.includes(userId) === true)
-  if (seen()) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (!seen()) return
-      presenceWaiters.delete(check)
-      clearTimeout(timer)
-      resolve()
-    }
-    const timer = setTimeout(() => {
-      presenceWaiters.delete(check)
-      reject(new Error(`${node} did not announce ${userId} online within ${timeoutMs} ms`))
-    }, timeoutMs)
-    presenceWaiters.add(check)
-  })
-}
+let presence: PresenceWatch
 
 // ---- the three hosts ---------------------------------------------------------------------------------
 
@@ -71,13 +50,7 @@ let s3: S3Server
 t.before(async () => {
   s3 = await startS3()
   ;({ child: redisServer, port: redisPort, url: redisUrl } = await startRedis())
-  subscriber = new Redis(redisUrl, { lazyConnect: true })
-  await subscriber.connect()
-  subscriber.on('message', (_channel: string, message: string) => {
-    presenceLog.push(JSON.parse(message) as PresenceEvent)
-    for (const check of [...presenceWaiters]) check()
-  })
-  await subscriber.subscribe('implus:presence')
+  presence = await PresenceWatch.start(redisUrl)
 
   const common = {
     ...s3.env,
@@ -101,7 +74,7 @@ t.teardown(async () => {
   // B and C first: A owns the database they use.
   await Promise.all([B?.stop(), C?.stop()])
   await A?.stop()
-  subscriber?.disconnect()
+  presence?.stop()
   await killAllRedis()
   if (s3 !== undefined) await stopS3(s3)
 })
@@ -135,12 +108,12 @@ const opened = new Set<ImConnection>()
 /** Connects `user` to `host` and waits until the host has announced the user online to the cluster. */
 async function online (t: Tap, host: TestServer, user: User, kind: Kind = 'ws'): Promise<ImConnection> {
   const node = host === A ? NODE.A : host === B ? NODE.B : NODE.C
-  const since = presenceLog.length
+  const since = presence.log.length
   const c = await ImConnection.open({ transport: kind, host: '127.0.0.1', port: host.ports[kind]! })
   opened.add(c)
   const res = await c.login(user.userId, user.token)
   t.equal(res.errorCode, 0, `${user.userId} logged in on ${node} over ${kind}`)
-  await announced(node, user.userId, since)
+  await presence.announced(node, user.userId, since)
   return c
 }
 
@@ -190,7 +163,7 @@ function closeAll (...conns: ImConnection[]): void {
 }
 
 t.test('a host started with a live host\'s IMPLUS_NODE_ID is refused, and the live host stays', async t => {
-  const since = presenceLog.length
+  const since = presence.log.length
   const { code, stderr } = await runToExit({
     ...s3.env,
     REDIS_URL: redisUrl,
@@ -204,7 +177,7 @@ t.test('a host started with a live host\'s IMPLUS_NODE_ID is refused, and the li
   const redis = new Redis(redisUrl)
   t.teardown(() => redis.disconnect())
   t.ok(await redis.exists(`implus:node:${NODE.B}`), 'the live host\'s liveness key is still there')
-  t.notOk(presenceLog.slice(since).some(e => e.node === NODE.B && e.gone === true), 'and nobody was told it left')
+  t.notOk(presence.log.slice(since).some(e => e.node === NODE.B && e.gone === true), 'and nobody was told it left')
   const user = await registerAndLogin(B)
   const conn = await online(t, B, user)
   t.equal((await conn.heartbeat()).type, MessageType.HEARTBEAT_RESPONSE, 'the live host still serves its clients')
@@ -326,9 +299,9 @@ t.test('a user with devices on two hosts gets each push on both; /users/status c
   }
 
   // One device on B leaves: B announces the user's new count (still online there), after writing it.
-  const since = presenceLog.length
+  const since = presence.log.length
   closeAll(onB2)
-  await announced(NODE.B, multi.userId, since)
+  await presence.announced(NODE.B, multi.userId, since)
   const status = await api(A, 'GET', `/users/status/${multi.userId}`, undefined, multi.token)
   t.equal(status.body.data.devices, 2, 'two devices after one closed')
   closeAll(onA, onB1, s)

@@ -6,16 +6,18 @@ import { UserStatus, type UserRow, type UserStore } from '../users/store.js'
 import type { TokenService } from '../auth/tokens.js'
 import type { PasswordHasher } from '../auth/passwords.js'
 import type { LoginGuard } from '../auth/login-guard.js'
+import type { Frame } from '@implus/client/wire'
 
 /** What the user routes need from the connection layer. */
 export interface SessionControl {
   /** Number of live connections of a user on this host (cluster mode: all hosts). */
   devices (userId: string): Promise<number>
-  /** Sends 1002 with the reason to every connection of the user and closes them. */
   /** 1002 to the user's connections on every host; `status` is its errorCode (docs/protocol.md). */
   kick (userId: string, status: number, reason: string): void
   /** A user's relations or status changed: cached permission checks must reload. */
   userChanged (userId: string): void
+  /** A frame to every connection of the user, on every host (friend requests and answers). */
+  push (userId: string, frame: Frame): void
 }
 
 export interface UserRouteDeps {
@@ -120,27 +122,6 @@ export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard
     const devices = await sessions.devices(userId)
     return { userId, online: devices > 0, devices }
   })
-
-  api.post('/users/friends', 'user', async req => {
-    assertCaller(req, req.body.userId)
-    const friendId = userIdField(req.body.friendId, 'friendId')
-    if (friendId === req.userId) throw badRequest('a user cannot befriend itself')
-    if ((await users.exists([friendId])).size === 0) throw notFound(`user ${friendId} does not exist`)
-    await users.addFriendship(req.userId, friendId)
-    sessions.userChanged(req.userId)
-    sessions.userChanged(friendId)
-    return null
-  })
-
-  api.del('/users/friends/:friendId', 'user', async req => {
-    const friendId = userIdField(req.params[0], 'friendId')
-    if (!await users.removeFriendship(req.userId, friendId)) throw notFound(`user ${friendId} is not a friend`)
-    sessions.userChanged(req.userId)
-    sessions.userChanged(friendId)
-    return null
-  })
-
-  api.get('/users/friends', 'user', async req => await users.friends(req.userId))
 
   api.post('/users/blacklist', 'user', async req => {
     const blockedId = userIdField(req.body.userId, 'userId')

@@ -56,6 +56,18 @@ export class Delivery {
     if (writers !== null) for (const [node, writer] of writers) this.remote!.deliver(node, writer.take())
   }
 
+  /** A frame made on the main thread (friend requests, …) to every device of the user, on every host. */
+  push (userId: string, frame: Uint8Array): void {
+    this.toUser(userId, frame, -1)
+    const nodes = this.remote?.nodesOf(userId)
+    if (nodes === undefined) return
+    for (const node of nodes) {
+      const writer = new RemoteBatchWriter()
+      writer.user(RemoteKind.USER, userId, frame)
+      this.remote!.deliver(node, writer.take())
+    }
+  }
+
   /** A packed batch from another host: deliver to this host's devices. */
   readonly remoteBatch = (data: Buffer): void => {
     readRemoteBatch(data, ({ kind, userIds, frame }) => {

@@ -109,6 +109,13 @@ export class UserStore {
     await this.sql`insert into blacklist (user_id, blocked_id) values (${userId}, ${blockedId}) on conflict do nothing`
   }
 
+  /** The users the caller blocks, in the order blocked. */
+  async blocked (userId: string): Promise<{ userId: string, username: string }[]> {
+    return await this.sql<{ userId: string, username: string }[]>`
+      select u.user_id as "userId", u.username from blacklist b join users u on u.user_id = b.blocked_id
+      where b.user_id = ${userId} order by b.create_time, u.user_id`
+  }
+
   async unblock (userId: string, blockedId: string): Promise<boolean> {
     const rows = await this.sql`delete from blacklist where user_id = ${userId} and blocked_id = ${blockedId} returning user_id`
     return rows.length === 1

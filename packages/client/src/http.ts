@@ -44,6 +44,24 @@ export interface Friend {
   username: string
 }
 
+export interface FriendRequest {
+  requestId: string
+  fromId: string
+  toId: string
+  message: string
+  /** 0 pending, 1 accepted, 2 declined, 3 cancelled. */
+  status: 0 | 1 | 2 | 3
+  createTime: string
+  updateTime: string
+}
+
+export interface FriendRequests {
+  /** Pending requests to the caller, oldest first. */
+  incoming: FriendRequest[]
+  /** Pending requests the caller sent. */
+  outgoing: FriendRequest[]
+}
+
 export interface CreateGroupRequest {
   conversationName: string
   conversationDesc?: string
@@ -198,6 +216,31 @@ export class ImHttpClient {
     return this.#request('GET', `/users/status/${segment(userId)}`)
   }
 
+  /** Asks a user to be friends (the target gets 1011); when the target asked first, accepts that request. */
+  sendFriendRequest (toId: string, message?: string): Promise<FriendRequest> {
+    return this.#request('POST', '/users/friend-requests', { toId, message })
+  }
+
+  /** Pending requests to and from the caller: what to show after being offline. */
+  friendRequests (): Promise<FriendRequests> {
+    return this.#request('GET', '/users/friend-requests')
+  }
+
+  /** The target accepts: both become friends, the requester gets 1012. */
+  acceptFriendRequest (requestId: string): Promise<FriendRequest> {
+    return this.#request('POST', `/users/friend-requests/${segment(requestId)}/accept`)
+  }
+
+  declineFriendRequest (requestId: string): Promise<FriendRequest> {
+    return this.#request('POST', `/users/friend-requests/${segment(requestId)}/decline`)
+  }
+
+  /** The sender withdraws its request. */
+  cancelFriendRequest (requestId: string): Promise<FriendRequest> {
+    return this.#request('POST', `/users/friend-requests/${segment(requestId)}/cancel`)
+  }
+
+  /** Befriends at once, where the server allows it (IMPLUS_DIRECT_FRIENDS); else 403: use sendFriendRequest. */
   async addFriend (friendId: string): Promise<void> {
     await this.#request('POST', '/users/friends', { friendId })
   }
@@ -212,6 +255,11 @@ export class ImHttpClient {
 
   async block (userId: string): Promise<void> {
     await this.#request('POST', '/users/blacklist', { userId })
+  }
+
+  /** The users the caller blocks. */
+  blacklist (): Promise<Friend[]> {
+    return this.#request('GET', '/users/blacklist')
   }
 
   async unblock (userId: string): Promise<void> {

@@ -56,6 +56,16 @@ export interface RecallEvent {
   fromUserId: string
 }
 
+/** 1011 (someone asks the user to be friends) or 1012 (someone accepted the user's request). */
+export interface FriendEvent {
+  requestId: string
+  /** Who asked (1011) or who accepted (1012). */
+  fromUserId: string
+  /** The request's message (1011); empty for 1012. */
+  message: string
+  timestamp: number
+}
+
 export interface ConnectedEvent {
   /** The server's latest userSeq for this user, from the 1001. */
   userSeq: number
@@ -78,6 +88,10 @@ export type ImClientEvents = {
   receipt: [receipt: SendReceipt]
   read: [event: ReadEvent]
   recall: [event: RecallEvent]
+  /** Someone asks to be friends: answer with http.acceptFriendRequest / declineFriendRequest. */
+  friendRequest: [event: FriendEvent]
+  /** Someone accepted this user's friend request: they are friends now. */
+  friendAccepted: [event: FriendEvent]
   kicked: [reason: string]
   connected: [event: ConnectedEvent]
   disconnected: [event: DisconnectedEvent]
@@ -641,6 +655,12 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
       }
       case MessageType.RECALL_NOTIFICATION:
         this.emit('recall', { msgId: frame.uid, conversationId: frame.conversationId, fromUserId: frame.fromId })
+        break
+      case MessageType.FRIEND_REQUEST_NOTIFICATION:
+      case MessageType.FRIEND_ACCEPTED_NOTIFICATION:
+        this.emit(frame.type === MessageType.FRIEND_REQUEST_NOTIFICATION ? 'friendRequest' : 'friendAccepted', {
+          requestId: frame.uid, fromUserId: frame.fromId, message: frame.content, timestamp: frame.timestamp
+        })
         break
       case MessageType.KICKOUT_NOTIFICATION:
         if (RETURN_AFTER_KICK.has(frame.errorCode)) {

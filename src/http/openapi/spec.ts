@@ -99,6 +99,15 @@ export const SHARED_SCHEMAS: Record<string, JsonSchema> = {
     lastSeq: { type: 'integer', minimum: 0 },
     lastReadSeq: { type: 'integer', minimum: 0 }
   }),
+  FriendRequest: object({
+    requestId: { type: 'string', pattern: `^${DECIMAL_ID}$`, description: 'decimal id' },
+    fromId: ref('UserId'),
+    toId: ref('UserId'),
+    message: { type: 'string', maxLength: 200 },
+    status: { enum: [0, 1, 2, 3], description: '0 pending, 1 accepted, 2 declined, 3 cancelled' },
+    createTime: ref('Time'),
+    updateTime: ref('Time')
+  }),
   Error: {
     type: 'object',
     description: 'The envelope of a refusal: `code` is the HTTP status, `message` says why, `data` is null.',

@@ -91,7 +91,7 @@ export const userPaths: PathSpecs = {
   '/users/friends': {
     post: {
       operationId: 'addFriend',
-      summary: 'Add a mutual friendship',
+      summary: 'Add a mutual friendship at once (the seed\'s API); with IMPLUS_DIRECT_FRIENDS=false refused with 403: send a friend request',
       auth: 'user',
       body: body({ friendId: ref('UserId'), userId: { ...ref('UserId'), description: 'optional; if given, must be the caller' } }, ['userId']),
       data: NO_DATA,
@@ -114,7 +114,44 @@ export const userPaths: PathSpecs = {
       errors: [404]
     }
   },
+  '/users/friend-requests': {
+    post: {
+      operationId: 'sendFriendRequest',
+      summary: 'Ask a user to be friends; the target gets frame 1011',
+      description: 'Asking again returns the same pending request. When the target has already asked the caller, this accepts that request (status 1, the target gets 1012). At most 100 requests of a user wait for answers, and 1000 to a user (429 beyond).',
+      auth: 'user',
+      body: body({ toId: ref('UserId'), message: { type: 'string', maxLength: 200, description: 'optional, shown to the target' } }, ['message']),
+      data: ref('FriendRequest'),
+      errors: [403, 404, 409, 429]
+    },
+    get: {
+      operationId: 'friendRequests',
+      summary: 'The pending requests to and from the caller, oldest first',
+      auth: 'user',
+      data: object({ incoming: { type: 'array', items: ref('FriendRequest') }, outgoing: { type: 'array', items: ref('FriendRequest') } })
+    }
+  },
+  ...Object.fromEntries(([
+    ['accept', 'acceptFriendRequest', 'Accept (the target only): both become friends, the requester gets frame 1012; accepting again is fine'],
+    ['decline', 'declineFriendRequest', 'Decline (the target only); declining again is fine'],
+    ['cancel', 'cancelFriendRequest', 'Withdraw (the sender only); cancelling again is fine']
+  ] as const).map(([verb, operationId, summary]) => [`/users/friend-requests/{requestId}/${verb}`, {
+    post: {
+      operationId,
+      summary,
+      auth: 'user',
+      params: { requestId: { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'the request' } },
+      data: ref('FriendRequest'),
+      errors: [403, 404, 409]
+    }
+  }])),
   '/users/blacklist': {
+    get: {
+      operationId: 'blacklist',
+      summary: 'The users the caller blocks',
+      auth: 'user',
+      data: { type: 'array', items: object({ userId: ref('UserId'), username: { type: 'string' } }) }
+    },
     post: {
       operationId: 'block',
       summary: 'Block a user from messaging the caller',

@@ -1,0 +1,75 @@
+// Issue 14 in cluster mode: two real hosts sharing one PostgreSQL and one redis-server. A friend request
+// made on one host reaches its target connected to the other at once (1011), the acceptance reaches the
+// requester (1012), and the friendship lets them chat through either host (permission caches follow).
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
+import { api, freePort, readSecrets, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
+import { expectOk } from './helpers/envelope.js'
+import { killAllRedis, startRedis } from './helpers/redis.js'
+import { startS3, stopS3, type S3Server } from './helpers/s3.js'
+import { PresenceWatch } from './helpers/presence.js'
+
+type Tap = typeof t
+interface User { userId: string, token: string }
+
+let A: TestServer
+let B: TestServer
+let s3: S3Server
+const NODE = { A: 'social-a', B: 'social-b' }
+const opened: ImConnection[] = []
+
+let presence: PresenceWatch
+
+t.before(async () => {
+  s3 = await startS3()
+  const redis = await startRedis()
+  presence = await PresenceWatch.start(redis.url)
+  const common = { ...s3.env, REDIS_URL: redis.url, IMPLUS_JWT_SECRET: 'cluster-social-jwt-secret-0123456789abcdef', IMPLUS_SHARDS: '2', IMPLUS_DIRECT_FRIENDS: 'false' }
+  const pgPort = await freePort()
+  A = await startServer({ env: { ...common, IMPLUS_NODE_ID: NODE.A, IMPLUS_EMBEDDED_PG_PORT: String(pgPort) } })
+  const databaseUrl = `postgres://postgres:${encodeURIComponent(readSecrets(A.dataDir).embeddedPgPassword)}@127.0.0.1:${pgPort}/implus`
+  B = await startServer({ env: { ...common, IMPLUS_NODE_ID: NODE.B, DATABASE_URL: databaseUrl } })
+})
+
+t.teardown(async () => {
+  for (const c of opened) c.close()
+  await B?.stop()
+  await A?.stop()
+  presence?.stop()
+  await killAllRedis()
+  if (s3 !== undefined) await stopS3(s3)
+})
+
+async function online (t: Tap, host: TestServer, user: User): Promise<ImConnection> {
+  const since = presence.log.length
+  const c = await ImConnection.open({ transport: 'ws', host: '127.0.0.1', port: host.ports.ws! })
+  opened.push(c)
+  t.equal((await c.login(user.userId, user.token)).errorCode, 0, `${user.userId} logged in`)
+  await presence.announced(host === A ? NODE.A : NODE.B, user.userId, since)
+  return c
+}
+
+async function send (c: ImConnection, toId: string, content: string): Promise<DecodedFrame> {
+  const clientSeq = randomUUID()
+  c.send({ type: MessageType.PRIVATE_CHAT, toId, content, clientSeq })
+  return await c.next(f => f.clientSeq === clientSeq && (f.type === MessageType.MESSAGE_SEND_RECEIPT || f.type === MessageType.MESSAGE_DELIVERY_FAILED), 10_000)
+}
+
+t.test('a friend request and its acceptance cross hosts; the friendship applies on both', async t => {
+  const alice = await registerAndLogin(A)
+  const bob = await registerAndLogin(B)
+  const aliceOnA = await online(t, A, alice)
+  const bobOnB = await online(t, B, bob)
+  t.equal((await send(bobOnB, alice.userId, 'before')).errorCode, 403, 'not friends: refused on B (and cached there)')
+
+  const request = expectOk(t, await api(A, 'POST', '/users/friend-requests', { toId: bob.userId, message: 'from A' }, alice.token), 'request on A')
+  const told = await bobOnB.next(f => f.type === MessageType.FRIEND_REQUEST_NOTIFICATION, 10_000)
+  t.match(told, { uid: request.requestId, fromId: alice.userId, content: 'from A' }, 'bob on B is told (1011)')
+
+  expectOk(t, await api(B, 'POST', `/users/friend-requests/${request.requestId}/accept`, undefined, bob.token), 'accepted on B')
+  const accepted = await aliceOnA.next(f => f.type === MessageType.FRIEND_ACCEPTED_NOTIFICATION, 10_000)
+  t.equal(accepted.fromId, bob.userId, 'alice on A is told (1012)')
+  t.equal((await send(bobOnB, alice.userId, 'after')).type, MessageType.MESSAGE_SEND_RECEIPT, 'friends: B forgot its cached refusal')
+  t.equal((await send(aliceOnA, bob.userId, 'back')).type, MessageType.MESSAGE_SEND_RECEIPT, 'and A allows the other way')
+})
