@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { ImConnection, MessageType, type DecodedFrame } from '@implus/client'
-import { api, freePort, readSecrets, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
+import { DEFAULT_PASSWORD, api, freePort, readSecrets, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
 import { expectOk } from './helpers/envelope.js'
 import { killAllRedis, startRedis } from './helpers/redis.js'
 import { startS3, stopS3, type S3Server } from './helpers/s3.js'
@@ -72,4 +72,21 @@ t.test('a friend request and its acceptance cross hosts; the friendship applies 
   t.equal(accepted.fromId, bob.userId, 'alice on A is told (1012)')
   t.equal((await send(bobOnB, alice.userId, 'after')).type, MessageType.MESSAGE_SEND_RECEIPT, 'friends: B forgot its cached refusal')
   t.equal((await send(aliceOnA, bob.userId, 'back')).type, MessageType.MESSAGE_SEND_RECEIPT, 'and A allows the other way')
+})
+
+t.test('a password change or a deletion on one host applies on the other at once', async t => {
+  const alice = await registerAndLogin(A)
+  const bob = await registerAndLogin(B)
+  const request = expectOk(t, await api(A, 'POST', '/users/friend-requests', { toId: bob.userId }, alice.token), 'request')
+  expectOk(t, await api(B, 'POST', `/users/friend-requests/${request.requestId}/accept`, undefined, bob.token), 'accepted')
+  const aliceOnB = await online(t, B, alice)
+  const bobOnB = await online(t, B, bob)
+  t.equal((await send(bobOnB, alice.userId, 'hi')).type, MessageType.MESSAGE_SEND_RECEIPT, 'friends: B allows it (and caches alice)')
+
+  const changed = expectOk(t, await api(A, 'POST', '/users/password', { oldPassword: DEFAULT_PASSWORD, newPassword: 'changed on host A' }, alice.token), 'password changed on A')
+  t.match(await aliceOnB.next(f => f.type === MessageType.KICKOUT_NOTIFICATION, 10_000), { errorCode: 401 }, 'alice\'s connection on B is signed out')
+  t.equal((await api(B, 'GET', '/users/friends', undefined, alice.token)).status, 401, 'B refuses the old token')
+
+  expectOk(t, await api(A, 'POST', '/users/delete', { password: 'changed on host A' }, changed.token), 'deleted on A')
+  t.match(await send(bobOnB, alice.userId, 'still there?'), { errorCode: 404 }, 'B refuses sends to the deleted user at once')
 })

@@ -70,10 +70,10 @@ t.test('register', async t => {
 
   // The bounds themselves are allowed.
   const min = uniqueUserId()
-  expectOk(t, await api(server, 'POST', '/users/register', { userId: min, username: 'x', password: '12345678' }), 'password of 8 chars')
+  expectOk(t, await api(server, 'POST', '/users/register', { userId: min, username: `user-${min}`, password: '12345678' }), 'password of 8 chars')
   t.type(await login(server, min, '12345678'), 'string', 'the 8-char password logs in')
   const max = uniqueUserId()
-  expectOk(t, await api(server, 'POST', '/users/register', { userId: max, username: 'x', password: 'p'.repeat(128) }), 'password of 128 chars')
+  expectOk(t, await api(server, 'POST', '/users/register', { userId: max, username: `user-${max}`, password: 'p'.repeat(128) }), 'password of 128 chars')
   t.type(await login(server, max, 'p'.repeat(128)), 'string', 'the 128-char password logs in')
 })
 

@@ -1,8 +1,8 @@
 import type { HttpApi } from './server.js'
 import { assertCaller } from './server.js'
-import { stringField, userIdField } from './validate.js'
+import { optionalStringField, stringField, userIdField, userIdList } from './validate.js'
 import { Status, conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.js'
-import { UserStatus, type UserRow, type UserStore } from '../users/store.js'
+import { DELETED_STATUS, UserStatus, type UserRow, type UserStore } from '../users/store.js'
 import type { TokenService } from '../auth/tokens.js'
 import type { PasswordHasher } from '../auth/passwords.js'
 import type { LoginGuard } from '../auth/login-guard.js'
@@ -28,6 +28,45 @@ export interface UserRouteDeps {
   readonly sessions: SessionControl
 }
 
+const MAX_PROFILES = 500
+
+/** Control characters (C0 and DEL): never part of a name. */
+function hasControlCharacters (text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20 || c === 0x7f) return true
+  }
+  return false
+}
+const MAX_AVATAR_URL_CHARS = 1024
+
+/** 1–64 characters, no control characters; unique case-insensitively. */
+function usernameField (value: unknown): string {
+  const username = stringField(value, 'username', 1, 64)
+  if (hasControlCharacters(username)) throw badRequest('username may not contain control characters')
+  return username
+}
+
+/** undefined: not given; null: clear it. */
+function optionalDisplayName (value: unknown): string | null | undefined {
+  if (value === undefined) return undefined
+  const name = optionalStringField(value, 'displayName', 64)
+  if (name === null || name === '') return null
+  if (hasControlCharacters(name)) throw badRequest('displayName may not contain control characters')
+  return name
+}
+
+/** An http(s) URL; undefined: not given; null or '': clear it. */
+function optionalAvatarUrl (value: unknown): string | null | undefined {
+  if (value === undefined) return undefined
+  const text = optionalStringField(value, 'avatarUrl', MAX_AVATAR_URL_CHARS)
+  if (text === null || text === '') return null
+  let url: URL | null = null
+  try { url = new URL(text) } catch {}
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw badRequest('avatarUrl must be an http or https URL')
+  return text
+}
+
 export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard, sessions }: UserRouteDeps): void {
   // A constant-time-ish answer for unknown users: verifying against a real hash costs the same as a wrong password.
   let decoyHash: Promise<string> | null = null
@@ -50,16 +89,30 @@ export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard
 
   api.post('/users/register', 'none', async ({ body }) => {
     const userId = userIdField(body.userId, 'userId')
-    const username = stringField(body.username, 'username', 1, 64)
+    const username = usernameField(body.username)
     const password = stringField(body.password, 'password', 8, 128)
+    const displayName = optionalDisplayName(body.displayName) ?? null
+    const avatarUrl = optionalAvatarUrl(body.avatarUrl) ?? null
     const hash = await passwords.hash(password)
-    if (!await users.create(userId, username, hash)) throw conflict(`userId ${userId} is already registered`)
+    const outcome = await users.create(userId, username, hash, displayName, avatarUrl)
+    if (outcome === 'userId') throw conflict(`userId ${userId} is already registered`)
+    if (outcome === 'username') throw conflict(`username ${username} is taken`)
     return { userId, username }
   })
 
   api.post('/users/login', 'none', async ({ body }) => {
-    const userId = userIdField(body.userId, 'userId')
     const password = stringField(body.password, 'password', 1, 128)
+    let userId: string
+    if (body.userId === undefined && body.username !== undefined) {
+      const id = await users.idOfUsername(usernameField(body.username))
+      if (id === null) {
+        await passwords.verify(password, await decoy())
+        throw unauthorized('wrong username or password')
+      }
+      userId = id
+    } else {
+      userId = userIdField(body.userId, 'userId')
+    }
     loginGuard.attempt(userId)
     let user: UserRow | null
     try {
@@ -70,6 +123,7 @@ export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard
     }
     if (user === null) throw unauthorized('wrong userId or password')
     loginGuard.succeeded(userId)
+    if (user.deletedTime !== null) throw forbidden('the account is deleted')
     if (user.status === UserStatus.BANNED) throw forbidden('user is banned')
     tokens.remember(userId, { status: user.status, tokenVersion: user.tokenVersion })
     const { token, expiresAt } = tokens.issue(userId, user.tokenVersion)
@@ -108,10 +162,61 @@ export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard
     return {
       userId,
       username: user.username,
-      status: user.status,
+      status: user.deletedTime !== null ? DELETED_STATUS : user.status,
       createTime: user.createTime.toISOString(),
       lastLoginTime: user.lastLoginTime?.toISOString() ?? null
     }
+  })
+
+  api.get('/users/profile/:userId', 'user', async ({ params }) => {
+    const userId = userIdField(params[0], 'userId')
+    const [profile] = await users.profiles([userId])
+    if (profile === undefined) throw notFound(`user ${userId} does not exist`)
+    return profile
+  })
+
+  api.post('/users/profiles', 'user', async ({ body }) => await users.profiles(userIdList(body.userIds, 'userIds', MAX_PROFILES)))
+
+  api.get('/users/by-username/:username', 'user', async ({ params }) => {
+    const username = usernameField(params[0])
+    const userId = await users.idOfUsername(username)
+    const [profile] = userId === null ? [] : await users.profiles([userId])
+    if (profile === undefined) throw notFound(`no user is called ${username}`)
+    return profile
+  })
+
+  api.post('/users/profile', 'user', async req => {
+    const displayName = optionalDisplayName(req.body.displayName)
+    const avatarUrl = optionalAvatarUrl(req.body.avatarUrl)
+    if (displayName === undefined && avatarUrl === undefined) throw badRequest('give displayName, avatarUrl or both')
+    const profile = await users.updateProfile(req.userId, displayName, avatarUrl)
+    if (profile === null) throw unauthorized('unknown user')
+    return profile
+  })
+
+  api.post('/users/password', 'user', async req => {
+    const oldPassword = stringField(req.body.oldPassword, 'oldPassword', 1, 128)
+    const newPassword = stringField(req.body.newPassword, 'newPassword', 8, 128)
+    if (await passwordHolder(req.userId, oldPassword) === null) throw forbidden('oldPassword is wrong')
+    const version = await users.setPassword(req.userId, await passwords.hash(newPassword))
+    if (version === null) throw unauthorized('unknown user')
+    tokens.forget(req.userId)
+    // Every session signs in again, on every host; the caller carries on with the token answered here.
+    sessions.kick(req.userId, Status.UNAUTHORIZED, 'password changed')
+    const user = (await users.find(req.userId))!
+    tokens.remember(req.userId, { status: user.status, tokenVersion: version })
+    const { token, expiresAt } = tokens.issue(req.userId, version)
+    return { userId: req.userId, username: user.username, token, expiresAt: expiresAt.toISOString() }
+  })
+
+  api.post('/users/delete', 'user', async req => {
+    const password = stringField(req.body.password, 'password', 1, 128)
+    if (await passwordHolder(req.userId, password) === null) throw forbidden('password is wrong')
+    await users.softDelete(req.userId)
+    tokens.forget(req.userId)
+    sessions.userChanged(req.userId)
+    sessions.kick(req.userId, Status.UNAUTHORIZED, 'account deleted')
+    return null
   })
 
   api.get('/users/status/:userId', 'user', async req => {

@@ -24,7 +24,7 @@ export class GroupAdmin {
     if (group.ownerId !== actor) throw new AppError(Status.FORBIDDEN, 'only the group owner may add members')
     const fresh = userIds.filter(u => isUserId(u) && !group.members.has(u))
     if (fresh.length === 0) return []
-    const existing = await this.sql<{ userId: string }[]>`select user_id as "userId" from users where user_id = any(${this.sql.array(fresh)}::text[]::bigint[])`
+    const existing = await this.sql<{ userId: string }[]>`select user_id as "userId" from users where user_id = any(${this.sql.array(fresh)}::text[]::bigint[]) and deleted_time is null`
     if (existing.length !== fresh.length) {
       const known = new Set(existing.map(r => r.userId))
       throw new AppError(Status.NOT_FOUND, `unknown users: ${fresh.filter(u => !known.has(u)).join(', ')}`)

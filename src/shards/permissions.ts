@@ -5,6 +5,8 @@ import { PERMISSION_RELATION_OWNERS, PERMISSION_USERS, trimOldest } from '../mem
 export interface UserFacts {
   readonly exists: boolean
   readonly banned: boolean
+  /** The account was deleted (soft delete): it neither sends nor receives. */
+  readonly deleted: boolean
   /** Epoch ms until which the user may not send; 0 when not muted. */
   readonly mutedUntil: number
 }
@@ -15,7 +17,7 @@ export interface Relation {
   readonly blocked: boolean
 }
 
-const MISSING: UserFacts = Object.freeze({ exists: false, banned: false, mutedUntil: 0 })
+const MISSING: UserFacts = Object.freeze({ exists: false, banned: false, deleted: false, mutedUntil: 0 })
 
 /**
  * The facts permission checks need, cached per shard (bounded) so a send
@@ -53,8 +55,8 @@ export class PermissionCache {
     const [userRows, relationRows] = await Promise.all([
       missingUsers.length === 0
         ? []
-        : this.sql<{ userId: string, status: number, mutedUntil: Date | null }[]>`
-          select user_id as "userId", status, muted_until as "mutedUntil" from users
+        : this.sql<{ userId: string, status: number, mutedUntil: Date | null, deleted: boolean }[]>`
+          select user_id as "userId", status, muted_until as "mutedUntil", deleted_time is not null as deleted from users
           where user_id = any(${this.sql.array(missingUsers)}::text[]::bigint[])`,
       missingPairs.length === 0
         ? []
@@ -66,7 +68,7 @@ export class PermissionCache {
     ])
     for (const u of missingUsers) this.users.set(u, MISSING)
     for (const row of userRows) {
-      this.users.set(row.userId, { exists: true, banned: row.status === UserStatus.BANNED, mutedUntil: row.mutedUntil?.getTime() ?? 0 })
+      this.users.set(row.userId, { exists: true, banned: row.status === UserStatus.BANNED, deleted: row.deleted, mutedUntil: row.mutedUntil?.getTime() ?? 0 })
     }
     for (const row of relationRows) {
       let owner = this.relations.get(row.r)

@@ -10,6 +10,7 @@ export interface Refusal {
 /** Whether a private message may go from sender to receiver (docs/protocol.md 1006: unknown target first, then 403s). */
 export function privateSendRefusal (sender: UserFacts, receiver: UserFacts, relation: Relation, policy: PrivateChatPolicy, now: number): Refusal | null {
   if (!receiver.exists) return { status: Status.NOT_FOUND, reason: 'unknown user' }
+  if (receiver.deleted) return { status: Status.NOT_FOUND, reason: 'the user has deleted its account' }
   return senderRefusal(sender, now) ??
     (relation.blocked ? { status: Status.FORBIDDEN, reason: 'the receiver has blocked you' } : null) ??
     (policy === 'friends' && !relation.friends ? { status: Status.FORBIDDEN, reason: 'not friends' } : null)
@@ -24,6 +25,7 @@ export function groupSendRefusal (sender: UserFacts, groupExists: boolean, isMem
 
 function senderRefusal (sender: UserFacts, now: number): Refusal | null {
   if (!sender.exists || sender.banned) return { status: Status.FORBIDDEN, reason: 'sender is banned' }
+  if (sender.deleted) return { status: Status.FORBIDDEN, reason: 'the sender\'s account is deleted' }
   if (sender.mutedUntil > now) return { status: Status.FORBIDDEN, reason: `sender is muted until ${new Date(sender.mutedUntil).toISOString()}` }
   return null
 }

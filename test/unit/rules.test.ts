@@ -4,10 +4,11 @@ import { contentRefusal, groupSendRefusal, MAX_RESENDS, preview, privateSendRefu
 import type { Relation, UserFacts } from '../../src/shards/permissions.js'
 
 const NOW = 1_750_000_000_000
-const ok: UserFacts = { exists: true, banned: false, mutedUntil: 0 }
-const missing: UserFacts = { exists: false, banned: false, mutedUntil: 0 }
-const banned: UserFacts = { exists: true, banned: true, mutedUntil: 0 }
-const muted: UserFacts = { exists: true, banned: false, mutedUntil: NOW + 60_000 }
+const ok: UserFacts = { exists: true, banned: false, deleted: false, mutedUntil: 0 }
+const missing: UserFacts = { exists: false, banned: false, deleted: false, mutedUntil: 0 }
+const banned: UserFacts = { exists: true, banned: true, deleted: false, mutedUntil: 0 }
+const muted: UserFacts = { exists: true, banned: false, deleted: false, mutedUntil: NOW + 60_000 }
+const deleted: UserFacts = { exists: true, banned: false, deleted: true, mutedUntil: 0 }
 const friends: Relation = { friends: true, blocked: false }
 const strangers: Relation = { friends: false, blocked: false }
 const blocked: Relation = { friends: true, blocked: true }
@@ -136,4 +137,11 @@ t.test('the resend times implied: 5 s, 15 s, 35 s after the first push; push-fai
   }
   t.same(resends, [5000, 15_000, 35_000])
   t.equal(at + resendDelayMs(MAX_RESENDS), 65_000, '30 s after the third resend')
+})
+
+t.test('a deleted account neither receives (404) nor sends (403)', async t => {
+  t.plan(3)
+  t.match(privateSendRefusal(ok, deleted, friends, 'friends', NOW), { status: 404, reason: /deleted/ }, 'to a deleted user: 404')
+  t.match(privateSendRefusal(deleted, ok, friends, 'open', NOW), { status: 403, reason: /deleted/ }, 'from a deleted user: 403')
+  t.match(groupSendRefusal(deleted, true, true, NOW), { status: 403, reason: /deleted/ }, 'into a group: 403')
 })

@@ -9,6 +9,25 @@ export interface RegisterRequest {
   username: string
   /** 8–128 characters. */
   password: string
+  displayName?: string
+  avatarUrl?: string
+}
+
+export interface UserProfile {
+  userId: string
+  /** Unique (case-insensitively), chosen at registration. */
+  username: string
+  /** The display name, or the username when none is set; "Deleted user" for a deleted account. */
+  displayName: string
+  avatarUrl: string | null
+  deleted: boolean
+}
+
+export interface ProfileUpdate {
+  /** 1–64 characters; null or '' clears it (the username is shown instead). */
+  displayName?: string | null
+  /** An http(s) URL; null or '' clears it. */
+  avatarUrl?: string | null
 }
 
 export interface RegisterResult {
@@ -187,6 +206,45 @@ export class ImHttpClient {
     const result = await this.#request<LoginResult>('POST', '/users/login', { userId, password }, null)
     this.token = result.token
     return result
+  }
+
+  /** Logs in by username (case-insensitive) instead of user id. */
+  async loginByUsername (username: string, password: string): Promise<LoginResult> {
+    const result = await this.#request<LoginResult>('POST', '/users/login', { username, password }, null)
+    this.token = result.token
+    return result
+  }
+
+  /** Revokes every token of the user (other devices are signed out); the answered token becomes this client's. */
+  async changePassword (oldPassword: string, newPassword: string): Promise<LoginResult> {
+    const result = await this.#request<LoginResult>('POST', '/users/password', { oldPassword, newPassword })
+    this.token = result.token
+    return result
+  }
+
+  /** Soft delete: logins and sends refused from now on; the history stays for the other side. */
+  async deleteAccount (password: string): Promise<void> {
+    await this.#request('POST', '/users/delete', { password })
+    this.token = null
+  }
+
+  profile (userId: string): Promise<UserProfile> {
+    return this.#request('GET', `/users/profile/${segment(userId)}`)
+  }
+
+  /** Profiles of up to 500 users, in the order asked; unknown ids are left out. */
+  profiles (userIds: string[]): Promise<UserProfile[]> {
+    return this.#request('POST', '/users/profiles', { userIds })
+  }
+
+  /** The user registered under this username (any case); 404 when none. */
+  findByUsername (username: string): Promise<UserProfile> {
+    return this.#request('GET', `/users/by-username/${segment(username)}`)
+  }
+
+  /** Changes the caller's display name and avatar; returns the profile as it now is. */
+  updateProfile (update: ProfileUpdate): Promise<UserProfile> {
+    return this.#request('POST', '/users/profile', update)
   }
 
   /** A fresh token (new expiry) for the current one, which must still be valid; becomes this client's token. */

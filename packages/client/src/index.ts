@@ -42,5 +42,5 @@ export {
 } from './sdk.js'
 export { ContentType, contentTypeOf, mediaContent, mediaKindOf, type MediaContent, type MediaKind, type UploadBody, type UploadProgress } from './media.js'
 export { TypedEmitter } from './emitter.js'
-export { ImHttpClient, ImHttpError, type ConversationSummary, type FileInfo, type FriendRequest, type FriendRequests, type MessageInfo, type ServerInfo, type SignedFileUrl, type UploadOptions } from './http.js'
+export { ImHttpClient, ImHttpError, type ConversationSummary, type FileInfo, type FriendRequest, type FriendRequests, type MessageInfo, type ProfileUpdate, type ServerInfo, type SignedFileUrl, type UploadOptions, type UserProfile } from './http.js'
 export { MemorySeqStore, type SeqStore, type SyncState } from './sync/seq-store.js'

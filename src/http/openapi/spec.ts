@@ -99,6 +99,13 @@ export const SHARED_SCHEMAS: Record<string, JsonSchema> = {
     lastSeq: { type: 'integer', minimum: 0 },
     lastReadSeq: { type: 'integer', minimum: 0 }
   }),
+  UserProfile: object({
+    userId: ref('UserId'),
+    username: { type: 'string' },
+    displayName: { type: 'string', description: 'the username when none is set; "Deleted user" for a deleted account' },
+    avatarUrl: nullable({ type: 'string' }),
+    deleted: { type: 'boolean' }
+  }),
   FriendRequest: object({
     requestId: { type: 'string', pattern: `^${DECIMAL_ID}$`, description: 'decimal id' },
     fromId: ref('UserId'),

@@ -17,7 +17,14 @@ export const userPaths: PathSpecs = {
       operationId: 'register',
       summary: 'Create an account',
       auth: 'none',
-      body: body({ userId: ref('UserId'), username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 8, maxLength: 128 } }),
+      description: 'The username is unique case-insensitively (409 when taken, as for a taken userId), 1–64 characters without control characters.',
+      body: body({
+        userId: ref('UserId'),
+        username: { type: 'string', minLength: 1, maxLength: 64 },
+        password: { type: 'string', minLength: 8, maxLength: 128 },
+        displayName: { type: 'string', maxLength: 64, description: 'optional; the username is shown when none is set' },
+        avatarUrl: { type: 'string', maxLength: 1024, description: 'optional http(s) URL' }
+      }, ['displayName', 'avatarUrl']),
       data: object({ userId: ref('UserId'), username: { type: 'string' } }),
       errors: [409]
     }
@@ -28,7 +35,10 @@ export const userPaths: PathSpecs = {
       summary: 'Exchange a password for a token',
       description: 'Failed logins per user are limited (IMPLUS_LOGIN_FAILURE_LIMIT in 15 minutes): then 429 until the window ends.',
       auth: 'none',
-      body: body({ userId: ref('UserId'), password: { type: 'string', minLength: 1, maxLength: 128 } }),
+      body: {
+        ...body({ userId: ref('UserId'), username: { type: 'string', minLength: 1, maxLength: 64, description: 'instead of userId (case-insensitive)' }, password: { type: 'string', minLength: 1, maxLength: 128 } }, ['userId', 'username']),
+        anyOf: [{ required: ['userId'] }, { required: ['username'] }]
+      },
       data: login,
       errors: [401, 403, 429]
     }
@@ -71,11 +81,72 @@ export const userPaths: PathSpecs = {
       data: object({
         userId: ref('UserId'),
         username: { type: 'string' },
-        status: { enum: [1, 2], description: '1 normal, 2 banned' },
+        status: { enum: [1, 2, 3], description: '1 normal, 2 banned, 3 deleted' },
         createTime: ref('Time'),
         lastLoginTime: nullable(ref('Time'))
       }),
       errors: [404]
+    }
+  },
+  '/users/profile/{userId}': {
+    get: {
+      operationId: 'profile',
+      summary: "Any user's profile: username, display name, avatar",
+      auth: 'user',
+      params: { userId: userIdParam },
+      data: ref('UserProfile'),
+      errors: [404]
+    }
+  },
+  '/users/profiles': {
+    post: {
+      operationId: 'profiles',
+      summary: 'Profiles of up to 500 users, in the order asked; unknown ids are left out',
+      auth: 'user',
+      body: body({ userIds: { type: 'array', items: ref('UserId'), maxItems: 500 } }),
+      data: { type: 'array', items: ref('UserProfile') }
+    }
+  },
+  '/users/by-username/{username}': {
+    get: {
+      operationId: 'findByUsername',
+      summary: 'The user registered under a username (case-insensitive)',
+      auth: 'user',
+      params: { username: { type: 'string', minLength: 1, description: 'the username, URL-encoded' } },
+      data: ref('UserProfile'),
+      errors: [404]
+    }
+  },
+  '/users/profile': {
+    post: {
+      operationId: 'updateProfile',
+      summary: "Change the caller's display name or avatar (null or '' clears one)",
+      auth: 'user',
+      body: body({
+        displayName: { oneOf: [{ type: 'string', maxLength: 64 }, { type: 'null' }] },
+        avatarUrl: { oneOf: [{ type: 'string', maxLength: 1024 }, { type: 'null' }], description: 'an http(s) URL' }
+      }, ['displayName', 'avatarUrl']),
+      data: ref('UserProfile')
+    }
+  },
+  '/users/password': {
+    post: {
+      operationId: 'changePassword',
+      summary: 'Change the password: every token issued so far is revoked and every connection gets 1002 (401); the answer carries a new token',
+      auth: 'user',
+      body: body({ oldPassword: { type: 'string', minLength: 1, maxLength: 128 }, newPassword: { type: 'string', minLength: 8, maxLength: 128 } }),
+      data: login,
+      errors: [403]
+    }
+  },
+  '/users/delete': {
+    post: {
+      operationId: 'deleteAccount',
+      summary: 'Delete the caller\'s account (soft): tokens revoked, connections get 1002 (401), logins and sends refused; messages stay for the other side',
+      auth: 'user',
+      body: body({ password: { type: 'string', minLength: 1, maxLength: 128 } }),
+      data: NO_DATA,
+      errors: [403]
     }
   },
   '/users/status/{userId}': {
