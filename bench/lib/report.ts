@@ -12,8 +12,21 @@ export function progress (message: string): void {
   process.stderr.write(`… ${message}\n`)
 }
 
-/** A plain-text table, then one JSON line (`BENCH {...}`) for machines. */
-export function printResults (scenario: string, rows: Record<string, string | number>[]): void {
+/** The p99 a step may have and still count below the knee. */
+export const KNEE_P99_MS = 100
+
+/**
+ * The knee of a stepped curve: the highest offered rate whose step had p99 < 100 ms and lost nothing
+ * (every send answered with a receipt, every message delivered, none refused); null if no step did.
+ */
+export function kneeOf (steps: { rate: number, p99Ms: number, lost: number }[]): number | null {
+  let knee: number | null = null
+  for (const step of steps) if (step.p99Ms < KNEE_P99_MS && step.lost === 0 && (knee === null || step.rate > knee)) knee = step.rate
+  return knee
+}
+
+/** A plain-text table, then one JSON line (`BENCH {...}`) for machines; `knee` (see kneeOf) closes both. */
+export function printResults (scenario: string, rows: Record<string, string | number>[], knee?: { rate: number | null, unit: string }): void {
   if (rows.length === 0) return
   const columns = Object.keys(rows[0]!)
   const widths = columns.map(c => Math.max(c.length, ...rows.map(r => String(r[c]).length)))
@@ -21,7 +34,12 @@ export function printResults (scenario: string, rows: Record<string, string | nu
   console.log(line(columns))
   console.log(line(widths.map(w => '-'.repeat(w))))
   for (const row of rows) console.log(line(columns.map(c => String(row[c]))))
-  console.log(`BENCH ${JSON.stringify({ scenario, rows })}`)
+  if (knee !== undefined) {
+    console.log(knee.rate === null
+      ? `knee: none (no step had p99 < ${KNEE_P99_MS} ms with nothing lost)`
+      : `knee: ${knee.rate} ${knee.unit} (the highest step with p99 < ${KNEE_P99_MS} ms and nothing lost)`)
+  }
+  console.log(`BENCH ${JSON.stringify({ scenario, rows, ...(knee === undefined ? {} : { knee: knee.rate, kneeUnit: knee.unit }) })}`)
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
