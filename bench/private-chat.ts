@@ -8,6 +8,7 @@ import { forkLoad } from './lib/loaders.js'
 import { parseArgs } from 'node:util'
 import { startServer, freePort } from '../test/helpers/server.js'
 import { createUsers } from './lib/population.js'
+import { postgresColumns, postgresStats } from './lib/postgres-stats.js'
 import { cpuSeconds, kneeOf, postgresCpuSeconds, percentile, printMachine, printResults, progress, scrapeMetrics, shardBreakdown } from './lib/report.js'
 
 const { values } = parseArgs({
@@ -31,6 +32,7 @@ const RATE_LIMIT = '100000'
 console.log(`# ${userCount} users online over WebSocket, ${loaders} load processes, IMPLUS_SHARDS=${values.shards}; per-connection rate limit raised to IMPLUS_RATE_LIMIT=${RATE_LIMIT} msg/s`)
 const server = await startServer({ env: { IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RATE_LIMIT: RATE_LIMIT, IMPLUS_EMBEDDED_PG_PORT: String(pgPort), IMPLUS_SHARDS: values.shards! }, nodeArgs: values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] })
 const pgDir = `${server.dataDir}/pg`
+const pgStats = postgresStats(server.dataDir, pgPort)
 progress(`server up (pid ${server.process.pid}); creating ${userCount} users`)
 const users = await createUsers(server, userCount)
 const children = Array.from({ length: loaders }, () => forkLoad('private-chat-load', import.meta.url))
@@ -60,6 +62,7 @@ for (const rate of steps) {
   progress(`step: ${rate} msg/s for ${seconds} s`)
   const before = { server: cpuSeconds(server.process.pid!), pg: postgresCpuSeconds(pgDir), loaders: children.reduce((s, c) => s + cpuSeconds(c.pid!), 0) }
   const metricsBefore = await scrapeMetrics(server.httpUrl)
+  const pgBefore = await pgStats.snapshot()
   const startedAt = Date.now()
   const results = await runStep(rate, seconds)
   const wall = (Date.now() - startedAt) / 1000
@@ -80,7 +83,8 @@ for (const rate of steps) {
     'server cpu %': Math.round((cpuSeconds(server.process.pid!) - before.server) / wall * 100),
     'postgres cpu %': Math.round((postgresCpuSeconds(pgDir) - before.pg) / wall * 100),
     'loaders cpu %': Math.round((children.reduce((s, c) => s + cpuSeconds(c.pid!), 0) - before.loaders) / wall * 100),
-    ...shardBreakdown(metricsBefore, await scrapeMetrics(server.httpUrl))
+    ...shardBreakdown(metricsBefore, await scrapeMetrics(server.httpUrl)),
+    ...postgresColumns(pgBefore, await pgStats.snapshot(), sum('receipts'))
   }
   rows.push(row)
   console.log(JSON.stringify(row))
@@ -91,4 +95,5 @@ for (const rate of steps) {
 }
 printResults('private-chat', rows, { rate: kneeOf(curve), unit: 'msg/s' })
 for (const child of children) child.send({ t: 'exit' })
+await pgStats.end()
 await server.stop()
