@@ -39,6 +39,7 @@ import { RedisSeqEngine } from './seq/redis.js'
 import { userSeqKey, type SeqEngine } from './seq/engine.js'
 import { SessionRegistry } from './io/registry.js'
 import { ShardPool } from './io/shard-pool.js'
+import { SeqServer } from './seq/seq-server.js'
 import { Delivery } from './io/delivery.js'
 import { Gateway } from './io/gateway.js'
 import { startWsServer } from './io/ws-server.js'
@@ -47,7 +48,6 @@ import { startUdpServer } from './io/udp-server.js'
 import { Cluster, type ClusterEvent } from './cluster/cluster.js'
 import { SlotFence } from './cluster/slot-fence.js'
 import { connectRedis, redisReady } from './cluster/redis.js'
-import { shardOf } from './shards/route.js'
 
 const SHUTDOWN_DEADLINE_MS = 25_000
 
@@ -75,7 +75,7 @@ async function main (config: Config, log: Logger): Promise<void> {
   let seq: SeqEngine = new MemorySeqEngine(db.sql)
   const onClusterEvent = (event: ClusterEvent): void => {
     if (event.type === 'groupChanged') {
-      shards.call(shardOf(event.conversationId, shards.shards), 'group.forget', { conversationId: event.conversationId })
+      shards.call('group.forget', { conversationId: event.conversationId })
         .catch(err => log.error({ err, conversationId: event.conversationId }, 'group change from another host not applied'))
       return
     }
@@ -108,7 +108,7 @@ async function main (config: Config, log: Logger): Promise<void> {
     idempotencyWindowMs: config.idempotencyWindowMs,
     queueLimit: config.shardQueueLimit,
     redisUrl: config.redisUrl
-  }, seq, delivery.shardBatch, log, metrics)
+  }, new SeqServer(seq, log), delivery.shardBatch, log, metrics)
   await shards.start()
   // Logins come in storms: their database reads and segment reservations are batched per turn.
   const committedUserSeqs = new TurnBatcher<string, number>(userIds => latestUserSeqs(db.sql, userIds), 0)

@@ -3,7 +3,6 @@ import { assertCaller } from './server.js'
 import { groupIdField, optionalStringField, stringField, userIdField, userIdList } from './validate.js'
 import { badRequest, notFound } from '../errors.js'
 import { groupConversationId } from '@implus/client/wire'
-import { shardOf } from '../shards/route.js'
 import type { Sql } from '../db/connect.js'
 import type { ShardPool } from '../io/shard-pool.js'
 import { groupMembers, requireMember } from '../messages/queries.js'
@@ -12,7 +11,7 @@ import type { UserStore } from '../users/store.js'
 export interface GroupRouteDeps {
   readonly sql: Sql
   readonly users: Pick<UserStore, 'exists'>
-  readonly shards: Pick<ShardPool, 'call' | 'shards'>
+  readonly shards: Pick<ShardPool, 'call'>
   /** Membership changed here: other hosts' shards must reload it (cluster mode). */
   readonly groupChanged: (conversationId: string) => void
 }
@@ -57,7 +56,7 @@ export function groupRoutes (api: HttpApi, { sql, users, shards, groupChanged }:
       return id
     })
     // A shard, here or on another host, may have cached "no such group" (someone sent to the id early).
-    await shards.call(shardOf(conversationId, shards.shards), 'group.forget', { conversationId })
+    await shards.call('group.forget', { conversationId })
     groupChanged(conversationId)
     return conversationId
   })
@@ -67,7 +66,7 @@ export function groupRoutes (api: HttpApi, { sql, users, shards, groupChanged }:
     const conversationId = groupIdField(req.params[0], 'conversationId')
     const userIds = userIdList(req.body.userIds, 'userIds', MAX_MEMBERS_PER_REQUEST)
     if (userIds.length === 0) throw badRequest('userIds must name at least one user')
-    await shards.call<string[]>(shardOf(conversationId, shards.shards), 'members.add', { conversationId, actor: req.userId, userIds })
+    await shards.call('members.add', { conversationId, actor: req.userId, userIds })
     groupChanged(conversationId)
     return null
   })
@@ -75,7 +74,7 @@ export function groupRoutes (api: HttpApi, { sql, users, shards, groupChanged }:
   api.del('/api/groups/:conversationId/members/:userId', 'user', async req => {
     const conversationId = groupIdField(req.params[0], 'conversationId')
     const userId = userIdField(req.params[1], 'userId')
-    await shards.call(shardOf(conversationId, shards.shards), 'members.remove', { conversationId, actor: req.userId, userId })
+    await shards.call('members.remove', { conversationId, actor: req.userId, userId })
     groupChanged(conversationId)
     return null
   })

@@ -3,7 +3,6 @@ import { assertCaller } from './server.js'
 import { conversationIdField, groupIdField, intField } from './validate.js'
 import { badRequest, forbidden, notFound } from '../errors.js'
 import { isMsgId } from '@implus/client/wire'
-import { shardOfMsgId } from '../snowflake.js'
 import type { Sql } from '../db/connect.js'
 import type { ShardPool } from '../io/shard-pool.js'
 import { latestUserSeq } from '../users/sequences.js'
@@ -14,7 +13,7 @@ import {
 
 export interface MessageRouteDeps {
   readonly sql: Sql
-  readonly shards: Pick<ShardPool, 'call' | 'shards'>
+  readonly shards: Pick<ShardPool, 'call'>
 }
 
 const PULL_BATCH_DEFAULT = 200
@@ -102,7 +101,7 @@ export function messageRoutes (api: HttpApi, { sql, shards }: MessageRouteDeps):
   api.post('/api/messages/:msgId/recall', 'user', async req => {
     assertCaller(req, req.body.userId)
     const msgId = msgIdParam(req.params[0])
-    return await shards.call<{ msgId: string, conversationId: string }>(shardOfMsgId(msgId, shards.shards), 'recall', { userId: req.userId, msgId })
+    return await shards.call('recall', { userId: req.userId, msgId })
   })
 
   api.post('/api/conversations/sync', 'user', async req => {

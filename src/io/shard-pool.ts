@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import type { SeqEngine } from '../seq/engine.js'
+import type { SeqServer } from '../seq/seq-server.js'
 import type { ShardRouting } from './gateway.js'
 import type { Logger } from '../log.js'
 import type { Metrics, Series } from '../metrics.js'
@@ -7,10 +7,12 @@ import { addHistogram, observeMany, sharedNow, type HistogramCounts } from '../h
 import { LOOP_DELAY_HELP, LOOP_DELAY_METRIC } from '../metrics.js'
 import { SEND_STAGES, type SendStage } from '../shards/send-stages.js'
 import { AppError, type StatusCode } from '../errors.js'
-import { OP_WIDTH, type CallReply, type FromShard, type InboundBatch, type OutboundBatch, type ShardWorkerData, type ToShard } from '../shards/thread-messages.js'
+import { OP_WIDTH, type CallOp, type CallReply, type FromShard, type InboundBatch, type OutboundBatch, type ShardCalls, type ShardWorkerData, type ToShard } from '../shards/thread-messages.js'
+import { PendingReplies } from '../shards/pending-replies.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
 import { isMsgId } from '@implus/client/wire'
 import { shardOfMsgId } from '../snowflake.js'
+import { shardOf } from '../shards/route.js'
 
 /** Frames bound for one shard during this turn, packed for one transfer. */
 class InboundBuilder {
@@ -49,8 +51,9 @@ export type DeliverFn = (batch: OutboundBatch) => void
 
 /**
  * The shard worker threads, seen from the main thread: frames go out in one
- * transfer per shard per turn, deliveries come back the same way, and the
- * shards' sequence requests are served here by the one SeqEngine.
+ * transfer per shard per turn, deliveries come back the same way, calls go
+ * to the shard that owns what they name, and the shards' sequence requests
+ * go to the SeqServer.
  */
 export class ShardPool implements ShardRouting {
   private readonly workers: Worker[] = []
@@ -58,8 +61,7 @@ export class ShardPool implements ShardRouting {
   private flushScheduled = false
   private online: string[] = []
   private offline: string[] = []
-  private readonly calls = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
-  private nextCallId = 1
+  private readonly calls = new PendingReplies<unknown>()
   private drained: (() => void)[] = []
   private stopping = false
   private readonly peek = newFramePeek()
@@ -69,7 +71,7 @@ export class ShardPool implements ShardRouting {
   constructor (
     readonly shards: number,
     private readonly base: Omit<ShardWorkerData, 'index' | 'shards'>,
-    private readonly seq: SeqEngine,
+    private readonly seq: SeqServer,
     private readonly deliver: DeliverFn,
     private readonly log: Logger,
     metrics: Metrics
@@ -168,13 +170,13 @@ export class ShardPool implements ShardRouting {
     this.broadcast({ t: 'users', userIds })
   }
 
-  /** Asks one shard to do something in order with its message traffic; rejects with the shard's AppError. */
-  call<T> (shard: number, op: string, args: unknown): Promise<T> {
-    const id = this.nextCallId++
-    return new Promise<T>((resolve, reject) => {
-      this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      this.post(this.workers[shard]!, { t: 'call', id, op, args })
-    })
+  /**
+   * Asks the shard that owns the message (recall) or conversation (the others) to do something in order
+   * with its message traffic; rejects with the shard's AppError.
+   */
+  call<Op extends CallOp> (op: Op, args: ShardCalls[Op]['args']): Promise<ShardCalls[Op]['result']> {
+    const shard = 'msgId' in args ? shardOfMsgId(args.msgId, this.shards) : shardOf(args.conversationId, this.shards)
+    return this.calls.ask(id => this.post(this.workers[shard]!, { t: 'call', id, op, args } as ToShard)) as Promise<ShardCalls[Op]['result']>
   }
 
   /** Shards finish and commit what they have accepted, then stop. */
@@ -214,13 +216,7 @@ export class ShardPool implements ShardRouting {
   private receive (worker: Worker, message: FromShard): void {
     switch (message.t) {
       case 'seq':
-        (message.prepareOnly === true ? this.seq.prepare(message.keys).then(() => new Float64Array(0)) : this.seq.allocate(message.keys)).then(
-          values => this.post(worker, { t: 'seq', id: message.id, values }, [values.buffer as ArrayBuffer]),
-          (err: Error) => {
-            this.log.error({ err }, 'sequence allocation failed')
-            this.post(worker, { t: 'seq', id: message.id, values: new Float64Array(0), error: err.message })
-          })
-        return
+        return this.seq.answer(message, (reply, transfer) => this.post(worker, reply, transfer))
       case 'reply':
         return this.settle(message)
       case 'drained':
@@ -229,11 +225,8 @@ export class ShardPool implements ShardRouting {
   }
 
   private settle (reply: CallReply): void {
-    const pending = this.calls.get(reply.id)
-    if (pending === undefined) return
-    this.calls.delete(reply.id)
-    if (reply.ok) pending.resolve(reply.value)
-    else pending.reject(new AppError((reply.status ?? 500) as StatusCode, reply.message ?? 'shard call failed'))
+    if (reply.ok) this.calls.resolve(reply.id, reply.value)
+    else this.calls.reject(reply.id, new AppError((reply.status ?? 500) as StatusCode, reply.message ?? 'shard call failed'))
   }
 
   private broadcast (message: ToShard): void {

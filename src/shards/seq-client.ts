@@ -2,6 +2,7 @@ import type { SeqReply, SeqRequest } from './thread-messages.js'
 import { isConversationSeqKey, type SeqEngine } from '../seq/engine.js'
 import { AppError, Status } from '../errors.js'
 import { WARM_SEQ_KEYS } from '../memory-budget.js'
+import { PendingReplies } from './pending-replies.js'
 
 /**
  * The shard's side of sequence allocation, one request per batch. Users'
@@ -13,8 +14,7 @@ import { WARM_SEQ_KEYS } from '../memory-budget.js'
  * number a conversation, so Redis does.
  */
 export class SeqClient {
-  private readonly pending = new Map<number, { resolve: (v: Float64Array) => void, reject: (e: Error) => void }>()
-  private nextId = 1
+  private readonly pending = new PendingReplies<Float64Array>()
   private readonly warm = new Set<string>()
 
   constructor (private readonly post: (request: SeqRequest) => void, private readonly local: SeqEngine | null) {}
@@ -45,11 +45,8 @@ export class SeqClient {
   }
 
   settle (reply: SeqReply): void {
-    const pending = this.pending.get(reply.id)
-    if (pending === undefined) return
-    this.pending.delete(reply.id)
-    if (reply.error !== undefined) pending.reject(new AppError(Status.UNAVAILABLE, `sequence service unavailable: ${reply.error}`))
-    else pending.resolve(reply.values)
+    if (reply.error !== undefined) this.pending.reject(reply.id, new AppError(Status.UNAVAILABLE, `sequence service unavailable: ${reply.error}`))
+    else this.pending.resolve(reply.id, reply.values)
   }
 
   private split (keys: string[]): [string[], string[]] {
@@ -61,10 +58,6 @@ export class SeqClient {
 
   private request (keys: string[], prepareOnly: boolean): Promise<Float64Array> {
     if (keys.length === 0) return Promise.resolve(new Float64Array(0))
-    const id = this.nextId++
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
-      this.post({ t: 'seq', id, keys, prepareOnly })
-    })
+    return this.pending.ask(id => this.post({ t: 'seq', id, keys, prepareOnly }))
   }
 }

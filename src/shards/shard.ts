@@ -605,19 +605,16 @@ export class Shard {
   }
 
   private async runCall (call: Call, batch: WriteBatch, after: (() => void)[]): Promise<unknown> {
-    const args = call.args as Record<string, unknown>
     switch (call.op) {
       case 'recall':
-        return await this.recalls.fromCall({ userId: String(args.userId), msgId: String(args.msgId) }, batch, after)
+        return await this.recalls.fromCall(call.args, batch, after)
       case 'members.add':
-        return await this.groups.add(String(args.conversationId), String(args.actor), args.userIds as string[])
+        return await this.groups.add(call.args.conversationId, call.args.actor, call.args.userIds)
       case 'members.remove':
-        return await this.groups.remove(String(args.conversationId), String(args.actor), String(args.userId))
+        return await this.groups.remove(call.args.conversationId, call.args.actor, call.args.userId)
       case 'group.forget':
-        this.members.forget(String(args.conversationId))
+        this.members.forget(call.args.conversationId)
         return null
-      default:
-        throw new AppError(Status.BAD_REQUEST, `unknown shard call ${call.op}`)
     }
   }
 

@@ -53,8 +53,23 @@ export interface Track { readonly t: 'track', readonly userId: string, readonly 
 /** Main → shard: cached permissions of these users are stale. */
 export interface UsersChanged { readonly t: 'users', readonly userIds: string[] }
 
+/**
+ * What the main thread may ask of the shard that owns a conversation or message, run in order with its
+ * message traffic: each op's arguments and answer.
+ */
+export interface ShardCalls {
+  /** The HTTP recall, on the shard of the message. */
+  recall: { args: { readonly userId: string, readonly msgId: string }, result: { msgId: string, conversationId: string } }
+  /** Owner adds members: the ones added (members already in, or ids that are no user ids, are skipped). */
+  'members.add': { args: { readonly conversationId: string, readonly actor: string, readonly userIds: string[] }, result: string[] }
+  'members.remove': { args: { readonly conversationId: string, readonly actor: string, readonly userId: string }, result: null }
+  /** The group changed outside the shard (created, or changed through another host): reload it on next use. */
+  'group.forget': { args: { readonly conversationId: string }, result: null }
+}
+export type CallOp = keyof ShardCalls
+
 /** Main → shard request answered by a CallReply with the same id. */
-export interface Call { readonly t: 'call', readonly id: number, readonly op: string, readonly args: unknown }
+export type Call = { [Op in CallOp]: { readonly t: 'call', readonly id: number, readonly op: Op, readonly args: ShardCalls[Op]['args'] } }[CallOp]
 export interface CallReply { readonly t: 'reply', readonly id: number, readonly ok: boolean, readonly value?: unknown, readonly status?: number, readonly message?: string }
 
 /** Shard → main, once a second: work done since the last report (exported on /metrics). */
