@@ -29,6 +29,7 @@ copyRuntimeFiles(join(client, 'src/wire'), join(client, 'dist/wire'))
 rmSync(join(root, 'dist'), { recursive: true, force: true })
 tsc(join(root, 'tsconfig.json'))
 copyRuntimeFiles(join(root, 'src/seq'), join(root, 'dist/seq'))
+copyRuntimeFiles(join(root, 'src/cluster'), join(root, 'dist/cluster'))
 
 // The CLI is run directly as well as through the package's bin link.
 chmodSync(join(root, 'dist/cli.js'), 0o755)

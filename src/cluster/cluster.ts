@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { ChainableCommander, Redis } from 'ioredis'
 import type { Logger } from '../log.js'
 import { MAX_NODE_SLOTS } from '../snowflake.js'
@@ -31,17 +32,8 @@ export interface ClusterHandlers {
   slotLost (owner: string): void
 }
 
-// Renews this host's node-slot lease unless another host holds the slot (it claimed it while Redis had
-// lost its data): then returns that host, else ''.
-const RENEW_SLOT = `
-local owner = redis.call('GET', KEYS[1])
-if owner and owner ~= ARGV[1] then return owner end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return ''`
-// Gives the slot up only if this host still holds it.
-const RELEASE_SLOT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 1`
+const RENEW_SLOT = readFileSync(new URL('./renew-slot.lua', import.meta.url), 'utf8')
+const RELEASE_SLOT = readFileSync(new URL('./release-slot.lua', import.meta.url), 'utf8')
 
 type SlotPipeline = ChainableCommander & {
   renewSlot (key: string, nodeId: string, ttl: number): ChainableCommander

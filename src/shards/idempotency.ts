@@ -8,6 +8,33 @@ import { IDEMPOTENCY_ENTRIES } from '../memory-budget.js'
  */
 export const IDEMPOTENCY_WINDOW_MS = 5 * 60 * 1000
 
+/** What a 2007 says about a stored send (also shared between hosts in cluster mode). */
+export interface Receipt {
+  readonly msgId: string
+  readonly conversationId: string
+  readonly conversationSeq: number
+  /** The sender's userSeq (private messages), 0 for groups. */
+  readonly userSeq: number
+  readonly time: number
+}
+
+/**
+ * Receipts seen by every host: a client that resends after reconnecting to another host must still get
+ * its first receipt. One `find` per cycle, one `remember` per commit; both may fail (the shard then relies
+ * on the database's unique key, which still turns a repeat into its first receipt).
+ */
+export interface SharedReceipts {
+  /** The receipt stored for each (sender, clientSeq), in order; null where none is known. */
+  find (keys: readonly (readonly [string, string])[]): Promise<(Receipt | null)[]>
+  remember (entries: readonly (readonly [string, string, Receipt])[]): Promise<void>
+}
+
+/** Single host: nothing to share. This host's window and database see every copy already. */
+export const localReceipts: SharedReceipts = {
+  find: async keys => keys.map(() => null),
+  remember: async () => {}
+}
+
 export interface Remembered<R> {
   readonly at: number
   /** The receipt once committed; null while the first copy is still in flight. */

@@ -6,7 +6,7 @@ import { deliveryFailed, errorFrame } from '../messages/refusals.js'
 import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
 import { Snowflake, msgIdFloor, shardOfMsgId } from '../snowflake.js'
 import { shardOf } from './route.js'
-import { IdempotencyCache } from './idempotency.js'
+import { IdempotencyCache, type Receipt, type SharedReceipts } from './idempotency.js'
 import { PermissionCache } from './permissions.js'
 import { MemberCache, type Group } from './members.js'
 import { GroupAdmin } from './group-admin.js'
@@ -21,7 +21,6 @@ import type { Outbox } from './outbox.js'
 import type { SeqClient } from './seq-client.js'
 import type { Call, CallReply, InboundBatch, ShardStats } from './thread-messages.js'
 import type { PrivateChatPolicy } from '../config.js'
-import type { SharedIdempotency } from './shared-idempotency.js'
 import { emptyHistogram, observe, sharedNow } from '../histogram.js'
 import { emptyStages, stage } from './send-stages.js'
 import { completeDocument, isMediaType, isRefusal, mediaPreviewText, mediaRefusal, parseMediaDocument, referencedFiles, type MediaDocument, type StoredFile } from '../media/content.js'
@@ -38,8 +37,10 @@ export interface ShardOptions {
   readonly idempotencyWindowMs: number
   /** Frames waiting for a cycle at most; beyond it sends are refused with 503 (bounded memory). */
   readonly queueLimit: number
-  /** Cluster mode: receipts shared with other hosts; group fan-out names every member, wherever connected. */
-  readonly shared: SharedIdempotency | null
+  /** Receipts seen by every host (Redis in cluster mode, nothing to share on one host). */
+  readonly receipts: SharedReceipts
+  /** Cluster mode: group fan-out names every member, wherever connected (pub/sub finds them). */
+  readonly cluster: boolean
 }
 
 interface Inbound {
@@ -50,16 +51,6 @@ interface Inbound {
   readonly at: number
   /** Set when the frame comes back after its batch met a stored copy of one of its sends. */
   readonly retried?: boolean
-}
-
-/** What a 2007 says about a stored send (also shared through Redis in cluster mode). */
-export interface Receipt {
-  readonly msgId: string
-  readonly conversationId: string
-  readonly conversationSeq: number
-  /** The sender's userSeq (private messages), 0 for groups. */
-  readonly userSeq: number
-  readonly time: number
 }
 
 interface Send {
@@ -343,7 +334,7 @@ export class Shard {
       }
       // Off the commit chain: the next batch's commit need not wait for Redis. A repeat arriving before
       // the receipts are shared still meets the stored copy (unique key) and gets its original receipt.
-      if (this.options.shared !== null) void this.shareReceipts(sends, this.options.shared)
+      if (sends.length > 0) void this.shareReceipts(sends)
     })()
   }
 
@@ -402,7 +393,7 @@ export class Shard {
       this.prepare(sends, reads, groupAcks, calls),
       // Segment reservations for this batch's keys overlap with the checks; numbering then needs none.
       this.seq.prepare(this.seqKeys(sends)),
-      this.options.shared !== null && sends.length > 0 ? this.options.shared.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)) : null,
+      this.options.receipts.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)),
       this.findStored(sends.filter(s => s.retried || (now < this.coldUntil && (this.recentSenders?.has(s.senderId) ?? true)))),
       checkFiles(this.sql, namedFiles(sends))
     ])
@@ -618,17 +609,17 @@ export class Shard {
     }
   }
 
-  private async shareReceipts (sends: Send[], shared: SharedIdempotency): Promise<void> {
+  private async shareReceipts (sends: Send[]): Promise<void> {
     try {
-      await shared.remember(sends.map(s => [s.senderId, s.frame.clientSeq, s.receipt!] as const))
+      await this.options.receipts.remember(sends.map(s => [s.senderId, s.frame.clientSeq, s.receipt!] as const))
     } catch (err) {
       // The messages are committed and answered; only a cross-host repeat could now be stored twice.
-      this.log.warn({ err: (err as Error).message }, 'receipts not shared through Redis')
+      this.log.warn({ err: (err as Error).message }, 'receipts not shared with other hosts')
     }
   }
 
   /** Whom a group notification goes to: members online here, or every member in cluster mode (pub/sub finds them). */
-  private readonly reachable = (userId: string): boolean => this.options.shared !== null || this.online.has(userId)
+  private readonly reachable = (userId: string): boolean => this.options.cluster || this.online.has(userId)
 
   /** A push another host sent here for delivery: this host resends it until the user ACKs. */
   track (userId: string, msgId: string, frame: Uint8Array): void {

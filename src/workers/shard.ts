@@ -7,7 +7,8 @@ import { Outbox } from '../shards/outbox.js'
 import { SeqClient } from '../shards/seq-client.js'
 import { MemorySeqEngine } from '../seq/memory.js'
 import type { FromShard, ShardWorkerData, ToShard } from '../shards/thread-messages.js'
-import { SharedIdempotency } from '../shards/shared-idempotency.js'
+import { RedisReceipts } from '../shards/redis-receipts.js'
+import { localReceipts } from '../shards/idempotency.js'
 import { connectRedis } from '../cluster/redis.js'
 import { LoopDelay } from '../loop-delay.js'
 
@@ -19,8 +20,8 @@ const sql = connect(data.databaseUrl, { max: 4, applicationName: `implus-shard-$
 const outbox = new Outbox((batch, transfer) => post(batch, transfer))
 // Single host: this shard numbers its own conversations (see SeqClient); cluster mode: Redis does.
 const seq = new SeqClient(request => post(request), data.redisUrl === null ? new MemorySeqEngine(sql) : null)
-const shared = data.redisUrl === null ? null : new SharedIdempotency(connectRedis(data.redisUrl, `implus-shard-${data.index}`, log), data.idempotencyWindowMs)
-const shard = new Shard({ ...data, shared }, sql, seq, outbox, log)
+const receipts = data.redisUrl === null ? localReceipts : new RedisReceipts(connectRedis(data.redisUrl, `implus-shard-${data.index}`, log), data.idempotencyWindowMs)
+const shard = new Shard({ ...data, receipts, cluster: data.redisUrl !== null }, sql, seq, outbox, log)
 
 port.on('message', (message: ToShard) => {
   switch (message.t) {

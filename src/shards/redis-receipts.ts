@@ -1,14 +1,13 @@
 import type { Redis } from 'ioredis'
-import type { Receipt } from './shard.js'
+import type { Receipt, SharedReceipts } from './idempotency.js'
 
 const keyOf = (sender: string, clientSeq: string): string => `implus:idem:${sender}:${clientSeq}`
 
 /**
- * Cluster mode: a client that resends after reconnecting to another host
- * must still get its first receipt, so receipts are also kept in Redis for
- * the idempotency window. One MGET per cycle, one pipelined SET per commit.
+ * Cluster mode's SharedReceipts: kept in Redis for the idempotency window.
+ * One MGET per cycle, one pipelined SET per commit.
  */
-export class SharedIdempotency {
+export class RedisReceipts implements SharedReceipts {
   constructor (private readonly redis: Redis, private readonly windowMs: number) {}
 
   async find (keys: readonly (readonly [string, string])[]): Promise<(Receipt | null)[]> {
@@ -21,6 +20,8 @@ export class SharedIdempotency {
     if (entries.length === 0) return
     const pipeline = this.redis.pipeline()
     for (const [sender, clientSeq, receipt] of entries) pipeline.set(keyOf(sender, clientSeq), JSON.stringify(receipt), 'PX', this.windowMs)
-    await pipeline.exec()
+    // A pipeline reports each command's failure in its results, not by rejecting: the shard must hear of it.
+    const failed = (await pipeline.exec())?.find(([err]) => err !== null)?.[0]
+    if (failed instanceof Error) throw failed
   }
 }
