@@ -45,7 +45,8 @@ import { Gateway } from './io/gateway.js'
 import { startWsServer } from './io/ws-server.js'
 import { startTcpServer } from './io/tcp-server.js'
 import { startUdpServer } from './io/udp-server.js'
-import { Cluster, type ClusterEvent } from './cluster/cluster.js'
+import { Cluster } from './cluster/cluster.js'
+import { LocalSessions, localEvents, type ClusterEvent, type EventBus, type SessionDirectory } from './cluster/ports.js'
 import { SlotFence } from './cluster/slot-fence.js'
 import { connectRedis, redisReady } from './cluster/redis.js'
 
@@ -70,9 +71,11 @@ async function main (config: Config, log: Logger): Promise<void> {
 
   // Set once the server is running: what stops it in order (a lost node slot uses it too).
   let shutdown: ((reason: string, exitCode: number) => Promise<void>) | null = null
-  // Cluster mode: Redis carries sequences, sessions, cross-host pushes and events.
+  // One host by default; cluster mode: Redis carries sequences, sessions, cross-host pushes and events.
   let cluster: Cluster | null = null
   let seq: SeqEngine = new MemorySeqEngine(db.sql)
+  let directory: SessionDirectory = new LocalSessions(userId => registry.devices(userId).length)
+  let events: EventBus = localEvents
   const onClusterEvent = (event: ClusterEvent): void => {
     if (event.type === 'groupChanged') {
       shards.call('group.forget', { conversationId: event.conversationId })
@@ -95,6 +98,8 @@ async function main (config: Config, log: Logger): Promise<void> {
       slotLost: () => { if (shutdown === null) process.exit(1); else void shutdown('node slot lost', 1) }
     }, new SlotFence(db.sql), log)
     await cluster.join()
+    directory = cluster
+    events = cluster
   }
 
   const delivery: Delivery = new Delivery(registry, metrics, cluster, (userId, frame) => shards.track(userId, frame))
@@ -112,13 +117,11 @@ async function main (config: Config, log: Logger): Promise<void> {
   await shards.start()
   // Logins come in storms: their database reads and segment reservations are batched per turn.
   const committedUserSeqs = new TurnBatcher<string, number>(userIds => latestUserSeqs(db.sql, userIds), 0)
-  // Only the in-process engine reserves ahead; the Redis one reserves while it allocates.
-  const reserveUserSeqs = cluster !== null
-    ? null
-    : new TurnBatcher<string, null>(async keys => {
-      await seq.prepare(keys)
-      return new Map()
-    }, null)
+  // The in-process engine reserves ahead here; the Redis one reserves while it allocates (its prepare is empty).
+  const reserveUserSeqs = new TurnBatcher<string, null>(async keys => {
+    await seq.prepare(keys)
+    return new Map()
+  }, null)
   const gateway: Gateway = new Gateway({
     registry,
     shards,
@@ -132,22 +135,22 @@ async function main (config: Config, log: Logger): Promise<void> {
     idleTimeoutMs: config.idleTimeoutMs,
     log,
     metrics,
-    heartbeat: userId => cluster?.touch(userId),
+    heartbeat: userId => directory.touch(userId),
     sessionChanged: (userId, devices) => {
-      cluster?.localSession(userId, devices)
+      directory.localSession(userId, devices)
       // A user who just came online will soon send or receive: reserve its userSeq segment now, off the send path.
-      if (devices === 1) reserveUserSeqs?.get(userSeqKey(userId)).catch(err => log.warn({ err, userId }, 'userSeq segment not reserved ahead'))
+      if (devices === 1) reserveUserSeqs.get(userSeqKey(userId)).catch(err => log.warn({ err, userId }, 'userSeq segment not reserved ahead'))
     }
   })
   const sessions: SessionControl = {
-    devices: async userId => cluster === null ? registry.devices(userId).length : await cluster.devices(userId),
+    devices: userId => directory.devices(userId),
     kick: (userId, status, reason) => {
       gateway.kickUser(userId, status, reason)
-      cluster?.publish({ type: 'kick', userId, status, reason })
+      events.publish({ type: 'kick', userId, status, reason })
     },
     userChanged: userId => {
       shards.usersChanged([userId])
-      cluster?.publish({ type: 'userChanged', userId })
+      events.publish({ type: 'userChanged', userId })
     },
     push: (userId, frame) => delivery.push(userId, encodeFrame(frame))
   }
@@ -169,7 +172,7 @@ async function main (config: Config, log: Logger): Promise<void> {
   friendRoutes(api, { users, requests: new FriendRequests(db.sql), sessions, directFriends: config.directFriends })
   adminRoutes(api, users, tokens, sessions)
   messageRoutes(api, { sql: db.sql, shards })
-  groupRoutes(api, { sql: db.sql, users, shards, groupChanged: conversationId => cluster?.publish({ type: 'groupChanged', conversationId }) })
+  groupRoutes(api, { sql: db.sql, users, shards, groupChanged: conversationId => events.publish({ type: 'groupChanged', conversationId }) })
   fileRoutes(api, { sql: db.sql, uploads, store, signer })
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })

@@ -5,6 +5,7 @@ import { MAX_NODE_SLOTS } from '../snowflake.js'
 import { AppError, Status } from '../errors.js'
 import type { SlotFence } from './slot-fence.js'
 import { ConfigError } from '../config.js'
+import type { ClusterEvent, EventBus, RemoteDelivery, SessionDirectory } from './ports.js'
 
 const NODE_TTL_S = 10
 const HEARTBEAT_MS = 3000
@@ -18,11 +19,6 @@ const nodeUsersKey = (node: string): string => `implus:node-users:${node}`
 const slotKey = (slot: number): string => `implus:node-slot:${slot}`
 const sessionKey = (userId: string): string => `session:${userId}`
 const deliveryChannel = (node: string): string => `implus:deliver:${node}`
-
-export type ClusterEvent =
-  | { type: 'kick', userId: string, status: number, reason: string }
-  | { type: 'userChanged', userId: string }
-  | { type: 'groupChanged', conversationId: string }
 
 export interface ClusterHandlers {
   /** A batch of deliveries another host sent to this one. */
@@ -47,7 +43,7 @@ type SlotPipeline = ChainableCommander & {
  * hosts have which users (fed by pub/sub, rebuilt after any Redis outage),
  * per-node delivery channels and a cluster-wide event channel.
  */
-export class Cluster {
+export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
   slot = -1
   /** Another host took this host's slot: it announces nothing more while it stops. */
   private slotTaken = false

@@ -1,15 +1,10 @@
 import { OP_WIDTH, OutKind, type OutboundBatch } from '../shards/thread-messages.js'
 import { RemoteBatchWriter, RemoteKind, readRemoteBatch } from '../cluster/remote-wire.js'
 import type { SessionRegistry } from './registry.js'
+import type { RemoteDelivery } from '../cluster/ports.js'
 import type { Metrics } from '../metrics.js'
 
 const TO_ID_TAG = 0x22 // field 4 (toId), wire type 2
-
-/** Where other hosts' users are (cluster mode). */
-export interface RemoteRoute {
-  nodesOf (userId: string): ReadonlySet<string> | undefined
-  deliver (node: string, data: Buffer): void
-}
 
 /** What a delivered tracked push needs on this host: the shard keeps its resend timer. */
 export type TrackFn = (userId: string, frame: Uint8Array) => void
@@ -23,7 +18,7 @@ export type TrackFn = (userId: string, frame: Uint8Array) => void
 export class Delivery {
   private readonly delivered
 
-  constructor (private readonly registry: SessionRegistry, metrics: Metrics, private readonly remote: RemoteRoute | null, private readonly track: TrackFn) {
+  constructor (private readonly registry: SessionRegistry, metrics: Metrics, private readonly remote: RemoteDelivery | null, private readonly track: TrackFn) {
     this.delivered = metrics.counter('implus_deliveries_total', 'Frames written to client connections.')
   }
 
