@@ -4,14 +4,15 @@ import { newFramePeek, peekFrame } from './frame-peek.js'
 import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, isMsgId, isUserId, isGroupId, privateConversationId, groupConversationId, parseConversationId } from '@implus/client/wire'
 import { AppError, Status } from '../errors.js'
 import { deliveryFailed, errorFrame, kickout } from '../messages/refusals.js'
-import { shardOf } from '../shards/route.js'
-import { shardOfMsgId } from '../snowflake.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 
-/** What the gateway needs from the shard pool. */
+/** What the gateway needs from the shard pool, which owns routing. */
 export interface ShardRouting {
-  readonly shards: number
+  /** The shard that owns a conversation. */
+  shardOfConversation (conversationId: string): number
+  /** The shard that stored a message (its id carries it). */
+  shardOfMessage (msgId: string): number
   route (shard: number, connId: number, userId: string, frame: Uint8Array): void
   presence (online: string[], offline: string[]): void
 }
@@ -114,7 +115,7 @@ export class Gateway {
       case MessageType.MESSAGE_ACK:
       case MessageType.MESSAGE_RECALL:
         if (!isMsgId(peek.uid)) return this.error(conn, Status.BAD_REQUEST, 'uid must be a message id')
-        return this.deps.shards.route(shardOfMsgId(peek.uid, this.deps.shards.shards), conn.id, conn.userId, bytes)
+        return this.deps.shards.route(this.deps.shards.shardOfMessage(peek.uid), conn.id, conn.userId, bytes)
       case MessageType.BATCH_MESSAGE_ACK:
         return this.routeBatchAck(conn, bytes)
       case MessageType.GROUP_CONVERSATION_ACK:
@@ -218,7 +219,7 @@ export class Gateway {
       conversationId = groupConversationId(groupId)
       if (peek.conversationId !== '' && peek.conversationId !== conversationId) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'toId and conversationId disagree')
     }
-    this.deps.shards.route(shardOf(conversationId, this.deps.shards.shards), conn.id, conn.userId, bytes)
+    this.deps.shards.route(this.deps.shards.shardOfConversation(conversationId), conn.id, conn.userId, bytes)
   }
 
   /** A batch ACK may name messages of several shards: each shard gets the frame and takes its own ids. */
@@ -228,7 +229,7 @@ export class Gateway {
     const shards = new Set<number>()
     for (const id of content.split(',')) {
       const msgId = id.trim()
-      if (isMsgId(msgId)) shards.add(shardOfMsgId(msgId, this.deps.shards.shards))
+      if (isMsgId(msgId)) shards.add(this.deps.shards.shardOfMessage(msgId))
     }
     if (shards.size === 0) return this.error(conn, Status.BAD_REQUEST, 'content must list message ids separated by commas')
     for (const shard of shards) this.deps.shards.route(shard, conn.id, conn.userId, bytes)
@@ -240,7 +241,7 @@ export class Gateway {
     const shards = new Set<number>()
     for (const item of content.split(',')) {
       const conversationId = item.slice(0, item.lastIndexOf(':')).trim()
-      if (parseConversationId(conversationId) !== null) shards.add(shardOf(conversationId, this.deps.shards.shards))
+      if (parseConversationId(conversationId) !== null) shards.add(this.deps.shards.shardOfConversation(conversationId))
     }
     if (shards.size === 0) return this.error(conn, Status.BAD_REQUEST, 'content must list conversationId:seq items separated by commas')
     for (const shard of shards) this.deps.shards.route(shard, conn.id, conn.userId, bytes)
@@ -252,7 +253,7 @@ export class Gateway {
     const receipt = frame.readReceipt
     const conversationId = receipt?.conversationId ?? ''
     if (parseConversationId(conversationId) === null) return this.error(conn, Status.BAD_REQUEST, 'readReceipt.conversationId must be a conversation id')
-    this.deps.shards.route(shardOf(conversationId, this.deps.shards.shards), conn.id, conn.userId, bytes)
+    this.deps.shards.route(this.deps.shards.shardOfConversation(conversationId), conn.id, conn.userId, bytes)
   }
 
   /**

@@ -9,6 +9,7 @@ import { SEND_STAGES, type SendStage } from '../shards/send-stages.js'
 import { AppError, type StatusCode } from '../errors.js'
 import { OP_WIDTH, type CallOp, type CallReply, type FromShard, type InboundBatch, type OutboundBatch, type ShardCalls, type ShardWorkerData, type ToShard } from '../shards/thread-messages.js'
 import { PendingReplies } from '../shards/pending-replies.js'
+import { BytePacker } from '../shards/byte-packer.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
 import { isMsgId } from '@implus/client/wire'
 import { shardOfMsgId } from '../snowflake.js'
@@ -16,33 +17,26 @@ import { shardOf } from '../shards/route.js'
 
 /** Frames bound for one shard during this turn, packed for one transfer. */
 class InboundBuilder {
-  data = new Uint8Array(64 * 1024)
-  index: number[] = []
-  users: string[] = []
-  readAt: number[] = []
-  used = 0
+  private readonly bytes = new BytePacker()
+  private index: number[] = []
+  private users: string[] = []
+  private readAt: number[] = []
+
+  get empty (): boolean {
+    return this.bytes.empty
+  }
 
   add (connId: number, userId: string, frame: Uint8Array): void {
-    if (this.used + frame.length > this.data.length) {
-      const grown = new Uint8Array(Math.max(this.data.length * 2, this.used + frame.length))
-      grown.set(this.data.subarray(0, this.used))
-      this.data = grown
-    }
-    this.data.set(frame, this.used)
-    this.index.push(connId, this.used, frame.length)
+    this.index.push(connId, this.bytes.append(frame), frame.length)
     this.users.push(userId)
     this.readAt.push(sharedNow())
-    this.used += frame.length
   }
 
   take (): InboundBatch {
-    // A right-sized copy goes (transferred); the builder keeps its buffer. Allocating a fresh zeroed
-    // buffer of the full capacity every turn cost more than copying the bytes used.
-    const batch = { t: 'frames' as const, data: this.data.slice(0, this.used), index: Int32Array.from(this.index), users: this.users, readAt: Float64Array.from(this.readAt) }
+    const batch = { t: 'frames' as const, data: this.bytes.take(), index: Int32Array.from(this.index), users: this.users, readAt: Float64Array.from(this.readAt) }
     this.index = []
     this.users = []
     this.readAt = []
-    this.used = 0
     return batch
   }
 }
@@ -144,6 +138,14 @@ export class ShardPool implements ShardRouting {
     await Promise.all(started)
   }
 
+  shardOfConversation (conversationId: string): number {
+    return shardOf(conversationId, this.shards)
+  }
+
+  shardOfMessage (msgId: string): number {
+    return shardOfMsgId(msgId, this.shards)
+  }
+
   route (shard: number, connId: number, userId: string, frame: Uint8Array): void {
     this.builders[shard]!.add(connId, userId, frame)
     this.scheduleFlush()
@@ -163,7 +165,7 @@ export class ShardPool implements ShardRouting {
   track (userId: string, frame: Uint8Array): void {
     if (!peekFrame(frame, this.peek) || !isMsgId(this.peek.uid)) return
     const copy = new Uint8Array(frame) // a copy: frame may be a Buffer, whose slice() is only a view
-    this.post(this.workers[shardOfMsgId(this.peek.uid, this.shards)]!, { t: 'track', userId, msgId: this.peek.uid, frame: copy }, [copy.buffer as ArrayBuffer])
+    this.post(this.workers[this.shardOfMessage(this.peek.uid)]!, { t: 'track', userId, msgId: this.peek.uid, frame: copy }, [copy.buffer as ArrayBuffer])
   }
 
   usersChanged (userIds: string[]): void {
@@ -175,7 +177,7 @@ export class ShardPool implements ShardRouting {
    * with its message traffic; rejects with the shard's AppError.
    */
   call<Op extends CallOp> (op: Op, args: ShardCalls[Op]['args']): Promise<ShardCalls[Op]['result']> {
-    const shard = 'msgId' in args ? shardOfMsgId(args.msgId, this.shards) : shardOf(args.conversationId, this.shards)
+    const shard = 'msgId' in args ? this.shardOfMessage(args.msgId) : this.shardOfConversation(args.conversationId)
     return this.calls.ask(id => this.post(this.workers[shard]!, { t: 'call', id, op, args } as ToShard)) as Promise<ShardCalls[Op]['result']>
   }
 
@@ -207,7 +209,7 @@ export class ShardPool implements ShardRouting {
     }
     for (let i = 0; i < this.builders.length; i++) {
       const builder = this.builders[i]!
-      if (builder.used === 0) continue
+      if (builder.empty) continue
       const batch = builder.take()
       this.workers[i]!.postMessage(batch, [batch.data.buffer as ArrayBuffer])
     }
