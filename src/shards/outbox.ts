@@ -1,13 +1,13 @@
 import { OP_WIDTH, OutKind, type OutboundBatch } from './thread-messages.js'
 import { sharedNow } from '../histogram.js'
+import { BytePacker } from './byte-packer.js'
 
 /**
  * A shard's frames for the main thread, collected during a turn and posted
  * as one transferred buffer (see thread-messages.ts for the op layout).
  */
 export class Outbox {
-  private data = new Uint8Array(64 * 1024)
-  private used = 0
+  private readonly bytes = new BytePacker()
   private ops: number[] = []
   private users: string[] = []
   private memberLists: string[][] = []
@@ -43,14 +43,12 @@ export class Outbox {
     if (this.ops.length === 0) return
     const batch: OutboundBatch = {
       t: 'out',
-      // A right-sized copy is transferred and the buffer kept: cheaper than a fresh zeroed one per flush.
-      data: this.data.slice(0, this.used),
+      data: this.bytes.take(),
       ops: Int32Array.from(this.ops),
       users: this.users,
       memberLists: this.memberLists,
       since: this.since
     }
-    this.used = 0
     this.ops = []
     this.users = []
     this.memberLists = []
@@ -58,14 +56,7 @@ export class Outbox {
   }
 
   private op (kind: number, a: number, b: number, frame: Uint8Array): void {
-    if (this.used + frame.length > this.data.length) {
-      const grown = new Uint8Array(Math.max(this.data.length * 2, this.used + frame.length))
-      grown.set(this.data.subarray(0, this.used))
-      this.data = grown
-    }
-    this.data.set(frame, this.used)
-    this.ops.push(kind, a, b, this.used, frame.length)
-    this.used += frame.length
+    this.ops.push(kind, a, b, this.bytes.append(frame), frame.length)
     if (!this.scheduled) {
       this.scheduled = true
       this.since = sharedNow()
