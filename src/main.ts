@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { Status } from './errors.js'
+import { Closers, CloseStage } from './closers.js'
 import { createLogger, type Logger } from './log.js'
 import { loadSecrets } from './secrets.js'
 import { openDatabase } from './db/database.js'
@@ -55,17 +56,22 @@ const SHUTDOWN_DEADLINE_MS = 25_000
 async function main (config: Config, log: Logger): Promise<void> {
   let phase: Phase = 'starting'
   const metrics = new Metrics()
+  const closers = new Closers()
   // HTTP first: while the database and workers start, /readyz already answers 503.
   // Every route is recorded as registered: /openapi.json is checked against them.
   const { app: httpApp, routes } = recordRoutes(uws.App())
   healthRoutes(httpApp, () => phase, metrics)
   const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
+  // Last of all: until the process exits, /readyz says 'draining' (503).
+  closers.add(CloseStage.RELEASE, 'http', () => uws.us_listen_socket_close(http.socket))
   log.info({ http: `http://${config.host}:${http.port}` }, 'starting')
   const secrets = await loadSecrets(config.dataDir, config.jwtSecret)
   const db = await openDatabase(config, secrets.embeddedPgPassword, log)
+  closers.add(CloseStage.RELEASE, 'database', () => db.close())
   const users = new UserStore(db.sql)
   const tokens = new TokenService(secrets.jwtSecret, config.tokenTtlSeconds, users)
   const passwords = new PasswordHasher(config.scryptCost, Math.max(1, availableParallelism() - 1))
+  closers.add(CloseStage.RELEASE, 'passwords', () => passwords.close())
   const registry = new SessionRegistry(config.maxDevices)
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
 
@@ -74,6 +80,7 @@ async function main (config: Config, log: Logger): Promise<void> {
   // One host by default; cluster mode: Redis carries sequences, sessions, cross-host pushes and events.
   let cluster: Cluster | null = null
   let seq: SeqEngine = new MemorySeqEngine(db.sql)
+  closers.add(CloseStage.RELEASE, 'sequences', () => seq.close())
   let directory: SessionDirectory = new LocalSessions(userId => registry.devices(userId).length)
   let events: EventBus = localEvents
   const onClusterEvent = (event: ClusterEvent): void => {
@@ -98,6 +105,8 @@ async function main (config: Config, log: Logger): Promise<void> {
       slotLost: () => { if (shutdown === null) process.exit(1); else void shutdown('node slot lost', 1) }
     }, new SlotFence(db.sql), log)
     await cluster.join()
+    // After this host's clients heard 1002 (goodbye comes first), it leaves the cluster.
+    closers.add(CloseStage.RELEASE, 'cluster', () => cluster?.stop())
     directory = cluster
     events = cluster
   }
@@ -115,6 +124,8 @@ async function main (config: Config, log: Logger): Promise<void> {
     redisUrl: config.redisUrl
   }, new SeqServer(seq, log), delivery.shardBatch, log, metrics)
   await shards.start()
+  // Shards commit and answer what they accepted.
+  closers.add(CloseStage.DRAIN, 'shards', () => shards.drain())
   // Logins come in storms: their database reads and segment reservations are batched per turn.
   const committedUserSeqs = new TurnBatcher<string, number>(userIds => latestUserSeqs(db.sql, userIds), 0)
   // The in-process engine reserves ahead here; the Redis one reserves while it allocates (its prepare is empty).
@@ -142,6 +153,9 @@ async function main (config: Config, log: Logger): Promise<void> {
       if (devices === 1) reserveUserSeqs.get(userSeqKey(userId)).catch(err => log.warn({ err, userId }, 'userSeq segment not reserved ahead'))
     }
   })
+  closers.add(CloseStage.INTAKE, 'gateway', () => gateway.stopAccepting())
+  // 503: clients come back, to another host or to this one restarted (docs/protocol.md, 1002).
+  closers.add(CloseStage.GOODBYE, 'clients', () => gateway.closeAll(Status.UNAVAILABLE, 'server shutting down'))
   const sessions: SessionControl = {
     devices: userId => directory.devices(userId),
     kick: (userId, status, reason) => {
@@ -160,11 +174,13 @@ async function main (config: Config, log: Logger): Promise<void> {
   // Uploaded files: on local disk, or in S3-compatible storage (cluster mode requires it).
   const mediaDir = join(config.dataDir, 'media')
   const store = await openStore(config, mediaDir)
+  closers.add(CloseStage.RELEASE, 'file storage', () => store.close())
   const uploads = new Uploads(db.sql, store, join(mediaDir, 'tmp'), {
     maxUploadBytes: config.maxUploadBytes, quotaBytes: config.uploadQuotaBytes, maxImagePixels: config.maxImagePixels
   }, metrics, log)
   await uploads.prepare()
   const sweeper = new Sweeper(db.sql, store, config.uploadRetentionSeconds, metrics, log)
+  closers.add(CloseStage.RELEASE, 'sweeper', () => sweeper.stop())
   const signer = new UrlSigner(secrets.jwtSecret, config.signedUrlTtlSeconds)
 
   const api = new HttpApi(httpApp, { tokens, adminToken: config.adminToken, maxBodyBytes: config.maxHttpBodyBytes, rateLimitPerSecond: config.httpRateLimitPerSecond, metrics, log, signer })
@@ -176,10 +192,14 @@ async function main (config: Config, log: Logger): Promise<void> {
   fileRoutes(api, { sql: db.sql, uploads, store, signer })
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
+  closers.add(CloseStage.INTAKE, 'websocket listener', () => uws.us_listen_socket_close(ws.socket))
   // The web chat page needs the bound WebSocket port, so it is served once that is known.
   staticRoutes(httpApp, fileURLToPath(new URL('./web/', import.meta.url)), { wsPort: ws.port })
   const tcp = await startTcpServer(gateway, registry, { ...transport, port: config.tcpPort })
+  closers.add(CloseStage.INTAKE, 'tcp listener', () => tcp.server.close())
   const udp = await startUdpServer(gateway, registry, { host: config.host, port: config.udpPort, maxDatagramBytes: config.maxUdpBytes })
+  // UDP has no listener apart from its socket: it closes once the goodbyes went out through it.
+  closers.add(CloseStage.GOODBYE, 'udp socket', () => udp.socket.close())
   const ports = { http: http.port, ws: ws.port, tcp: tcp.port, udp: udp.port }
   serverInfoRoute(api, { config, tls: false, ports })
   openApiRoute(httpApp, routes, log)
@@ -210,21 +230,7 @@ async function main (config: Config, log: Logger): Promise<void> {
       process.exit(1)
     }, SHUTDOWN_DEADLINE_MS)
     deadline.unref()
-    // Stop taking clients, let shards commit and answer what they accepted, then say goodbye.
-    gateway.stopAccepting()
-    uws.us_listen_socket_close(ws.socket)
-    tcp.server.close()
-    await shards.drain()
-    // 503: clients come back, to another host or to this one restarted (docs/protocol.md, 1002).
-    gateway.closeAll(Status.UNAVAILABLE, 'server shutting down')
-    udp.socket.close()
-    await cluster?.stop()
-    uws.us_listen_socket_close(http.socket)
-    await sweeper.stop()
-    await store.close()
-    await seq.close()
-    await passwords.close()
-    await db.close()
+    await closers.closeAll(log)
     log.info('stopped')
     process.exit(exitCode)
   }
