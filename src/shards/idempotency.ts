@@ -1,3 +1,5 @@
+import { encodeFrame, MessageType, type Frame } from '@implus/client/wire'
+import type { Sql } from '../db/connect.js'
 import { IDEMPOTENCY_ENTRIES } from '../memory-budget.js'
 
 /**
@@ -33,6 +35,30 @@ export interface SharedReceipts {
 export const localReceipts: SharedReceipts = {
   find: async keys => keys.map(() => null),
   remember: async () => {}
+}
+
+/** The 2007 for a stored send: the same bytes for its first answer and every repeat's. */
+export function receiptFrame (clientSeq: string, r: Receipt): Uint8Array {
+  const receipt: Frame = { type: MessageType.MESSAGE_SEND_RECEIPT, clientSeq, uid: r.msgId, conversationId: r.conversationId, conversationSeq: r.conversationSeq, timestamp: r.time }
+  if (r.userSeq !== 0) receipt.userSeq = r.userSeq
+  return encodeFrame(receipt)
+}
+
+/**
+ * Sends already stored (before a restart, or through another host), by IdempotencyCache.key: their receipts
+ * from the database; null when there is nothing to look up.
+ */
+export async function storedReceipts (sql: Sql, sends: readonly { readonly senderId: string, readonly frame: { readonly clientSeq: string } }[]): Promise<Map<string, Receipt> | null> {
+  if (sends.length === 0) return null
+  const rows = await sql<{ msgId: string, conv: string, seq: string, sender: string, clientSeq: string, ms: number, userSeq: string | null }[]>`
+    select m.msg_id as "msgId", m.conversation_id as conv, m.conversation_seq as seq, m.sender_id as sender,
+           m.client_seq as "clientSeq", extract(epoch from m.send_time) * 1000 as ms,
+           (select l.seq from user_msg_list l where l.user_id = m.sender_id and l.msg_id = m.msg_id) as "userSeq"
+    from message m join unnest(${sql.array(sends.map(s => s.senderId))}::text[]::bigint[], ${sql.array(sends.map(s => s.frame.clientSeq))}::text[]) as k(sender, cseq)
+      on m.sender_id = k.sender and m.client_seq = k.cseq`
+  return new Map(rows.map(r => [IdempotencyCache.key(r.sender, r.clientSeq), {
+    msgId: r.msgId, conversationId: r.conv, conversationSeq: Number(r.seq), userSeq: Number(r.userSeq ?? 0), time: Math.round(Number(r.ms))
+  }]))
 }
 
 export interface Remembered<R> {

@@ -1,12 +1,13 @@
 import type { Sql } from '../db/connect.js'
 import type { Logger } from '../log.js'
-import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, type Frame, privateConversationId, isMsgId, groupConversationId } from '@implus/client/wire'
+import { decodeFrame, MessageType, type DecodedFrame, privateConversationId, isMsgId, groupConversationId } from '@implus/client/wire'
 import { AppError, Status } from '../errors.js'
 import { deliveryFailed, errorFrame } from '../messages/refusals.js'
 import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
 import { Snowflake, msgIdFloor, shardOfMsgId } from '../snowflake.js'
 import { shardOf } from './route.js'
-import { IdempotencyCache, type Receipt, type SharedReceipts } from './idempotency.js'
+import { IdempotencyCache, receiptFrame, storedReceipts, type Receipt, type SharedReceipts } from './idempotency.js'
+import { FanOut } from './fan-out.js'
 import { PermissionCache } from './permissions.js'
 import { MemberCache, type Group } from './members.js'
 import { GroupAdmin } from './group-admin.js'
@@ -16,7 +17,7 @@ import { TICK_MS } from './timing-wheel.js'
 import { Resends } from './resends.js'
 import { WriteBatch } from './write-batch.js'
 import { MsgType } from '../db/schema.js'
-import { contentRefusal, groupSendRefusal, preview, privateSendRefusal, type Refusal } from './rules.js'
+import { contentRefusal, groupSendRefusal, privateSendRefusal, type Refusal } from './rules.js'
 import type { Outbox } from './outbox.js'
 import type { SeqClient } from './seq-client.js'
 import type { Call, CallReply, InboundBatch, ShardStats } from './thread-messages.js'
@@ -106,6 +107,7 @@ export class Shard {
   private readonly readState: ReadState
   private readonly recalls: Recalls
   private readonly resends: Resends
+  private readonly fanOut: FanOut
   private readonly ids: Snowflake
   private stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
   /** From a send reaching this shard to its receipt, since the last report. */
@@ -147,6 +149,7 @@ export class Shard {
         this.kick()
       }
     })
+    this.fanOut = new FanOut(out, this.resends, this.online, this.reachable)
     setInterval(() => {
       this.resends.tick()
       this.idempotency.expire(Date.now())
@@ -353,7 +356,7 @@ export class Shard {
     const now = Date.now()
     const seen = this.idempotency.get(key, now)
     if (seen !== undefined) {
-      if (seen.receipt !== null) this.out.toConn(connId, this.receiptFrame(frame.clientSeq, seen.receipt))
+      if (seen.receipt !== null) this.out.toConn(connId, receiptFrame(frame.clientSeq, seen.receipt))
       else (seen.waiting ??= []).push(connId)
       return null
     }
@@ -394,7 +397,7 @@ export class Shard {
       // Segment reservations for this batch's keys overlap with the checks; numbering then needs none.
       this.seq.prepare(this.seqKeys(sends)),
       this.options.receipts.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)),
-      this.findStored(sends.filter(s => s.retried || (now < this.coldUntil && (this.recentSenders?.has(s.senderId) ?? true)))),
+      storedReceipts(this.sql, sends.filter(s => s.retried || (now < this.coldUntil && (this.recentSenders?.has(s.senderId) ?? true)))),
       checkFiles(this.sql, namedFiles(sends))
     ])
     let kept = 0
@@ -461,20 +464,6 @@ export class Shard {
     await Promise.all([this.permissions.load(users, pairs), this.members.load(groups)])
   }
 
-  /** Sends of this batch already stored (before a restart, or sent through another host): their receipts. */
-  private async findStored (sends: Send[]): Promise<Map<string, Receipt> | null> {
-    if (sends.length === 0) return null
-    const rows = await this.sql<{ msgId: string, conv: string, seq: string, sender: string, clientSeq: string, ms: number, userSeq: string | null }[]>`
-      select m.msg_id as "msgId", m.conversation_id as conv, m.conversation_seq as seq, m.sender_id as sender,
-             m.client_seq as "clientSeq", extract(epoch from m.send_time) * 1000 as ms,
-             (select l.seq from user_msg_list l where l.user_id = m.sender_id and l.msg_id = m.msg_id) as "userSeq"
-      from message m join unnest(${this.sql.array(sends.map(s => s.senderId))}::text[]::bigint[], ${this.sql.array(sends.map(s => s.frame.clientSeq))}::text[]) as k(sender, cseq)
-        on m.sender_id = k.sender and m.client_seq = k.cseq`
-    return new Map(rows.map(r => [IdempotencyCache.key(r.sender, r.clientSeq), {
-      msgId: r.msgId, conversationId: r.conv, conversationSeq: Number(r.seq), userSeq: Number(r.userSeq ?? 0), time: Math.round(Number(r.ms))
-    }]))
-  }
-
   /** The sequence keys a batch of sends numbers, in the order `number` consumes them. */
   private seqKeys (sends: Send[]): string[] {
     const keys: string[] = []
@@ -506,77 +495,32 @@ export class Shard {
         batch.touchUserConversation(s.senderId, s.conversationId, msgId, time, 0)
         batch.touchUserConversation(s.receiverId, s.conversationId, msgId, time, 1)
         s.receipt = { msgId, conversationId: s.conversationId, conversationSeq, userSeq: senderSeq, time }
-        after.push(() => this.pushPrivate(s, receiverSeq))
+        after.push(() => {
+          this.settleIdempotency(s, s.receipt!)
+          this.fanOut.private(s, receiverSeq)
+        })
       } else {
         batch.message({ msgId, conversationId: s.conversationId, conversationSeq, senderId: s.senderId, receiverId: null, msgType: MsgType.GROUP, contentType, content: s.content, clientSeq: f.clientSeq, time })
         batch.conversationMessage(s.conversationId, conversationSeq, msgId)
         batch.senderSeen(s.senderId, s.conversationId, conversationSeq)
         s.receipt = { msgId, conversationId: s.conversationId, conversationSeq, userSeq: 0, time }
-        after.push(() => this.notifyGroup(s))
+        after.push(() => {
+          this.settleIdempotency(s, s.receipt!)
+          this.fanOut.group(s)
+        })
       }
     }
-  }
-
-  private pushPrivate (s: Send, receiverSeq: number): void {
-    const r = s.receipt!
-    this.settleIdempotency(s, r)
-    const f = s.frame
-    const push: Frame = {
-      type: MessageType.PRIVATE_CHAT,
-      uid: r.msgId,
-      fromId: s.senderId,
-      toId: s.receiverId,
-      conversationId: r.conversationId,
-      content: s.content,
-      contentType: f.contentType === 0 ? 1 : f.contentType,
-      conversationSeq: r.conversationSeq,
-      timestamp: r.time
-    }
-    push.userSeq = receiverSeq
-    const toReceiver = encodeFrame(push)
-    this.out.toUserTracked(s.receiverId, toReceiver)
-    if (this.online.has(s.receiverId)) this.resends.track(r.msgId, s.receiverId, toReceiver)
-    push.userSeq = r.userSeq
-    push.clientSeq = f.clientSeq
-    this.out.toUser(s.senderId, encodeFrame(push), s.connId)
-  }
-
-  private notifyGroup (s: Send): void {
-    const r = s.receipt!
-    this.settleIdempotency(s, r)
-    const note: Frame = {
-      type: MessageType.GROUP_MESSAGE_NOTIFICATION,
-      uid: r.msgId,
-      fromId: s.senderId,
-      conversationId: r.conversationId,
-      conversationSeq: r.conversationSeq,
-      seq: String(r.conversationSeq),
-      content: preview(s.previewText),
-      timestamp: r.time
-    }
-    const recipients: string[] = []
-    for (const member of s.group!.members) if (member !== s.senderId && this.reachable(member)) recipients.push(member)
-    if (recipients.length > 0) this.out.toMembers(recipients, encodeFrame(note))
-    note.toId = s.senderId
-    note.clientSeq = s.frame.clientSeq
-    this.out.toUser(s.senderId, encodeFrame(note))
   }
 
   /** Records the receipt for repeats and answers the sender and any repeat that arrived meanwhile. */
   private settleIdempotency (s: Send, receipt: Receipt): void {
     const entry = this.idempotency.get(s.key, Date.now()) ?? this.idempotency.begin(s.key, Date.now())
     entry.receipt = receipt
-    const frame = this.receiptFrame(s.frame.clientSeq, receipt)
+    const frame = receiptFrame(s.frame.clientSeq, receipt)
     this.out.toConn(s.connId, frame)
     observe(this.sendLatency, (performance.now() - s.at) / 1000)
     if (entry.waiting !== null) for (const conn of entry.waiting) this.out.toConn(conn, frame)
     entry.waiting = null
-  }
-
-  private receiptFrame (clientSeq: string, r: Receipt): Uint8Array {
-    const receipt: Frame = { type: MessageType.MESSAGE_SEND_RECEIPT, clientSeq, uid: r.msgId, conversationId: r.conversationId, conversationSeq: r.conversationSeq, timestamp: r.time }
-    if (r.userSeq !== 0) receipt.userSeq = r.userSeq
-    return encodeFrame(receipt)
   }
 
   private ack (userId: string, msgId: string, batch: WriteBatch): void {
