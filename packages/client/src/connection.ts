@@ -102,6 +102,7 @@ export class ImConnection {
   /**
    * Arbitrary bytes as one frame (length-prefixed on TCP, token-stamped on UDP), or with `unframed`
    * exactly as given on the wire: for tests of the server's handling of junk.
+   * @internal A test hook, left out of the published typings (stripInternal).
    */
   sendRaw (bytes: Uint8Array, opts: { unframed?: boolean } = {}): void {
     const transport = this.requireTransport()

@@ -18,7 +18,10 @@ export interface TransportEvents {
 export interface Transport extends TransportEvents {
   /** Sends one ChatMessage in the transport's framing. */
   send(bytes: Uint8Array): void
-  /** Bytes exactly as given, bypassing the framing (TCP: raw stream bytes; UDP: no token stamped). */
+  /**
+   * Bytes exactly as given, bypassing the framing (TCP: raw stream bytes; UDP: no token stamped).
+   * @internal For ImConnection.sendRaw, a test hook.
+   */
   sendUnframed?(bytes: Uint8Array): void
   /** A WebSocket text frame, which the protocol forbids: for tests of the server's refusal. */
   sendText?(text: string): void
