@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // implus: the command line for people. Keeps the session (server, userId, token) in
 // $IMPLUS_CLI_HOME/session.json (default ~/.implus) and the positions `tail` has shown in seq.json there.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, openAsBlob, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
-import { ImClient, ImHttpClient, ImHttpError, LoginError, SendError, isUserId, type ImMessage } from '@implus/client'
+import { basename, dirname, join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { ImClient, ImHttpClient, ImHttpError, LoginError, SendError, isMsgId, isUserId, mediaContent, type ImMessage, type MediaKind, type SendReceipt } from '@implus/client'
 import { JsonFileSeqStore } from '@implus/client/node'
 
 const USAGE = `usage: implus [--server http://host:8080] [--ws ws://host:8902] <command>
@@ -16,6 +18,9 @@ commands:
   whoami                                    the remembered session
   send <userId> <text>                      send a private message
   send-group <groupId> <text>               send to a group (groupId or group_{id})
+  send-file <userId|group_{id}> <path> [--as image|file|voice|video]
+                                            upload a file and send it (default kind: what the server found)
+  download <fileId> [path]                  save a file (default: its name, here; - for stdout)
   tail                                      print incoming messages live, until Ctrl-C
   conversations                             list conversations with unread counts
   friend <userId>                           add a friend
@@ -44,11 +49,13 @@ interface Session {
 interface Args {
   server: string | undefined
   ws: string | undefined
+  /** send-file's --as. */
+  as: string | undefined
   rest: string[]
 }
 
 function parseArgs (argv: string[]): Args {
-  const args: Args = { server: undefined, ws: undefined, rest: [] }
+  const args: Args = { server: undefined, ws: undefined, as: undefined, rest: [] }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     const take = (name: string): string => {
@@ -60,6 +67,7 @@ function parseArgs (argv: string[]): Args {
     }
     if (arg === '--server' || arg.startsWith('--server=')) args.server = take('--server')
     else if (arg === '--ws' || arg.startsWith('--ws=')) args.ws = take('--ws')
+    else if (arg === '--as' || arg.startsWith('--as=')) args.as = take('--as')
     else if (arg === '--help' || arg === '-h') args.rest.unshift('help')
     else if (arg === '--') {
       args.rest.push(...argv.slice(i + 1))
@@ -171,10 +179,17 @@ async function openClient (ctx: Context, session: Session, opts: { sync: boolean
   }
 }
 
+const KIND_NAMES: Record<number, MediaKind> = { 2: 'image', 3: 'file', 4: 'voice', 5: 'video' }
+
 function line (m: ImMessage): string {
   const time = m.createTime.slice(11, 19)
   const where = m.msgType === 2 ? `[${m.conversationId}] ` : ''
-  const body = m.status === 3 ? '(recalled)' : m.content.replace(/\r?\n/g, ' ⏎ ')
+  const media = mediaContent(m)
+  const body = m.status === 3
+    ? '(recalled)'
+    : media !== null
+      ? `[${KIND_NAMES[m.contentType]}] ${media.name ?? ''} (${media.size ?? '?'} bytes, ${media.mimeType ?? '?'}): implus download ${media.fileId}`
+      : m.content.replace(/\r?\n/g, ' ⏎ ')
   return `${time} ${where}${m.fromUserId}: ${body}`
 }
 
@@ -185,20 +200,95 @@ async function sendCommand (ctx: Context, group: boolean): Promise<void> {
   if (!group) checkUserId(target)
   const text = rest.slice(2).join(' ')
   if (text === '') throw new CliError('nothing to send', 2)
+  const receipt = await withClient(ctx, client => Promise.race([
+    group ? client.sendGroup(target, text) : client.sendPrivate(target, text),
+    new Promise<never>((_resolve, reject) => setTimeout(() => reject(new CliError('no answer from the server within 30 s')), 30_000).unref()),
+  ]))
+  console.log(`sent ${receipt.msgId} to ${receipt.conversationId} (seq ${receipt.conversationSeq})`)
+}
+
+/** Opens a one-shot client for `send`, closing it after; a refused send is a CliError saying why. */
+async function withClient<T extends { receipt: SendReceipt } | SendReceipt> (ctx: Context, send: (client: ImClient) => Promise<T>): Promise<T> {
   const session = requireSession(ctx)
   const client = await openClient(ctx, session, { sync: false })
   try {
-    const receipt = await Promise.race([
-      group ? client.sendGroup(target, text) : client.sendPrivate(target, text),
-      new Promise<never>((_resolve, reject) => setTimeout(() => reject(new CliError('no answer from the server within 30 s')), 30_000).unref()),
-    ])
-    console.log(`sent ${receipt.msgId} to ${receipt.conversationId} (seq ${receipt.conversationSeq})`)
+    return await send(client)
   } catch (error) {
     if (error instanceof SendError) throw new CliError(`not sent (${error.errorCode}): ${error.reason}`)
     throw error
   } finally {
     await client.close().catch(() => undefined)
   }
+}
+
+const KINDS: readonly string[] = ['image', 'file', 'voice', 'video']
+
+async function sendFile (ctx: Context): Promise<void> {
+  const rest = ctx.args.rest
+  need(rest, 3, 'send-file <userId|group_{id}> <path> [--as image|file|voice|video]')
+  const [, target, path] = rest
+  const group = target.startsWith('group_')
+  if (!group) checkUserId(target)
+  const kind = ctx.args.as
+  if (kind !== undefined && !KINDS.includes(kind)) throw new CliError(`--as must be one of ${KINDS.join(', ')}, got ${JSON.stringify(kind)}`, 2)
+  let size: number
+  try {
+    size = statSync(path).size
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  const body = await openAsBlob(path)
+  // A progress line on a terminal only; scripts get the result line alone.
+  const progress = process.stderr.isTTY
+    ? ({ loaded, total }: { loaded: number, total: number }) => process.stderr.write(`\ruploading ${basename(path)}: ${Math.floor((loaded / Math.max(total, 1)) * 100)}%`)
+    : undefined
+  const options = { name: basename(path), kind: kind as MediaKind | undefined, onProgress: progress }
+  const { file, receipt } = await withClient(ctx, client => group ? client.sendGroupFile(target, body, options) : client.sendPrivateFile(target, body, options))
+  if (progress !== undefined) process.stderr.write('\n')
+  const image = file.width !== null ? `, ${file.width}×${file.height}` : ''
+  console.log(`sent ${receipt.msgId} to ${receipt.conversationId} (seq ${receipt.conversationSeq}): file ${file.fileId} ${file.name} (${size} bytes, ${file.mimeType}${image})`)
+}
+
+/** The file name of a download's Content-Disposition (RFC 8187 filename* first), as a bare name. */
+function dispositionName (header: string | null): string | null {
+  if (header === null) return null
+  const extended = /filename\*=UTF-8''([^;]+)/i.exec(header)
+  const plain = /filename="([^"]*)"/i.exec(header)
+  let name: string | null = null
+  try {
+    name = extended !== null ? decodeURIComponent(extended[1]) : plain?.[1] ?? null
+  } catch {
+    name = plain?.[1] ?? null
+  }
+  // The server refuses path-like names; a name that looks like one anyway is not followed.
+  if (name === null) return null
+  const bare = basename(name.replace(/\\/g, '/'))
+  return bare === '' || bare === '.' || bare === '..' ? null : bare
+}
+
+async function download (ctx: Context): Promise<void> {
+  const rest = ctx.args.rest
+  need(rest, 2, 'download <fileId> [path]')
+  const fileId = rest[1]
+  if (!isMsgId(fileId)) throw new CliError(`fileId must be a decimal file id, got ${JSON.stringify(fileId)}`, 2)
+  const { http } = authedHttp(ctx)
+  const response = await http.download(fileId)
+  const target = rest[2] ?? dispositionName(response.headers.get('content-disposition')) ?? fileId
+  const body = Readable.fromWeb(response.body! as import('node:stream/web').ReadableStream<Uint8Array>)
+  if (target === '-') {
+    await pipeline(body, process.stdout)
+    return
+  }
+  // Written beside the target under another name, renamed when whole: an interrupted download leaves no half file.
+  const partial = join(dirname(target), `.${basename(target)}.${process.pid}.part`)
+  try {
+    await pipeline(body, createWriteStream(partial, { flags: 'wx' }))
+    renameSync(partial, target)
+  } catch (error) {
+    rmSync(partial, { force: true })
+    throw new CliError(`download of ${fileId} to ${target} failed: ${(error as Error).message}`)
+  }
+  console.log(`saved ${target} (${statSync(target).size} bytes, ${response.headers.get('content-type') ?? 'unknown type'})`)
 }
 
 async function tail (ctx: Context): Promise<void> {
@@ -274,6 +364,10 @@ async function run (argv: string[]): Promise<void> {
       return sendCommand(ctx, false)
     case 'send-group':
       return sendCommand(ctx, true)
+    case 'send-file':
+      return sendFile(ctx)
+    case 'download':
+      return download(ctx)
     case 'tail':
       return tail(ctx)
     case 'conversations': {

@@ -1,11 +1,15 @@
 // The `implus` command line (dist/cli.js), spawned as a user would run it: register, login, friend, send,
-// tail shows the message live, conversations shows it unread, groups, and clear errors with non-zero exits.
+// tail shows the message live, conversations shows it unread, groups, files (send-file, download), and clear
+// errors with non-zero exits.
 
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { freePort, makeTempDir, startServer, uniqueUserId, ROOT, type TestServer } from './helpers/server.js'
+import { api, freePort, makeTempDir, registerAndLogin, startServer, uniqueUserId, DEFAULT_PASSWORD, ROOT, type TestServer } from './helpers/server.js'
+import { photo } from './helpers/media-suite.js'
 
 const CLI = join(ROOT, 'dist', 'cli.js')
 let server: TestServer
@@ -24,8 +28,13 @@ function env (home: string): NodeJS.ProcessEnv {
 }
 
 function cli (home: string, ...args: string[]): Promise<Result> {
+  return cliIn(home, home, ...args)
+}
+
+/** Runs the CLI in working directory `cwd`. */
+function cliIn (home: string, cwd: string, ...args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: env(home), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args], { env: env(home), cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', chunk => { stdout += chunk })
@@ -107,6 +116,65 @@ t.test('register, login, friend, send; tail shows it live; conversations shows i
   r = await cli(bobHome, 'frobnicate')
   t.equal(r.code, 2, 'an unknown command is a usage error')
   t.match(r.stderr, /unknown command/)
+})
+
+t.test('send-file uploads and sends; the receiver downloads it; tail names it; strangers and bad input get clear errors', async t => {
+  const [alice, bob, carol] = await Promise.all([registerAndLogin(server), registerAndLogin(server), registerAndLogin(server)])
+  const [aliceHome, bobHome, carolHome] = [makeTempDir('implus-cli-'), makeTempDir('implus-cli-'), makeTempDir('implus-cli-')]
+  for (const [home, user] of [[aliceHome, alice], [bobHome, bob], [carolHome, carol]] as const) {
+    const r = await cli(home, 'login', user.userId, DEFAULT_PASSWORD)
+    t.equal(r.code, 0, `login: ${r.stderr}`)
+  }
+  await api(server, 'POST', '/users/friends', { friendId: bob.userId }, alice.token)
+
+  const png = await photo(320, 200)
+  writeFileSync(join(aliceHome, 'beach day.png'), png)
+  let r = await cli(aliceHome, 'send-file', bob.userId, join(aliceHome, 'beach day.png'))
+  t.equal(r.code, 0, `send-file: ${r.stderr}`)
+  const sent = /^sent (\d+) to (private_\d+_\d+) \(seq \d+\): file (\d+) beach day\.png \((\d+) bytes, image\/png, 320×200\)$/m.exec(r.stdout)
+  t.ok(sent, `prints the receipt and the file: ${r.stdout}`)
+  t.equal(Number(sent![4]), png.length, 'with its size')
+  const fileId = sent![3]!
+
+  const bytes = randomBytes(200_000)
+  writeFileSync(join(aliceHome, 'notes.pdf'), bytes)
+  r = await cli(aliceHome, 'send-file', bob.userId, join(aliceHome, 'notes.pdf'), '--as', 'file')
+  t.equal(r.code, 0, `send-file --as file: ${r.stderr}`)
+  t.match(r.stdout, /file \d+ notes\.pdf \(200000 bytes, application\/octet-stream\)/, 'bytes that are not a PDF are not called one')
+  const secondId = /file (\d+) notes\.pdf/.exec(r.stdout)![1]!
+
+  const downloads = makeTempDir('implus-cli-dl-')
+  r = await cliIn(bobHome, downloads, 'download', fileId)
+  t.equal(r.code, 0, `download: ${r.stderr}`)
+  t.match(r.stdout, `saved beach day.png (${png.length} bytes, image/png)`)
+  t.same(readFileSync(join(downloads, 'beach day.png')), png, 'under its own name in the working directory, the same bytes')
+  r = await cliIn(bobHome, downloads, 'download', secondId, 'copy.bin')
+  t.equal(r.code, 0, `download to a path: ${r.stderr}`)
+  t.same(readFileSync(join(downloads, 'copy.bin')), bytes, 'to the path given')
+  const piped = await cliIn(bobHome, downloads, 'download', secondId, '-')
+  t.equal(Buffer.from(piped.stdout, 'latin1').length > 0, true, 'to stdout with -')
+
+  r = await cliIn(carolHome, downloads, 'download', fileId, 'stolen.png')
+  t.equal(r.code, 1, 'someone else\'s file: exit 1')
+  t.match(r.stderr, /was not sent to you \(403\)/, 'with the server\'s reason')
+  t.notOk(existsSync(join(downloads, 'stolen.png')), 'and no file written')
+  t.same(readdirSync(downloads).filter(n => n.endsWith('.part')), [], 'no partial file either')
+  r = await cliIn(bobHome, downloads, 'download', '1234567890123')
+  t.match([r.code, r.stderr], [1, /does not exist \(404\)/], 'an unknown file: 404')
+  r = await cli(aliceHome, 'send-file', bob.userId, join(aliceHome, 'no-such-file.txt'))
+  t.match([r.code, r.stderr], [1, /cannot read .*no-such-file\.txt: ENOENT/], 'a missing path')
+  r = await cli(aliceHome, 'send-file', bob.userId, join(aliceHome, 'notes.pdf'), '--as', 'image')
+  t.match([r.code, r.stderr], [1, /not sent \(400\): .*is not an image/], 'sent as an image when it is not one: the server\'s reason')
+  r = await cli(aliceHome, 'send-file', carol.userId, join(aliceHome, 'notes.pdf'))
+  t.match([r.code, r.stderr], [1, /not sent \(403\)/], 'to a non-friend: refused like a text')
+
+  const tail = spawn(process.execPath, [CLI, 'tail'], { env: env(bobHome), stdio: ['ignore', 'pipe', 'pipe'] })
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('tail printed no image line')), 20_000)
+    createInterface({ input: tail.stdout }).on('line', l => { if (l.includes('[image]')) { clearTimeout(timer); resolve(l) } })
+  })
+  tail.kill('SIGINT')
+  t.match(line, `${alice.userId}: [image] beach day.png (${png.length} bytes, image/png): implus download ${fileId}`, 'tail shows a media message as what it is, with the command to get it')
 })
 
 t.test('an unreachable server is a clear error', async t => {

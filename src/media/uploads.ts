@@ -69,14 +69,25 @@ export class Uploads {
     for (const file of await readdir(this.spoolDir)) await rm(join(this.spoolDir, file), { force: true })
   }
 
-  async receive (ownerId: string, name: string, body: UploadBody): Promise<FileInfo> {
+  /** Refusals that need no reading of the body: the name, the declared size, uploads in progress. */
+  private admit (ownerId: string, name: string, body: UploadBody): void {
     const problem = fileNameProblem(name)
     if (problem !== null) throw badRequest(`name ${problem}`)
-    const { maxUploadBytes, quotaBytes, maxImagePixels } = this.options
+    const { maxUploadBytes } = this.options
     if (body.declaredLength !== null && body.declaredLength > maxUploadBytes) throw tooLarge(`upload of ${body.declaredLength} bytes is over ${maxUploadBytes} bytes (IMPLUS_MAX_UPLOAD_BYTES)`)
     if (body.declaredLength === 0) throw badRequest('the upload is empty')
     if ((this.perUser.get(ownerId) ?? 0) >= UPLOADS_PER_USER) throw new AppError(Status.RATE_LIMITED, `at most ${UPLOADS_PER_USER} uploads at a time per user`)
     if (this.inProgress >= UPLOADS_PER_HOST) throw unavailable('too many uploads in progress on this host, retry later')
+  }
+
+  async receive (ownerId: string, name: string, body: UploadBody): Promise<FileInfo> {
+    try {
+      this.admit(ownerId, name, body)
+    } catch (err) {
+      this.count(outcome(err))
+      throw err
+    }
+    const { maxUploadBytes, quotaBytes, maxImagePixels } = this.options
     this.perUser.set(ownerId, (this.perUser.get(ownerId) ?? 0) + 1)
     this.inProgress++
     const spoolPath = join(this.spoolDir, randomBytes(12).toString('hex'))
@@ -144,7 +155,7 @@ export class Uploads {
         this.count('aborted')
         this.log.info({ userId: ownerId, received: err.received }, 'upload aborted by the client; nothing kept')
       } else {
-        this.count(err instanceof AppError ? 'refused' : 'failed')
+        this.count(outcome(err))
       }
       throw err
     } finally {
@@ -175,11 +186,16 @@ export class Uploads {
   private count (result: string): void {
     let series = this.results.get(result)
     if (series === undefined) {
-      series = this.metrics.counter('implus_media_uploads_total', 'Uploads by outcome: stored, refused (a 4xx), aborted (client gone), failed.', { result })
+      series = this.metrics.counter('implus_media_uploads_total', 'Uploads by outcome: stored, refused (a 4xx), aborted (client gone), failed (a 5xx: storage, busy, a fault).', { result })
       this.results.set(result, series)
     }
     series.value++
   }
+}
+
+/** How a failed upload is counted: refused when the client was told what to change (a 4xx), else failed. */
+function outcome (err: unknown): 'refused' | 'failed' {
+  return err instanceof AppError && err.status < 500 ? 'refused' : 'failed'
 }
 
 /** A random positive 63-bit id as a decimal string: file ids cannot be guessed from one another. */

@@ -81,6 +81,13 @@ function sha256 (bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
+/** One series of the server's /metrics, by its exact name and labels as printed (0 when absent). */
+async function metric (server: TestServer, series: string): Promise<number> {
+  const text = await (await fetch(`${server.httpUrl}/metrics`)).text()
+  const line = text.split('\n').find(l => l.startsWith(series + ' '))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
+}
+
 function spoolFiles (server: TestServer): string[] {
   return readdirSync(join(server.dataDir, 'media', 'tmp'))
 }
@@ -120,6 +127,22 @@ export function mediaSuite (t: Test, target: MediaSuiteTarget): void {
     const meta = await sharp(thumb.bytes).metadata()
     t.same([meta.format, meta.width, meta.height], ['webp', 320, 240], 'a WebP that fits 320×320, proportions kept')
     t.same(spoolFiles(server()), [], 'no temporary file left')
+  })
+
+  t.test('metrics: bytes uploaded and downloaded, uploads by outcome, bytes and files stored', async t => {
+    const alice = await newUser()
+    const names = ['implus_media_upload_bytes_total', 'implus_media_download_bytes_total', 'implus_media_uploads_total{result="stored"}', 'implus_media_uploads_total{result="refused"}']
+    const read = (): Promise<number[]> => Promise.all(names.map(n => metric(server(), n)))
+    const before = await read()
+    const bytes = randomBytes(50_000)
+    const file = await uploaded(t, server(), alice, 'counted.bin', bytes)
+    t.equal((await upload(server(), alice.token, '../refused.bin', bytes)).status, 400, 'and one refused')
+    const back = await download(server(), `/api/files/${file.fileId}`, alice.token)
+    t.equal(back.bytes.length, bytes.length)
+    const after = await read()
+    t.same(after.map((v, i) => v - before[i]!), [bytes.length, bytes.length, 1, 1], 'each counted once: upload bytes, download bytes, one stored, one refused')
+    t.ok(await metric(server(), 'implus_media_stored_bytes') >= bytes.length, 'stored bytes include it')
+    t.ok(await metric(server(), 'implus_media_stored_files') >= 1, 'and stored files')
   })
 
   t.test('a lying content type: script bytes declared as an image are stored, typed and served as what they are', async t => {
