@@ -1,13 +1,16 @@
 // The web chat page (web/, served from dist/web by src/http/static.ts) in headless Chromium: two pages log
-// in as two users, exchange messages live over WebSocket, watch unread counts change, and create a group.
-// Leaves a screenshot in test-artifacts/web-chat.png.
+// in as two users, exchange messages live over WebSocket, watch unread counts change, and create a group;
+// then send an image and a file with the attach button (XMLHttpRequest upload with progress), shown as a
+// thumbnail that opens the full image and as a download. Leaves screenshots in test-artifacts/.
 
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { api, registerAndLogin, startServer, DEFAULT_PASSWORD, ROOT, type TestServer } from './helpers/server.js'
+import { photo } from './helpers/media-suite.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -25,12 +28,13 @@ function ensureChromium (): void {
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} still does not exist`)
 }
 
+const MAX_UPLOAD = 2 * 1024 * 1024
 let server: TestServer
 let browser: Browser
 
 t.before(async () => {
   ensureChromium()
-  server = await startServer({ env: { IMPLUS_PRIVATE_CHAT: 'open' } })
+  server = await startServer({ env: { IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_MAX_UPLOAD_BYTES: String(MAX_UPLOAD) } })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
 })
 t.teardown(async () => {
@@ -77,6 +81,18 @@ async function waitMessage (page: Page, text: string): Promise<void> {
   await page.waitForFunction(value => [...document.querySelectorAll('#messages .msg')].some(m => m.textContent?.includes(value)), text, { timeout: 10_000 })
 }
 
+/** Alice and Bob, each logged in in a page; Alice has their private conversation open. */
+async function twoPagesChatting (): Promise<{ bob: { userId: string, token: string }, cid: string, pageA: Page, pageB: Page }> {
+  const [alice, bob] = await Promise.all([registerAndLogin(server), registerAndLogin(server)])
+  const cid = privateId(alice.userId, bob.userId)
+  const pageA = await openPage(alice.userId)
+  const pageB = await openPage(bob.userId)
+  await pageA.fill('#new-chat-user', bob.userId)
+  await pageA.click('#new-chat-button')
+  await pageA.waitForSelector(`.conv.active[data-id="${cid}"]`)
+  return { bob, cid, pageA, pageB }
+}
+
 t.test('index and script are served with their content types and the WebSocket port', async t => {
   for (const path of ['/', '/app']) {
     const res = await fetch(server.httpUrl + path)
@@ -94,14 +110,7 @@ t.test('index and script are served with their content types and the WebSocket p
 
 t.test('two users chat in two pages, unread counts follow, a group is created', async t => {
   t.setTimeout(120_000)
-  const [alice, bob] = await Promise.all([registerAndLogin(server), registerAndLogin(server)])
-  const cid = privateId(alice.userId, bob.userId)
-  const pageA = await openPage(alice.userId)
-  const pageB = await openPage(bob.userId)
-
-  await pageA.fill('#new-chat-user', bob.userId)
-  await pageA.click('#new-chat-button')
-  await pageA.waitForSelector(`.conv.active[data-id="${cid}"]`)
+  const { bob, cid, pageA, pageB } = await twoPagesChatting()
   await send(pageA, 'Hi Bob! Lunch at noon?')
   await waitMessage(pageA, 'Hi Bob! Lunch at noon?')
   t.pass('the sender sees its message')
@@ -157,4 +166,61 @@ t.test('two users chat in two pages, unread counts follow, a group is created', 
   await waitMessage(pageA, 'Sounds great, see you there 🍜')
   mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true })
   await pageA.screenshot({ path: join(ROOT, 'test-artifacts', 'web-chat.png') })
+})
+
+t.test('the attach button sends an image and a file: a thumbnail first, the full image on a click, a download', async t => {
+  t.setTimeout(120_000)
+  const { cid, pageA, pageB } = await twoPagesChatting()
+
+  // Every value the progress bar takes (the attribute reflects it).
+  await pageA.evaluate(() => {
+    const bar = document.getElementById('upload-progress')!
+    const seen: number[] = (window as unknown as { progress: number[] }).progress = []
+    new MutationObserver(() => seen.push(Number(bar.getAttribute('value')))).observe(bar, { attributes: true, attributeFilter: ['value'] })
+  })
+  const png = await photo(640, 480)
+  const report = randomBytes(700_000)
+  const chooser = pageA.waitForEvent('filechooser')
+  await pageA.click('#attach-button')
+  await (await chooser).setFiles([
+    { name: 'harbour.png', mimeType: 'image/png', buffer: png },
+    { name: 'report.bin', mimeType: 'application/octet-stream', buffer: report }
+  ])
+  await pageA.waitForSelector('#messages .msg.mine img.media-image', { timeout: 15_000 })
+  await pageA.waitForSelector('#messages .msg.mine a.media-file', { timeout: 15_000 })
+  await pageA.waitForSelector('#upload.hidden', { state: 'attached' })
+  const progress = await pageA.evaluate(() => (window as unknown as { progress: number[] }).progress)
+  t.ok(progress.some(v => v > 0 && v <= 1) && Math.max(...progress) === 1, `the progress bar moved and reached the end: ${progress.map(v => v.toFixed(2)).join(' ')}`)
+  t.equal(await pageA.textContent('#tool-error'), '', 'no error shown')
+
+  await pageB.waitForSelector(`.conv[data-id="${cid}"]`, { timeout: 10_000 })
+  await pageB.click(`.conv[data-id="${cid}"]`)
+  const img = await pageB.waitForSelector('#messages img.media-image', { timeout: 10_000 })
+  await pageB.waitForFunction(() => {
+    const i = document.querySelector<HTMLImageElement>('#messages img.media-image')
+    return i !== null && i.complete && i.naturalWidth > 0
+  }, undefined, { timeout: 10_000 })
+  t.same(await img.evaluate(i => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight, i.getAttribute('data-shown')]), [320, 240, 'thumbnail'],
+    'the receiver sees the 320×240 thumbnail inline first')
+  t.match(await img.getAttribute('src'), /\/api\/files\/\d+\?u=\d+&exp=\d+&sig=/, 'through a signed URL (an <img> sends no token)')
+  await img.click()
+  await pageB.waitForFunction(() => document.querySelector<HTMLImageElement>('#messages img.media-image')?.naturalWidth === 640, undefined, { timeout: 10_000 })
+  t.pass('a click shows the full 640×480 image')
+
+  const download = pageB.waitForEvent('download')
+  await pageB.click('#messages a.media-file')
+  const file = await download
+  t.equal(file.suggestedFilename(), 'report.bin', 'the file downloads under its name')
+  t.same(readFileSync((await file.path())!), report, 'with the bytes that were sent')
+  t.match(await pageB.textContent(`.conv[data-id="${cid}"] .preview`), /^\[file\] report\.bin$/, 'the list shows the last message as a file, not its JSON')
+  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true })
+  await pageB.screenshot({ path: join(ROOT, 'test-artifacts', 'web-media.png') })
+
+  const tooBig = Buffer.alloc(MAX_UPLOAD + 1)
+  const again = pageA.waitForEvent('filechooser')
+  await pageA.click('#attach-button')
+  await (await again).setFiles([{ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: tooBig }])
+  await pageA.waitForFunction(() => /413/.test(document.getElementById('tool-error')?.textContent ?? ''), undefined, { timeout: 15_000 })
+  t.match(await pageA.textContent('#tool-error'), /IMPLUS_MAX_UPLOAD_BYTES.*\(413\)/, 'a file over the limit: the server\'s reason is shown')
+  t.equal(await pageA.locator('#messages .msg.mine a.media-file').count(), 1, 'and nothing was sent')
 })

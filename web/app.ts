@@ -1,13 +1,16 @@
 // The web chat page: log in, conversation list with unread counts, one conversation at a time, live
 // updates over WebSocket through ImClient. No framework: a little state and functions that redraw it.
 import {
+  ContentType,
   ImClient,
   ImHttpClient,
   ImHttpError,
+  mediaContent,
   parseConversationId,
   peerOf as peerOfPair,
   privateConversationId,
   type ConversationSummary,
+  type MediaContent,
   type MessageInfo
 } from '@implus/client'
 
@@ -83,6 +86,82 @@ function el<K extends keyof HTMLElementTagNameMap> (tag: K, cls: string, text?: 
   return node
 }
 
+// ---- files -----------------------------------------------------------------------------------------------
+
+const KIND_NAMES: Record<number, string> = { [ContentType.IMAGE]: 'image', [ContentType.FILE]: 'file', [ContentType.VOICE]: 'voice', [ContentType.VIDEO]: 'video' }
+
+/** Signed URLs by fileId, reused until a minute before they expire: an <img src> cannot send a token. */
+const signedUrls = new Map<string, { url: Promise<string>, until: number }>()
+
+function signedUrl (fileId: string): Promise<string> {
+  const cached = signedUrls.get(fileId)
+  if (cached !== undefined && cached.until > Date.now()) return cached.url
+  const url = http.fileUrl(fileId).then((signed) => {
+    entry.until = Date.parse(signed.expiresAt) - 60_000
+    return signed.url
+  })
+  const entry = { url, until: Date.now() + 30_000 }
+  url.catch(() => signedUrls.delete(fileId))
+  signedUrls.set(fileId, entry)
+  return url
+}
+
+function sizeLabel (bytes: number | undefined): string {
+  if (bytes === undefined) return ''
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+/** What a message says in the conversation list: a media message's kind and name, else its text. */
+function previewOf (m: MessageInfo): string {
+  if (m.status === 3) return 'message recalled'
+  const media = mediaContent(m)
+  return media === null ? m.content : `[${KIND_NAMES[m.contentType]}] ${media.name ?? ''}`
+}
+
+/**
+ * An image: its thumbnail first (small, quick), the full image when clicked. Other files: a link that
+ * downloads them under their name. Signed URLs are fetched when needed, so expired ones are never used.
+ */
+function mediaElement (m: MessageInfo, media: MediaContent): HTMLElement {
+  if (m.contentType === ContentType.IMAGE) {
+    const img = el('img', 'media-image')
+    img.alt = media.name ?? 'image'
+    if (media.width !== undefined && media.height !== undefined) {
+      const scale = Math.min(1, 320 / Math.max(media.width, media.height))
+      img.width = Math.round(media.width * scale)
+      img.height = Math.round(media.height * scale)
+    }
+    img.dataset.fileId = media.fileId
+    img.dataset.shown = 'thumbnail'
+    signedUrl(media.thumbnailId ?? media.fileId).then((url) => { img.src = url }, showToolError)
+    img.addEventListener('click', () => {
+      if (img.dataset.shown === 'full') return
+      signedUrl(media.fileId).then((url) => {
+        img.dataset.shown = 'full'
+        img.src = url
+      }, showToolError)
+    })
+    return img
+  }
+  const link = el('a', 'media-file')
+  link.href = '#'
+  link.dataset.fileId = media.fileId
+  link.title = 'Download'
+  link.append(el('span', 'media-name', media.name ?? 'file'), el('span', 'media-size', `${sizeLabel(media.size)} · download`))
+  link.addEventListener('click', (event) => {
+    event.preventDefault()
+    signedUrl(media.fileId).then((url) => {
+      const a = document.createElement('a')
+      a.href = url
+      a.download = media.name ?? ''
+      a.click()
+    }, showToolError)
+  })
+  return link
+}
+
 // ---- rendering -------------------------------------------------------------------------------------------
 
 function renderList (): void {
@@ -125,7 +204,9 @@ function renderMessages (): void {
       const recalled = m.status === 3
       const div = el('div', `msg${m.fromUserId === me ? ' mine' : ''}${recalled ? ' recalled' : ''}`)
       div.dataset.msgId = m.msgId
-      div.append(el('span', 'from', m.fromUserId), document.createTextNode(recalled ? 'message recalled' : m.content), el('span', 'at', timeLabel(m.createTime)))
+      const media = recalled ? null : mediaContent(m)
+      const body = media !== null ? mediaElement(m, media) : document.createTextNode(recalled ? 'message recalled' : m.content)
+      div.append(el('span', 'from', m.fromUserId), body, el('span', 'at', timeLabel(m.createTime)))
       return div
     })
   )
@@ -140,7 +221,10 @@ function applySummary (s: ConversationSummary): void {
   if (s.conversationName !== '' && s.conversationName !== null) c.name = s.conversationName
   c.unread = s.conversationId === active && document.visibilityState === 'visible' ? 0 : s.unreadCount
   c.lastSeq = Math.max(c.lastSeq, s.lastSeq)
-  if (s.lastMsgContent !== null) c.lastContent = s.lastMsgContent
+  // A media message's content is its JSON document: shown as kind and name when the message is here.
+  const last = s.lastMsgId === null ? undefined : c.messages.get(s.lastMsgId)
+  if (last !== undefined) c.lastContent = previewOf(last)
+  else if (s.lastMsgContent !== null) c.lastContent = s.lastMsgContent
   if (s.lastMsgTime !== null) c.lastTime = s.lastMsgTime
 }
 
@@ -178,7 +262,7 @@ function onMessage (m: MessageInfo): void {
   c.messages.set(m.msgId, m)
   if (m.conversationSeq >= c.lastSeq) {
     c.lastSeq = m.conversationSeq
-    c.lastContent = m.status === 3 ? 'message recalled' : m.content
+    c.lastContent = previewOf(m)
     c.lastTime = m.createTime
   }
   if (m.conversationId === active) {
@@ -270,6 +354,35 @@ async function send (text: string): Promise<void> {
   }
 }
 
+async function sendFiles (files: File[]): Promise<void> {
+  if (client === null || active === null) return
+  const c = conversation(active)
+  const bar = $<HTMLProgressElement>('upload-progress')
+  const label = $('upload-label')
+  $('upload').classList.remove('hidden')
+  try {
+    for (const file of files) {
+      label.textContent = `Uploading ${file.name}…`
+      bar.value = 0
+      const onProgress = ({ loaded, total }: { loaded: number, total: number }): void => { bar.value = total === 0 ? 1 : loaded / total }
+      if (c.type === 1) await client.sendGroupFile(c.id, file, { onProgress })
+      else await client.sendPrivateFile(peerOf(c.id), file, { onProgress })
+    }
+    $('tool-error').textContent = ''
+  } catch (error) {
+    showToolError(error instanceof ImHttpError ? `${error.message} (${error.status})` : error)
+  } finally {
+    $('upload').classList.add('hidden')
+  }
+}
+
+$('attach-button').addEventListener('click', () => $<HTMLInputElement>('attach-input').click())
+$('attach-input').addEventListener('change', () => {
+  const input = $<HTMLInputElement>('attach-input')
+  const files = [...(input.files ?? [])]
+  input.value = ''
+  if (files.length > 0) void sendFiles(files)
+})
 $('login').addEventListener('submit', (event) => {
   event.preventDefault()
   void start($<HTMLInputElement>('login-user').value.trim(), $<HTMLInputElement>('login-password').value, false)
