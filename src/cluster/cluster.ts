@@ -1,24 +1,14 @@
-import { readFileSync } from 'node:fs'
 import type { ChainableCommander, Redis } from 'ioredis'
 import type { Logger } from '../log.js'
-import { MAX_NODE_SLOTS } from '../snowflake.js'
 import { AppError, Status } from '../errors.js'
 import type { SlotFence } from './slot-fence.js'
 import { ConfigError } from '../config.js'
 import type { ClusterEvent, EventBus, RemoteDelivery, SessionDirectory } from './ports.js'
-
-const NODE_TTL_S = 10
-const HEARTBEAT_MS = 3000
-// Longer than the server's idle timeout (180 s): a connected client that heartbeats (every 30 s)
-// keeps its session; one that stops is disconnected before its session could expire under it.
-const SESSION_TTL_S = 200
-const PRESENCE_CHANNEL = 'implus:presence'
-const EVENTS_CHANNEL = 'implus:events'
-const nodeKey = (node: string): string => `implus:node:${node}`
-const nodeUsersKey = (node: string): string => `implus:node-users:${node}`
-const slotKey = (slot: number): string => `implus:node-slot:${slot}`
-const sessionKey = (userId: string): string => `session:${userId}`
-const deliveryChannel = (node: string): string => `implus:deliver:${node}`
+import { NodeSlot } from './node-slot.js'
+import { Peers } from './peers.js'
+import {
+  EVENTS_CHANNEL, HEARTBEAT_MS, NODE_TTL_S, NODES_KEY, PRESENCE_CHANNEL, SESSION_TTL_S, deliveryChannel, nodeKey, nodeUsersKey, sessionKey
+} from './keys.js'
 
 export interface ClusterHandlers {
   /** A batch of deliveries another host sent to this one. */
@@ -28,27 +18,19 @@ export interface ClusterHandlers {
   slotLost (owner: string): void
 }
 
-const RENEW_SLOT = readFileSync(new URL('./renew-slot.lua', import.meta.url), 'utf8')
-const RELEASE_SLOT = readFileSync(new URL('./release-slot.lua', import.meta.url), 'utf8')
-
-type SlotPipeline = ChainableCommander & {
-  renewSlot (key: string, nodeId: string, ttl: number): ChainableCommander
-  releaseSlot (key: string, nodeId: string): ChainableCommander
-}
-
 /**
  * This host's membership of the cluster, over Redis: a node slot for message
- * ids, a liveness key, the session registry (`session:{userId}` → node →
- * devices, TTL refreshed while connected), a replicated map of which other
- * hosts have which users (fed by pub/sub, rebuilt after any Redis outage),
- * per-node delivery channels and a cluster-wide event channel.
+ * ids (node-slot.ts), a liveness key, the session registry (`session:{userId}`
+ * → node → devices, TTL refreshed while connected), a replica of which other
+ * hosts have which users (peers.ts: fed by pub/sub, rebuilt after any Redis
+ * outage), per-node delivery channels and a cluster-wide event channel
+ * (keys.ts names them all).
  */
 export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
-  slot = -1
   /** Another host took this host's slot: it announces nothing more while it stops. */
   private slotTaken = false
-  private readonly remote = new Map<string, Set<string>>()
-  private readonly nodesOfUser = new Map<string, Set<string>>()
+  private readonly nodeSlot: NodeSlot
+  private readonly peers = new Peers()
   private readonly localDevices = new Map<string, number>()
   private readonly missed = new Map<string, number>()
   private changedLocal = new Set<string>()
@@ -65,8 +47,12 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
     private readonly fence: SlotFence,
     private readonly log: Logger
   ) {
-    redis.defineCommand('renewSlot', { numberOfKeys: 1, lua: RENEW_SLOT })
-    redis.defineCommand('releaseSlot', { numberOfKeys: 1, lua: RELEASE_SLOT })
+    this.nodeSlot = new NodeSlot(redis, fence, nodeId)
+  }
+
+  /** This host's node slot (message ids need it before the shards start); -1 before join. */
+  get slot (): number {
+    return this.nodeSlot.slot
   }
 
   /** Takes a node slot (message ids need one before the shards start). */
@@ -77,7 +63,7 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
       throw new ConfigError(`IMPLUS_NODE_ID ${this.nodeId} is in use by a live host of this cluster: give every host its own IMPLUS_NODE_ID`)
     }
     await this.checkShardCount()
-    this.slot = await this.claimSlot()
+    await this.nodeSlot.claim()
     await this.heartbeat()
   }
 
@@ -104,7 +90,7 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
   async start (): Promise<void> {
     await this.sub.subscribe(deliveryChannel(this.nodeId), PRESENCE_CHANNEL, EVENTS_CHANNEL)
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString(), message))
-    await this.redis.sadd('implus:nodes', this.nodeId)
+    await this.redis.sadd(NODES_KEY, this.nodeId)
     await this.rebuildRemote()
     this.redis.on('ready', () => void this.resync())
     this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_MS))
@@ -113,7 +99,7 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
 
   /** Hosts other than this one where the user has devices. */
   nodesOf (userId: string): ReadonlySet<string> | undefined {
-    return this.nodesOfUser.get(userId)
+    return this.peers.nodesOf(userId)
   }
 
   /** This host's device count for a user changed (0 = gone from this host). */
@@ -146,7 +132,7 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
     }
     let total = 0
     for (const [node, count] of Object.entries(fields)) {
-      if (node === this.nodeId || this.remote.has(node)) total += Number(count)
+      if (node === this.nodeId || this.peers.knows(node)) total += Number(count)
     }
     return total
   }
@@ -162,34 +148,17 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
   async stop (): Promise<void> {
     for (const t of this.timers) clearInterval(t)
     try {
-      const pipeline = this.redis.pipeline() as SlotPipeline
+      const pipeline = this.redis.pipeline()
       for (const userId of this.localDevices.keys()) pipeline.hdel(sessionKey(userId), this.nodeId)
       pipeline.del(nodeUsersKey(this.nodeId), nodeKey(this.nodeId))
-      pipeline.releaseSlot(slotKey(this.slot), this.nodeId)
-      pipeline.srem('implus:nodes', this.nodeId)
+      this.nodeSlot.release(pipeline)
+      pipeline.srem(NODES_KEY, this.nodeId)
       await pipeline.exec()
       await this.redis.publish(PRESENCE_CHANNEL, JSON.stringify({ node: this.nodeId, gone: true }))
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not deregister from the cluster; its keys will expire')
     }
-    // After the lease: a host claiming the slot from now on finds neither.
-    await this.fence.close().catch(err => this.log.warn({ err: (err as Error).message }, 'node slot lock not released; PostgreSQL drops it with the connection'))
-  }
-
-  /**
-   * Message ids need a node slot no live host shares. A slot is a lease in Redis, renewed by the
-   * heartbeat, and a lock in PostgreSQL (the fence), taken first: after Redis lost its data the
-   * lease is gone but the lock still shows the slot in use.
-   */
-  private async claimSlot (): Promise<number> {
-    for (let slot = 0; slot < MAX_NODE_SLOTS; slot++) {
-      const owner = await this.redis.get(slotKey(slot))
-      if (owner !== null && owner !== this.nodeId) continue
-      if (!await this.fence.hold(slot)) continue
-      if (owner === this.nodeId || await this.redis.set(slotKey(slot), this.nodeId, 'EX', NODE_TTL_S, 'NX') === 'OK') return slot
-      await this.fence.release(slot)
-    }
-    throw new Error(`no free node slot: at most ${MAX_NODE_SLOTS} hosts may run at once`)
+    await this.nodeSlot.unlock().catch(err => this.log.warn({ err: (err as Error).message }, 'node slot lock not released; PostgreSQL drops it with the connection'))
   }
 
   /**
@@ -197,16 +166,15 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
    * count) and entry in the node set.
    */
   private announcement (): ChainableCommander {
-    return (this.redis.pipeline() as SlotPipeline).renewSlot(slotKey(this.slot), this.nodeId, NODE_TTL_S)
+    return this.nodeSlot.renewal()
       .set(nodeKey(this.nodeId), `${this.slot}:${this.shards}`, 'EX', NODE_TTL_S)
-      .sadd('implus:nodes', this.nodeId)
+      .sadd(NODES_KEY, this.nodeId)
   }
 
   /** Runs an announcement; false when another host holds this host's slot (then slotLost was called once). */
   private async announce (pipeline: ChainableCommander): Promise<boolean> {
     if (this.slotTaken) return false
-    const [renewed] = (await pipeline.exec())!
-    const owner = renewed?.[0] === null ? renewed[1] as string : ''
+    const owner = NodeSlot.owner((await pipeline.exec())!)
     if (owner === '') return true
     this.slotTaken = true
     this.log.fatal({ slot: this.slot, owner }, 'another host holds this host\'s node slot (claimed while Redis had lost its data)')
@@ -217,13 +185,13 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
   private async heartbeat (): Promise<void> {
     try {
       if (!await this.announce(this.announcement().expire(nodeUsersKey(this.nodeId), SESSION_TTL_S))) return
-      const nodes = [...new Set([...await this.otherNodes(), ...this.remote.keys()])]
+      const nodes = [...new Set([...await this.otherNodes(), ...this.peers.nodes()])]
       const liveness = await this.livenessOf(nodes)
       for (let i = 0; i < nodes.length; i++) {
         const node = nodes[i]!
         if (liveness[i] !== null) {
           this.missed.delete(node)
-          if (!this.remote.has(node)) await this.learnNode(node)
+          if (!this.peers.knows(node)) await this.learnNode(node)
           continue
         }
         // Two missed beats, not one: after Redis lost its data every host rewrites its key within a beat.
@@ -241,17 +209,15 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
 
   /** A live host this one does not know (it joined, or this host missed its presence): read its users. */
   private async learnNode (node: string): Promise<void> {
-    this.remote.set(node, new Set())
-    for (const userId of await this.redis.smembers(nodeUsersKey(node))) this.addNodeOf(userId, node)
+    this.peers.join(node)
+    for (const userId of await this.redis.smembers(nodeUsersKey(node))) this.peers.add(userId, node)
   }
 
   private forgetNode (node: string, why: string): void {
-    const users = this.remote.get(node)
-    if (users === undefined) return
-    this.remote.delete(node)
-    for (const userId of users) this.dropNodeOf(userId, node)
-    this.log.warn({ node, users: users.size, why }, 'cluster host gone; its users will reconnect elsewhere')
-    this.redis.pipeline().srem('implus:nodes', node).del(nodeUsersKey(node)).exec().catch(() => {})
+    const users = this.peers.forget(node)
+    if (users < 0) return
+    this.log.warn({ node, users, why }, 'cluster host gone; its users will reconnect elsewhere')
+    this.redis.pipeline().srem(NODES_KEY, node).del(nodeUsersKey(node)).exec().catch(() => {})
   }
 
   private async flushSessions (): Promise<void> {
@@ -312,14 +278,13 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
   private async rebuildRemote (): Promise<void> {
     const nodes = await this.otherNodes()
     const liveness = await this.livenessOf(nodes)
-    this.remote.clear()
-    this.nodesOfUser.clear()
+    this.peers.clear()
     for (let i = 0; i < nodes.length; i++) if (liveness[i] !== null) await this.learnNode(nodes[i]!)
   }
 
   /** Every other host that has registered (alive or not). */
   private async otherNodes (): Promise<string[]> {
-    return (await this.redis.smembers('implus:nodes')).filter(n => n !== this.nodeId)
+    return (await this.redis.smembers(NODES_KEY)).filter(n => n !== this.nodeId)
   }
 
   /** Each host's liveness key (`slot:shards`; null once expired), in one round trip. */
@@ -338,8 +303,8 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
       const change = JSON.parse(message.toString()) as { node: string, online?: string[], offline?: string[], gone?: boolean }
       if (change.node === this.nodeId) return
       if (change.gone === true) return this.forgetNode(change.node, 'host left the cluster')
-      for (const userId of change.online ?? []) this.addNodeOf(userId, change.node)
-      for (const userId of change.offline ?? []) this.dropNodeOf(userId, change.node)
+      for (const userId of change.online ?? []) this.peers.add(userId, change.node)
+      for (const userId of change.offline ?? []) this.peers.drop(userId, change.node)
       return
     }
     if (channel === EVENTS_CHANNEL) {
@@ -348,28 +313,5 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
       return
     }
     this.handlers.remoteDelivery(message)
-  }
-
-  private addNodeOf (userId: string, node: string): void {
-    let users = this.remote.get(node)
-    if (users === undefined) {
-      users = new Set()
-      this.remote.set(node, users)
-    }
-    users.add(userId)
-    let nodes = this.nodesOfUser.get(userId)
-    if (nodes === undefined) {
-      nodes = new Set()
-      this.nodesOfUser.set(userId, nodes)
-    }
-    nodes.add(node)
-  }
-
-  private dropNodeOf (userId: string, node: string): void {
-    this.remote.get(node)?.delete(userId)
-    const nodes = this.nodesOfUser.get(userId)
-    if (nodes === undefined) return
-    nodes.delete(node)
-    if (nodes.size === 0) this.nodesOfUser.delete(userId)
   }
 }
