@@ -125,7 +125,7 @@ try {
   }
   console.log(`# part 1: one message to ${members} online members (latency per delivery, and of the last member to get each message)`)
   const knee1 = kneeOf(curves.get(big)!)
-  printResults('group-fanout', part1, { rate: knee1 === null ? null : knee1 * members, unit: `deliveries/s (${knee1 ?? 0} msg/s to ${members} members)` })
+  printResults('group-fanout', part1, { rate: knee1 === null ? null : knee1 * members, unit: knee1 === null ? 'deliveries/s' : `deliveries/s (${knee1} msg/s to ${members} members)` })
   console.log(`# part 2: ${senderCount} concurrent senders in a ${smallMembers}-member group (msg/s = send receipts/s)`)
   printResults('group-fanout-concurrent', part2, { rate: kneeOf(curves.get(small)!), unit: `msg/s (${senderCount} senders, ${smallMembers} members)` })
 } finally {
