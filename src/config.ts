@@ -61,6 +61,9 @@ export interface Config {
   readonly groupReadReceiptMaxMembers: number
   readonly idempotencyWindowMs: number
   readonly shardQueueLimit: number
+  /** Pushes one user may have waiting for an ACK per shard, and bytes of pushes a shard keeps for resending. */
+  readonly resendMaxPerUser: number
+  readonly resendMaxBytes: number
   readonly scryptCost: number
   readonly loginFailureLimit: number
   /** The WebSocket URL clients are told (GET /api/server-info); null: the request's host and the bound port. */
@@ -218,6 +221,8 @@ export function loadConfig (env: Env = process.env): Config {
     groupReadReceiptMaxMembers: integer(env, 'IMPLUS_GROUP_READ_RECEIPT_MAX', 200, 0, 100_000),
     idempotencyWindowMs: integer(env, 'IMPLUS_IDEMPOTENCY_WINDOW_MS', 5 * 60 * 1000, 1000, 24 * 3600 * 1000),
     shardQueueLimit: integer(env, 'IMPLUS_SHARD_QUEUE_LIMIT', 50_000, 1, 10_000_000),
+    resendMaxPerUser: integer(env, 'IMPLUS_RESEND_MAX_PER_USER', 1000, 1, 1_000_000),
+    resendMaxBytes: integer(env, 'IMPLUS_RESEND_MAX_BYTES', 64 * 1024 * 1024, 64 * 1024, 16 * 1024 * 1024 * 1024),
     scryptCost: integer(env, 'IMPLUS_SCRYPT_COST', 15, 10, 20),
     loginFailureLimit: integer(env, 'IMPLUS_LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000),
     publicWsUrl: url(env, 'IMPLUS_PUBLIC_WS_URL', ['ws:', 'wss:']),

@@ -121,6 +121,8 @@ async function main (config: Config, log: Logger): Promise<void> {
     groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers,
     idempotencyWindowMs: config.idempotencyWindowMs,
     queueLimit: config.shardQueueLimit,
+    resendMaxPerUser: config.resendMaxPerUser,
+    resendMaxBytes: config.resendMaxBytes,
     redisUrl: config.redisUrl
   }, new SeqServer(seq, log), delivery.shardBatch, log, metrics)
   await shards.start()

@@ -5,7 +5,8 @@
  * this list, per host (main thread) or per shard (each worker).
  *
  * Bounds not listed here are bounds in bytes set by configuration: the shard
- * queue (IMPLUS_SHARD_QUEUE_LIMIT frames), socket buffers (IMPLUS_MAX_BUFFERED_BYTES),
+ * queue (IMPLUS_SHARD_QUEUE_LIMIT frames), resends (IMPLUS_RESEND_MAX_BYTES and
+ * IMPLUS_RESEND_MAX_PER_USER), socket buffers (IMPLUS_MAX_BUFFERED_BYTES),
  * frames (IMPLUS_MAX_FRAME_BYTES), uploads (IMPLUS_MAX_UPLOAD_BYTES).
  */
 
@@ -20,10 +21,10 @@ export const SEQ_SEGMENT_KEYS = 1_000_000
 // Each shard worker.
 /** Recent sends by (sender, clientSeq) for repeats within the window (≈ 250 B each: ≈ 500 MB at a flood's worst). */
 export const IDEMPOTENCY_ENTRIES = 2_000_000
-/** Users' facts for permission checks (≈ 120 B each: ≈ 60 MB). */
-export const PERMISSION_USERS = 500_000
-/** Receivers whose relations to senders are cached (≈ 200 B each and ≈ 100 B a sender: ≈ 40 MB and up). */
-export const PERMISSION_RELATION_OWNERS = 200_000
+/** Users' facts and receivers' relations for permission checks, in estimated bytes (only users that exist). */
+export const PERMISSION_CACHE_BYTES = 64 * 1024 * 1024
+/** Group memberships, in estimated bytes (only groups that exist). */
+export const MEMBER_CACHE_BYTES = 64 * 1024 * 1024
 /** Sequence keys known to have a reserved segment, so their batch skips a round trip (≈ 100 B each: ≈ 20 MB). */
 export const WARM_SEQ_KEYS = 200_000
 

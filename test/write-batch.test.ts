@@ -125,6 +125,9 @@ t.test('read receipts and group ACKs keep the highest seq per (user, conversatio
     setup.conversationMessage(groupId, seq, msgId)
   }
   await setup.commit(sql)
+  const dave = newUser()
+  await sql`insert into users (user_id, username, password_hash) select u, 'u' || u, 'x' from unnest(${sql.array([alice, carol, dave])}::text[]::bigint[]) as u`
+  await sql`insert into group_members (conversation_id, user_id) select ${groupId}, u from unnest(${sql.array([alice, carol])}::text[]::bigint[]) as u`
 
   const batch = new WriteBatch()
   const ninth = privateMessage(batch, alice, bob, 9)
@@ -135,6 +138,8 @@ t.test('read receipts and group ACKs keep the highest seq per (user, conversatio
   batch.groupAck(carol, groupId, 6)
   batch.groupAck(carol, groupId, 10)
   batch.groupAck(alice, groupId, 2)
+  batch.groupAck(dave, groupId, 3)
+  batch.groupAck(carol, `group_${newUser()}`, 3)
   await batch.commit(sql)
 
   t.match(await listEntry(bob, privateId), { lastReadSeq: '8', unread: 1, lastMsgId: ninth }, 'bob read up to 8: only the 9th (same batch) is unread')
@@ -142,6 +147,14 @@ t.test('read receipts and group ACKs keep the highest seq per (user, conversatio
   t.equal(await statusOf(ninth), MsgStatus.SENT, 'the 9th is not')
   t.match(await listEntry(carol, groupId), { lastReadSeq: '4', syncSeq: '8' }, 'carol: read point 4; her ACK of 10 stops at the group\'s latest seq, 8')
   t.match(await listEntry(alice, groupId), { syncSeq: '2' }, 'alice\'s group ACK')
+  t.equal(await listEntry(dave, groupId), undefined, 'an ACK from someone not in the group writes nothing')
+  const [{ rows }] = await sql<{ rows: number }[]>`select count(*)::int as rows from user_conversation_list where user_id = ${carol}`
+  t.equal(rows, 1, '... nor does an ACK of a group that does not exist')
+
+  const stale = new WriteBatch()
+  stale.groupAck(alice, groupId, 1)
+  await stale.commit(sql)
+  t.match(await listEntry(alice, groupId), { syncSeq: '2' }, 'a lower ACK never moves the sync point back')
 })
 
 t.test('a group message moves its sender\'s sync point, never backwards, with the messages in one statement', async t => {

@@ -92,8 +92,28 @@ export abstract class Connection {
     if (frames !== null && this.state !== ConnState.CLOSED) this.write(frames)
   }
 
+  /**
+   * Sends what is queued, then closes: frames arriving afterwards are dropped (the gateway ignores a
+   * CLOSED connection), and a peer that keeps its side open is cut off CLOSE_GRACE_MS later.
+   */
+  end (): void {
+    this.flush()
+    if (this.state === ConnState.CLOSED) return
+    this.state = ConnState.CLOSED
+    this.shutdown()
+    if (!this.gone) setTimeout(() => { if (!this.gone) this.destroy() }, CLOSE_GRACE_MS).unref()
+  }
+
+  /** The transport reported the socket closed (Gateway.closed). */
+  gone = false
+
   /** Writes frames to the socket; disconnects a reader whose buffer passed the bound. */
   protected abstract write (frames: Uint8Array[]): void
-  /** Sends what is queued, then closes. */
-  abstract end (): void
+  /** Starts a graceful close once the queued frames are written. */
+  protected abstract shutdown (): void
+  /** Closes at once: the peer did not close its side in time. */
+  protected abstract destroy (): void
 }
+
+/** How long a closing connection's peer has to read the last frames and close its side. */
+export const CLOSE_GRACE_MS = 2000

@@ -1,9 +1,10 @@
 import { ConnState, TICKS_PER_SECOND, clockTicks, msToTicks, type Connection } from './connection.js'
 import type { SessionRegistry } from './registry.js'
 import { newFramePeek, peekFrame } from './frame-peek.js'
-import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, isMsgId, isUserId, isGroupId, privateConversationId, groupConversationId, parseConversationId } from '@implus/client/wire'
+import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, isMsgId } from '@implus/client/wire'
 import { AppError, Status } from '../errors.js'
 import { deliveryFailed, errorFrame, kickout } from '../messages/refusals.js'
+import { chatConversation, isRefusal, parseGroupAcks, parseMsgIds, readReceiptRefusal } from '../shards/frame-check.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 
@@ -38,7 +39,6 @@ export interface GatewayDeps {
   readonly heartbeat: (userId: string) => void
 }
 
-const CLIENT_SEQ_MAX = 64
 /** A frame costs this many token units (tenths of a frame: see allow). */
 const TOKEN_UNITS = TICKS_PER_SECOND
 
@@ -86,6 +86,7 @@ export class Gateway {
 
   closed (conn: Connection): void {
     conn.state = ConnState.CLOSED
+    conn.gone = true
     if (conn.userId === '') return void this.deps.registry.remove(conn)
     if (this.deps.registry.remove(conn)) this.deps.shards.presence([], [conn.userId])
     this.deps.sessionChanged(conn.userId, this.deps.registry.devices(conn.userId).length)
@@ -93,12 +94,21 @@ export class Gateway {
 
   /** A frame from a client. `bytes` is only valid during this call. */
   frame (conn: Connection, bytes: Uint8Array, maxBytes = Infinity): void {
+    // A closed connection's frames still in the socket's buffers are not the user's any more (a kick, a logout).
+    if (conn.state === ConnState.CLOSED) return
     this.framesIn.value++
     const ticks = clockTicks()
     conn.lastSeen = ticks
     const peek = this.peek
-    if (!peekFrame(bytes, peek)) return this.error(conn, Status.BAD_REQUEST, 'malformed frame')
-    if (!this.allow(conn, ticks)) return this.refuse(conn, peek.clientSeq, Status.RATE_LIMITED, 'rate limited')
+    const wellFormed = peekFrame(bytes, peek)
+    // Every frame pays, malformed ones too; past the limit a malformed frame is dropped without an answer.
+    if (!this.allow(conn, ticks)) {
+      if (!wellFormed) this.refused.value++
+      else if (peek.type === MessageType.PRIVATE_CHAT || peek.type === MessageType.GROUP_CHAT) this.refuse(conn, peek.clientSeq, Status.RATE_LIMITED, 'rate limited')
+      else this.error(conn, Status.RATE_LIMITED, 'rate limited')
+      return
+    }
+    if (!wellFormed) return this.error(conn, Status.BAD_REQUEST, 'malformed frame')
     if (bytes.length > maxBytes) return this.refuse(conn, peek.clientSeq, Status.TOO_LARGE, `frame over ${maxBytes} bytes: use TCP or WebSocket`)
     const type = peek.type
     if (type === MessageType.LOGIN) return void this.login(conn, peek.token, peek.fromId, bytes)
@@ -205,55 +215,46 @@ export class Gateway {
   private routeChat (conn: Connection, type: number, bytes: Uint8Array): void {
     const peek = this.peek
     if (peek.fromId !== '' && peek.fromId !== conn.userId) return this.refuse(conn, peek.clientSeq, Status.FORBIDDEN, 'fromId is not the logged-in user')
-    if (peek.clientSeq.length === 0 || peek.clientSeq.length > CLIENT_SEQ_MAX) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'clientSeq must be 1 to 64 characters')
     if (peek.contentBytes > this.deps.maxContentBytes) return this.refuse(conn, peek.clientSeq, Status.TOO_LARGE, `content over ${this.deps.maxContentBytes} bytes`)
-    let conversationId: string
-    if (type === MessageType.PRIVATE_CHAT) {
-      if (!isUserId(peek.toId)) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'toId must be a user id')
-      if (peek.toId === conn.userId) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'cannot send a private message to yourself')
-      conversationId = privateConversationId(conn.userId, peek.toId)
-      if (peek.conversationId !== '' && peek.conversationId !== conversationId) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, `conversationId must be ${conversationId}`)
-    } else {
-      const groupId = peek.toId !== '' ? peek.toId : parseConversationId(peek.conversationId)?.kind === 'group' ? peek.conversationId.slice(6) : ''
-      if (!isGroupId(groupId)) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'toId must be a group id or conversationId group_{id}')
-      conversationId = groupConversationId(groupId)
-      if (peek.conversationId !== '' && peek.conversationId !== conversationId) return this.refuse(conn, peek.clientSeq, Status.BAD_REQUEST, 'toId and conversationId disagree')
-    }
+    // The shard checks the rest (clientSeq, content) on the decoded frame, with the same rules.
+    const conversationId = chatConversation(type, conn.userId, peek.toId, peek.conversationId)
+    if (isRefusal(conversationId)) return this.refuse(conn, peek.clientSeq, conversationId.status, conversationId.reason)
     this.deps.shards.route(this.deps.shards.shardOfConversation(conversationId), conn.id, conn.userId, bytes)
   }
 
-  /** A batch ACK may name messages of several shards: each shard gets the frame and takes its own ids. */
+  /**
+   * 2005 and 2006 may name items of several shards: each shard gets a frame of its own items only. Each
+   * item costs a tenth of a frame beyond the first ten, so a full frame of 100 costs ten: acknowledging is
+   * never cheaper per item than sending.
+   */
   private routeBatchAck (conn: Connection, bytes: Uint8Array): void {
-    const content = this.decode(conn, bytes)?.content
-    if (content === undefined) return
-    const shards = new Set<number>()
-    for (const id of content.split(',')) {
-      const msgId = id.trim()
-      if (isMsgId(msgId)) shards.add(this.deps.shards.shardOfMessage(msgId))
-    }
-    if (shards.size === 0) return this.error(conn, Status.BAD_REQUEST, 'content must list message ids separated by commas')
-    for (const shard of shards) this.deps.shards.route(shard, conn.id, conn.userId, bytes)
+    const frame = this.decode(conn, bytes)
+    if (frame === null) return
+    const ids = parseMsgIds(frame.content)
+    if (isRefusal(ids)) return this.error(conn, ids.status, ids.reason)
+    if (!this.charge(conn, ids.length)) return this.error(conn, Status.RATE_LIMITED, 'rate limited')
+    const byShard = new Map<number, string[]>()
+    for (const id of ids) pushTo(byShard, this.deps.shards.shardOfMessage(id), id)
+    for (const [shard, owned] of byShard) this.deps.shards.route(shard, conn.id, conn.userId, encodeFrame({ type: MessageType.BATCH_MESSAGE_ACK, content: owned.join(',') }))
   }
 
   private routeGroupAck (conn: Connection, bytes: Uint8Array): void {
-    const content = this.decode(conn, bytes)?.content
-    if (content === undefined) return
-    const shards = new Set<number>()
-    for (const item of content.split(',')) {
-      const conversationId = item.slice(0, item.lastIndexOf(':')).trim()
-      if (parseConversationId(conversationId) !== null) shards.add(this.deps.shards.shardOfConversation(conversationId))
-    }
-    if (shards.size === 0) return this.error(conn, Status.BAD_REQUEST, 'content must list conversationId:seq items separated by commas')
-    for (const shard of shards) this.deps.shards.route(shard, conn.id, conn.userId, bytes)
+    const frame = this.decode(conn, bytes)
+    if (frame === null) return
+    const acks = parseGroupAcks(frame.content)
+    if (isRefusal(acks)) return this.error(conn, acks.status, acks.reason)
+    if (!this.charge(conn, acks.length)) return this.error(conn, Status.RATE_LIMITED, 'rate limited')
+    const byShard = new Map<number, string[]>()
+    for (const { conversationId, seq } of acks) pushTo(byShard, this.deps.shards.shardOfConversation(conversationId), `${conversationId}:${seq}`)
+    for (const [shard, owned] of byShard) this.deps.shards.route(shard, conn.id, conn.userId, encodeFrame({ type: MessageType.GROUP_CONVERSATION_ACK, content: owned.join(',') }))
   }
 
   private routeReadReceipt (conn: Connection, bytes: Uint8Array): void {
     const frame = this.decode(conn, bytes)
     if (frame === null) return
-    const receipt = frame.readReceipt
-    const conversationId = receipt?.conversationId ?? ''
-    if (parseConversationId(conversationId) === null) return this.error(conn, Status.BAD_REQUEST, 'readReceipt.conversationId must be a conversation id')
-    this.deps.shards.route(this.deps.shards.shardOfConversation(conversationId), conn.id, conn.userId, bytes)
+    const refusal = readReceiptRefusal(frame)
+    if (refusal !== null) return this.error(conn, refusal.status, refusal.reason)
+    this.deps.shards.route(this.deps.shards.shardOfConversation(frame.readReceipt!.conversationId), conn.id, conn.userId, bytes)
   }
 
   /**
@@ -286,6 +287,15 @@ export class Gateway {
     return true
   }
 
+  /** Takes the tokens of a frame of `items` items beyond the one allow() took; false (nothing taken) when they are not there. */
+  private charge (conn: Connection, items: number): boolean {
+    const extra = items - TOKEN_UNITS
+    if (extra <= 0) return true
+    if (conn.rateTokens < extra) return false
+    conn.rateTokens -= extra
+    return true
+  }
+
   /** 1006 for a chat frame the server will not take. */
   private refuse (conn: Connection, clientSeq: string, status: number, reason: string): void {
     this.refused.value++
@@ -307,6 +317,12 @@ export class Gateway {
       else if (now - conn.lastSeen > idleTicks) this.close(conn, Status.TIMEOUT, 'idle timeout')
     }
   }
+}
+
+function pushTo (map: Map<number, string[]>, key: number, value: string): void {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [value])
+  else list.push(value)
 }
 
 function decodeDeviceId (bytes: Uint8Array): string {

@@ -60,7 +60,7 @@ export class ShardPool implements ShardRouting {
   private stopping = false
   private readonly peek = newFramePeek()
 
-  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, sendLatency: HistogramCounts, stages: Record<SendStage, HistogramCounts>, loopDelay: HistogramCounts, resends: Series, refused: Series, queued: Series }[] = []
+  private readonly shardMetrics: { cycles: Series, messages: Series, check: Series, seq: Series, commit: Series, sendLatency: HistogramCounts, stages: Record<SendStage, HistogramCounts>, loopDelay: HistogramCounts, resends: Series, refused: Series, queued: Series, cacheBytes: Series, resendBytes: Series }[] = []
 
   constructor (
     readonly shards: number,
@@ -84,7 +84,9 @@ export class ShardPool implements ShardRouting {
         loopDelay: metrics.histogram(LOOP_DELAY_METRIC, LOOP_DELAY_HELP, { thread: `shard-${i}` }),
         resends: metrics.gauge('implus_shard_pending_resends', 'Pushes waiting for an ACK on the shard\'s timing wheel.', shard),
         refused: metrics.counter('implus_shard_overload_refusals_total', 'Frames turned away because the shard queue was full.', shard),
-        queued: metrics.gauge('implus_shard_queued_frames', 'Frames waiting for the shard\'s next batch.', shard)
+        queued: metrics.gauge('implus_shard_queued_frames', 'Frames waiting for the shard\'s next batch.', shard),
+        cacheBytes: metrics.gauge('implus_shard_cache_bytes', 'Estimated heap bytes of the shard\'s permission and group caches (each bounded).', shard),
+        resendBytes: metrics.gauge('implus_shard_resend_bytes', 'Bytes of pushes the shard keeps for resending (bounded: IMPLUS_RESEND_MAX_BYTES).', shard)
       })
     }
   }
@@ -117,6 +119,8 @@ export class ShardPool implements ShardRouting {
             m.resends.value = message.pendingResends
             m.refused.value += message.refused
             m.queued.value = message.queued
+            m.cacheBytes.value = message.cacheBytes
+            m.resendBytes.value = message.resendBytes
             // At most one line per shard per second (the stats interval), only while it refuses.
             if (message.refused > 0) this.log.warn({ shard: index, refused: message.refused, queued: message.queued }, 'shard queue full: sends refused with 503 (PostgreSQL is not keeping up)')
           } else if (message.t === 'out') {

@@ -30,11 +30,12 @@ class TcpConnection extends Connection {
     }
   }
 
-  end (): void {
-    this.flush()
-    if (this.state === ConnState.CLOSED) return
-    this.state = ConnState.CLOSED
+  protected shutdown (): void {
     this.socket.end()
+  }
+
+  protected destroy (): void {
+    this.socket.destroy()
   }
 }
 

@@ -32,11 +32,12 @@ class UdpConnection extends Connection {
     }
   }
 
-  end (): void {
-    this.flush()
-    if (this.state === ConnState.CLOSED) return
+  /** A UDP session has nothing to close but itself. */
+  protected shutdown (): void {
     this.onEnd(this)
   }
+
+  protected destroy (): void {}
 }
 
 /**

@@ -26,11 +26,12 @@ class WsConnection extends Connection {
     }
   }
 
-  end (): void {
-    this.flush()
-    if (this.state === ConnState.CLOSED) return
-    this.state = ConnState.CLOSED
+  protected shutdown (): void {
     this.ws.end(1000, 'bye')
+  }
+
+  protected destroy (): void {
+    this.ws.close()
   }
 }
 

@@ -14,7 +14,7 @@ export class GroupAdmin {
 
   private require (conversationId: string): Group {
     const group = this.cache.get(conversationId)
-    if (group === null || group === undefined) throw new AppError(Status.NOT_FOUND, 'unknown group')
+    if (group === undefined) throw new AppError(Status.NOT_FOUND, 'unknown group')
     return group
   }
 

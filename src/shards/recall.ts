@@ -97,7 +97,7 @@ export class Recalls {
       return
     }
     const group = this.members.get(target.conversationId)
-    if (group === null || group === undefined) return
+    if (group === undefined) return
     const recipients = [...group.members].filter(this.reachable)
     // 1010 carries no per-member field, so toMembers' appended toId is harmless and names the recipient.
     if (recipients.length > 0) this.out.toMembers(recipients, frame)

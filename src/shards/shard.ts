@@ -17,7 +17,7 @@ import { TICK_MS } from './timing-wheel.js'
 import { Resends } from './resends.js'
 import { WriteBatch } from './write-batch.js'
 import { MsgType } from '../db/schema.js'
-import { contentRefusal, groupSendRefusal, privateSendRefusal, type Refusal } from './rules.js'
+import { groupSendRefusal, privateSendRefusal, type Refusal } from './rules.js'
 import type { Outbox } from './outbox.js'
 import type { SeqClient } from './seq-client.js'
 import type { Call, CallReply, InboundBatch, ShardStats } from './thread-messages.js'
@@ -26,6 +26,7 @@ import { emptyHistogram, observe, sharedNow } from '../histogram.js'
 import { emptyStages, stage } from './send-stages.js'
 import { completeDocument, isMediaType, isRefusal, mediaPreviewText, mediaRefusal, parseMediaDocument, referencedFiles, type MediaDocument, type StoredFile } from '../media/content.js'
 import { checkFiles } from './media-files.js'
+import { chatConversation, isRefusal as isFrameRefusal, parseGroupAcks, parseMsgIds, readReceiptRefusal, sendFieldsRefusal, type GroupAckItem } from './frame-check.js'
 
 export interface ShardOptions {
   readonly index: number
@@ -42,12 +43,18 @@ export interface ShardOptions {
   readonly receipts: SharedReceipts
   /** Cluster mode: group fan-out names every member, wherever connected (pub/sub finds them). */
   readonly cluster: boolean
+  /** Bounds of the resend wheel. */
+  readonly resendMaxPerUser: number
+  readonly resendMaxBytes: number
 }
 
 interface Inbound {
   readonly connId: number
   readonly userId: string
   readonly frame: DecodedFrame
+  /** 2005: the message ids this shard owns; 2006: the groups this shard owns, checked once at decode. */
+  readonly acks?: readonly string[]
+  readonly groupAcks?: readonly GroupAckItem[]
   /** performance.now() when the frame reached this shard. */
   readonly at: number
   /** Set when the frame comes back after its batch met a stored copy of one of its sends. */
@@ -79,6 +86,8 @@ interface Send {
 }
 
 const MAX_CYCLE_FRAMES = 4000
+/** The gateway and the decoder read a frame's routing fields differently (a field sent with the wrong wire type). */
+const MISREAD: Refusal = { status: Status.BAD_REQUEST, reason: 'malformed frame: its fields do not agree' }
 const UNIQUE_VIOLATION = '23505'
 // One batch committing while the next is prepared; more would only queue inside PostgreSQL.
 const MAX_PENDING_COMMITS = 1
@@ -136,7 +145,6 @@ export class Shard {
       out,
       log,
       members: this.members,
-      owns: conversationId => shardOf(conversationId, options.shards) === options.index,
       groupReadReceiptMaxMembers: options.groupReadReceiptMaxMembers
     })
     this.recalls = new Recalls(sql, out, this.members, this.reachable, options.recallWindowMs)
@@ -148,7 +156,7 @@ export class Shard {
         this.pushFailures.push([userId, msgId])
         this.kick()
       }
-    })
+    }, { perUser: options.resendMaxPerUser, bytes: options.resendMaxBytes })
     this.fanOut = new FanOut(out, this.resends, this.online, this.reachable)
     setInterval(() => {
       this.resends.tick()
@@ -173,7 +181,7 @@ export class Shard {
 
   /** Work done since the last call, for the main thread's /metrics. */
   takeStats (): Omit<ShardStats, 'loopDelay'> {
-    const stats = { t: 'stats' as const, ...this.stats, sendLatency: this.sendLatency, stages: this.stages, pendingResends: this.resends.pending, queued: this.queue.length }
+    const stats = { t: 'stats' as const, ...this.stats, sendLatency: this.sendLatency, stages: this.stages, pendingResends: this.resends.pending, queued: this.queue.length, cacheBytes: this.permissions.bytes + this.members.bytes, resendBytes: this.resends.heldBytes }
     this.stats = { cycles: 0, messages: 0, checkSeconds: 0, seqSeconds: 0, commitSeconds: 0, refused: 0 }
     this.sendLatency = emptyHistogram()
     this.stages = emptyStages()
@@ -197,10 +205,51 @@ export class Shard {
         continue
       }
       if (frame.type === MessageType.PRIVATE_CHAT || frame.type === MessageType.GROUP_CHAT) stage(this.stages, 'handoff', arrived - readAt[f]!, 1)
-      this.queue.push({ connId, userId: users[f]!, frame, at: performance.now() })
+      const inbound = this.checked({ connId, userId: users[f]!, frame, at: performance.now() })
+      if (inbound !== null) this.queue.push(inbound)
     }
     this.kick()
   }
+
+  /**
+   * Validates a decoded frame completely, here where it is decoded, so the cycle meets only frames it can
+   * store: a bad one is answered alone (1006 with its clientSeq for a send, 1009 otherwise) and never
+   * joins a batch. Returns the frame with its parsed items, or null when it was answered.
+   */
+  private checked (item: Inbound): Inbound | null {
+    const { frame, userId, connId } = item
+    switch (frame.type) {
+      case MessageType.PRIVATE_CHAT:
+      case MessageType.GROUP_CHAT: {
+        const conversationId = chatConversation(frame.type, userId, frame.toId, frame.conversationId)
+        const refusal = isFrameRefusal(conversationId) ? conversationId : this.owns(conversationId) ? sendFieldsRefusal(frame) : MISREAD
+        if (refusal !== null) return this.refuse(connId, frame.clientSeq, refusal)
+        return item
+      }
+      case MessageType.MESSAGE_ACK:
+      case MessageType.MESSAGE_RECALL:
+        if (isMsgId(frame.uid) && this.ownsMsg(frame.uid)) return item
+        break
+      case MessageType.BATCH_MESSAGE_ACK: {
+        const ids = parseMsgIds(frame.content)
+        if (!isFrameRefusal(ids)) return { ...item, acks: ids.filter(this.ownsMsg) }
+        break
+      }
+      case MessageType.GROUP_CONVERSATION_ACK: {
+        const acks = parseGroupAcks(frame.content)
+        if (!isFrameRefusal(acks)) return { ...item, groupAcks: acks.filter(a => this.owns(a.conversationId)) }
+        break
+      }
+      case MessageType.MESSAGE_READ_RECEIPT:
+        if (readReceiptRefusal(frame) === null && this.owns(frame.readReceipt!.conversationId)) return item
+        break
+    }
+    this.out.toConn(connId, errorFrame(Status.BAD_REQUEST, 'malformed frame'))
+    return null
+  }
+
+  private readonly owns = (conversationId: string): boolean => shardOf(conversationId, this.options.shards) === this.options.index
+  private readonly ownsMsg = (msgId: string): boolean => shardOfMsgId(msgId, this.options.shards) === this.options.index
 
   /**
    * The queue is full: PostgreSQL is not keeping up (or not answering). A send is refused with 503,
@@ -278,7 +327,7 @@ export class Shard {
           case MessageType.PRIVATE_CHAT:
           case MessageType.GROUP_CHAT: {
             stage(this.stages, 'queue', began - item.at, 1)
-            const send = this.admit(item)
+            const send = this.admitAlone(item)
             if (send !== null) sends.push(send)
             break
           }
@@ -286,7 +335,7 @@ export class Shard {
             this.ack(item.userId, item.frame.uid, batch)
             break
           case MessageType.BATCH_MESSAGE_ACK:
-            for (const id of item.frame.content.split(',')) this.ack(item.userId, id.trim(), batch)
+            for (const id of item.acks!) this.ack(item.userId, id, batch)
             break
           case MessageType.GROUP_CONVERSATION_ACK:
             groupAcks.push(item)
@@ -300,7 +349,7 @@ export class Shard {
         }
       }
       const started = performance.now()
-      await this.checkSends(sends, reads, groupAcks, calls)
+      await this.checkSends(sends, reads, calls)
       const checked = performance.now()
       await this.number(sends, batch, after)
       numbered = performance.now()
@@ -310,8 +359,8 @@ export class Shard {
       stage(this.stages, 'numbering', numbered - checked, sends.length)
       this.stats.messages += sends.length
       this.stats.cycles++
-      for (const { userId, frame } of groupAcks) this.readState.groupAck(userId, frame, batch)
-      for (const { userId, connId, frame } of reads) this.readState.read(userId, connId, frame, batch, after)
+      for (const { userId, groupAcks: acks } of groupAcks) for (const { conversationId, seq } of acks!) batch.groupAck(userId, conversationId, seq)
+      for (const { userId, frame } of reads) this.readState.read(userId, frame, batch, after)
       await this.recalls.fromFrames(recalls.map(({ userId, connId, frame }) => ({ userId, connId, msgId: frame.uid })), batch, after)
       for (const { call, reply } of calls) await this.applyCall(call, reply, batch, after)
     } catch (err) {
@@ -341,11 +390,20 @@ export class Shard {
     })()
   }
 
+  /** A send whose first look throws (a case the checks at decode missed) is answered 500 alone; its batch goes on. */
+  private admitAlone (item: Inbound): Send | null {
+    try {
+      return this.admit(item)
+    } catch (err) {
+      this.log.error({ err, userId: item.userId }, 'a send could not be admitted; refused alone')
+      this.forgetInFlight(item)
+      return this.refuse(item.connId, item.frame.clientSeq, { status: Status.INTERNAL, reason: 'internal error' })
+    }
+  }
+
   /** First look at a send: cheap checks and idempotency. Returns null when it was answered already. */
   private admit (item: Inbound): Send | null {
     const { frame, userId, connId } = item
-    const refusal = contentRefusal(frame.content, frame.contentType)
-    if (refusal !== null) return this.refuse(connId, frame.clientSeq, refusal)
     let media: MediaDocument | null = null
     if (isMediaType(frame.contentType)) {
       const parsed = parseMediaDocument(frame.content, frame.contentType)
@@ -390,10 +448,10 @@ export class Shard {
    * restart). A repeat gets its first receipt whatever the checks say now;
    * the rest are checked and refused sends dropped.
    */
-  private async checkSends (sends: Send[], reads: Inbound[], groupAcks: Inbound[], calls: { call: Call }[]): Promise<void> {
+  private async checkSends (sends: Send[], reads: Inbound[], calls: { call: Call }[]): Promise<void> {
     const now = Date.now()
     const [, , shared, stored, files] = await Promise.all([
-      this.prepare(sends, reads, groupAcks, calls),
+      this.prepare(sends, reads, calls),
       // Segment reservations for this batch's keys overlap with the checks; numbering then needs none.
       this.seq.prepare(this.seqKeys(sends)),
       this.options.receipts.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)),
@@ -421,8 +479,7 @@ export class Shard {
 
   private refusalOf (s: Send, now: number): Refusal | null {
     if (s.receiverId !== '') {
-      const relation = this.permissions.relation(s.receiverId, s.senderId)!
-      return privateSendRefusal(this.permissions.user(s.senderId), this.permissions.user(s.receiverId), relation, this.options.privateChat, now)
+      return privateSendRefusal(this.permissions.user(s.senderId), this.permissions.user(s.receiverId), this.permissions.relation(s.receiverId, s.senderId), this.options.privateChat, now)
     }
     s.group = this.members.get(s.conversationId) ?? null
     return groupSendRefusal(this.permissions.user(s.senderId), s.group !== null, s.group?.members.has(s.senderId) ?? false, now)
@@ -441,7 +498,7 @@ export class Shard {
   }
 
   /** Loads whatever of the cached facts these checks need is not cached yet. */
-  private async prepare (sends: Send[], reads: Inbound[], groupAcks: Inbound[], calls: { call: Call }[]): Promise<void> {
+  private async prepare (sends: Send[], reads: Inbound[], calls: { call: Call }[]): Promise<void> {
     const users: string[] = []
     const pairs: [string, string][] = []
     const groups: string[] = []
@@ -453,10 +510,9 @@ export class Shard {
       } else groups.push(s.conversationId)
     }
     for (const r of reads) {
-      const id = r.frame.readReceipt?.conversationId ?? ''
+      const id = r.frame.readReceipt!.conversationId
       if (id.startsWith('group_')) groups.push(id)
     }
-    for (const a of groupAcks) for (const { conversationId } of this.readState.ownedAcks(a.frame)) groups.push(conversationId)
     for (const { call } of calls) {
       const conv = (call.args as { conversationId?: unknown }).conversationId
       if (typeof conv === 'string') groups.push(conv)
@@ -523,8 +579,8 @@ export class Shard {
     entry.waiting = null
   }
 
+  /** A 2004 or 2005 item, checked at decode. */
   private ack (userId: string, msgId: string, batch: WriteBatch): void {
-    if (!isMsgId(msgId) || shardOfMsgId(msgId, this.options.shards) !== this.options.index) return
     this.resends.acknowledged(msgId, userId)
     batch.markDelivered(userId, msgId)
   }

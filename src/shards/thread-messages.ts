@@ -90,6 +90,10 @@ export interface ShardStats {
   readonly refused: number
   readonly pendingResends: number
   readonly queued: number
+  /** Estimated heap bytes of the permission and group caches. */
+  readonly cacheBytes: number
+  /** Bytes of pushes kept for resending. */
+  readonly resendBytes: number
 }
 
 export interface Drain { readonly t: 'drain' }
@@ -110,6 +114,8 @@ export interface ShardWorkerData {
   readonly groupReadReceiptMaxMembers: number
   readonly idempotencyWindowMs: number
   readonly queueLimit: number
+  readonly resendMaxPerUser: number
+  readonly resendMaxBytes: number
   /** Cluster mode: members on other hosts count too, and repeats are recognised through Redis. */
   readonly redisUrl: string | null
 }

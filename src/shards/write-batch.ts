@@ -182,13 +182,19 @@ export class WriteBatch {
       }
       if (this.groupAcks.size > 0) {
         const rows = [...this.groupAcks.values()]
+        // Membership is checked here, by the primary key, not through the shard's group cache: an ACK naming
+        // groups its sender is not in (or that do not exist) loads and caches nothing and writes nothing,
+        // and a sync point already there is not written again.
         statements.push(tx`
           insert into user_conversation_list as l (user_id, conversation_id, sync_seq)
-          select * from unnest(${tx.array(rows.map(r => r.userId))}::text[]::bigint[], ${tx.array(rows.map(r => r.conversationId))}::text[],
-                               ${tx.array(rows.map(r => r.seq))}::text[]::bigint[])
+          select r.u, r.conv, r.seq
+          from unnest(${tx.array(rows.map(r => r.userId))}::text[]::bigint[], ${tx.array(rows.map(r => r.conversationId))}::text[],
+                      ${tx.array(rows.map(r => r.seq))}::text[]::bigint[]) as r(u, conv, seq)
+          where exists (select 1 from group_members g where g.conversation_id = r.conv and g.user_id = r.u)
           on conflict (user_id, conversation_id) do update set update_time = now(),
             -- An ACK beyond the group's latest seq would hide the next messages from the unread count.
-            sync_seq = greatest(l.sync_seq, least(excluded.sync_seq, (select c.last_seq from conversation c where c.conversation_id = l.conversation_id)))`)
+            sync_seq = least(excluded.sync_seq, (select c.last_seq from conversation c where c.conversation_id = l.conversation_id))
+          where l.sync_seq < least(excluded.sync_seq, (select c.last_seq from conversation c where c.conversation_id = l.conversation_id))`)
       }
       if (this.recalls.length > 0) {
         statements.push(tx`

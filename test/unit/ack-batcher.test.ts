@@ -78,5 +78,6 @@ t.test('flush sends now; clear drops', async (t) => {
 
 t.test('options are validated', async (t) => {
   t.throws(() => new AckBatcher({ sendFrame: () => undefined, maxBatch: 0 }), /maxBatch/)
+  t.throws(() => new AckBatcher({ sendFrame: () => undefined, maxBatch: 101 }), /maxBatch/, 'the server takes at most 100 items a frame')
   t.throws(() => new AckBatcher({ sendFrame: () => undefined, delayMs: -1 }), /delayMs/)
 })

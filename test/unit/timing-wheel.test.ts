@@ -186,7 +186,7 @@ t.test('the resend schedule (Resends): 5 s, 15 s, 35 s after the first push, pus
     online: () => online,
     resend: (userId, frame) => events.push(`resend retry=${frame[frame.length - 1]} to ${userId}@${n * TICK_MS}`),
     failed: (userId, msgId) => events.push(`failed ${msgId} for ${userId}@${n * TICK_MS}`)
-  })
+  }, { perUser: 1000, bytes: 1 << 20 })
   resends.track('42', '7', Uint8Array.from([0x08, 0x01]))
   for (n = 1; n <= 1000; n++) resends.tick()
   t.same(events, ['resend retry=1 to 7@5000', 'resend retry=2 to 7@15000', 'resend retry=3 to 7@35000', 'failed 42 for 7@65000'])
@@ -203,4 +203,25 @@ t.test('the resend schedule (Resends): 5 s, 15 s, 35 s after the first push, pus
   for (n = 1; n <= 1000; n++) resends.tick()
   t.same(events, [], 'a push to a user who went offline is dropped, not resent')
   t.equal(resends.pending, 0)
+})
+
+t.test('Resends is bounded per user and in bytes: a push past either bound is reported failed at once (left to pull)', async t => {
+  const failed: string[] = []
+  const resends = new Resends({ online: () => true, resend: () => {}, failed: (userId, msgId) => failed.push(`${msgId}:${userId}`) }, { perUser: 3, bytes: 10_000 })
+  const frame = new Uint8Array(1000)
+  for (const msgId of ['1', '2', '3', '4']) resends.track(msgId, 'a', frame)
+  t.same(failed, ['4:a'], 'the fourth push to one user is not kept')
+  t.equal(resends.pending, 3)
+  resends.acknowledged('1', 'a')
+  resends.track('5', 'a', frame)
+  t.same(failed, ['4:a'], 'an ACK makes room for that user again')
+  for (const user of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) resends.track('9', user, frame)
+  t.ok(resends.heldBytes <= 10_000, `the bytes held stay within the bound (${resends.heldBytes})`)
+  t.ok(failed.length > 1, 'pushes past the byte bound are reported failed')
+  const before = resends.heldBytes
+  resends.acknowledged('2', 'a')
+  t.equal(resends.heldBytes, before - 1200, 'an ACK gives its bytes back')
+  for (let n = 0; n < 1000; n++) resends.tick()
+  t.equal(resends.pending, 0)
+  t.equal(resends.heldBytes, 0, 'everything given back once the schedule ends')
 })

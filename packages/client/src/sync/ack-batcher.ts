@@ -7,6 +7,8 @@ import { systemScheduler, type Scheduler, type TimerHandle } from './timing.js'
 const MESSAGE_ACK = 2004
 const BATCH_MESSAGE_ACK = 2005
 const GROUP_CONVERSATION_ACK = 2006
+/** Items the server takes in one 2005 or 2006 (docs/protocol.md). */
+const MAX_ACK_ITEMS = 100
 
 /** The fields of a ChatMessage an ACK uses. */
 export interface AckFrame {
@@ -20,7 +22,7 @@ export interface AckBatcherOptions {
   readonly scheduler?: Scheduler
   /** Wait before sending what has queued; default 50 ms. */
   readonly delayMs?: number
-  /** Items per frame; reaching it sends at once. Default 100. */
+  /** Items per frame; reaching it sends at once. Default and most 100 (the server refuses more). */
   readonly maxBatch?: number
 }
 
@@ -38,7 +40,7 @@ export class AckBatcher {
     const delayMs = options.delayMs ?? 50
     if (!(delayMs >= 0)) throw new RangeError(`AckBatcher option delayMs must be non-negative, got ${delayMs}`)
     const maxBatch = options.maxBatch ?? 100
-    if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError(`AckBatcher option maxBatch must be a positive integer, got ${maxBatch}`)
+    if (!Number.isSafeInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_ACK_ITEMS) throw new RangeError(`AckBatcher option maxBatch must be an integer from 1 to ${MAX_ACK_ITEMS}, got ${maxBatch}`)
     this.#sendFrame = options.sendFrame
     this.#scheduler = options.scheduler ?? systemScheduler
     this.#delayMs = delayMs
