@@ -13,7 +13,7 @@ function setup (online: string[], cluster = false): { fanOut: FanOut, resends: R
   const batches: OutboundBatch[] = []
   const out = new Outbox(batch => batches.push(batch))
   const here = new Set(online)
-  const resends = new Resends({ online: u => here.has(u), resend: () => {}, failed: () => {} })
+  const resends = new Resends({ online: u => here.has(u), resend: () => {}, failed: () => {} }, { perUser: 1000, bytes: 1 << 20 })
   const fanOut = new FanOut(out, resends, here, u => cluster || here.has(u))
   const take = (): Out[] => {
     out.flush()
