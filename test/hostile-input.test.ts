@@ -7,19 +7,24 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { ImConnection, MessageType, decodeFrame, encodeFrame, type DecodedFrame } from '@implus/client'
-import { api, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
+import { api, freePort, readSecrets, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
+import { connect, type Sql } from '../src/db/connect.js'
 import { loggedIn, type TestUser } from './helpers/clients.js'
 
 // One shard: every frame below shares its batches with the honest user's sends.
 const RATE = 1000
 let server: TestServer
+let sql: Sql
 const opened: ImConnection[] = []
 
 t.before(async () => {
-  server = await startServer({ env: { IMPLUS_SHARDS: '1', IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RATE_LIMIT: String(RATE), IMPLUS_RATE_BURST: String(RATE) } })
+  const pgPort = await freePort()
+  server = await startServer({ env: { IMPLUS_SHARDS: '1', IMPLUS_PRIVATE_CHAT: 'open', IMPLUS_RATE_LIMIT: String(RATE), IMPLUS_RATE_BURST: String(RATE), IMPLUS_EMBEDDED_PG_PORT: String(pgPort) } })
+  sql = connect(`postgres://postgres:${encodeURIComponent(readSecrets(server.dataDir).embeddedPgPassword)}@127.0.0.1:${pgPort}/implus`, { max: 1 })
 })
 t.teardown(async () => {
   for (const c of opened) c.close()
+  await sql?.end({ timeout: 5 })
   await server?.stop()
 })
 
@@ -127,6 +132,51 @@ t.test('poison frames beside an honest user\'s sends: each is refused alone, eve
   }
   for (let i = 0; i < ROUNDS; i++) t.match(await m.next(isError), { errorCode: 400 }, `NUL in a 2006 item ${i}: 1009 400`)
   t.equal((await m.heartbeat()).content, 'pong', 'the attacker\'s own connection is still served')
+})
+
+t.test('refused sends reserve no numbers; read receipts write and tell nothing where they should not', async t => {
+  const [alice, bob, mallory] = await Promise.all([registerAndLogin(server), registerAndLogin(server), registerAndLogin(server)])
+  const conversationId = await createGroup(alice, [bob])
+  const [a, b, m] = [await loggedIn(server, alice, opened), await loggedIn(server, bob, opened), await loggedIn(server, mallory, opened)]
+  const sendAndWait = async (c: ImConnection, frame: { type: number, toId?: string, conversationId?: string }): Promise<DecodedFrame> => {
+    const clientSeq = randomUUID()
+    c.send({ ...frame, content: 'x', clientSeq })
+    return await c.next(answer(clientSeq), 10_000)
+  }
+  t.equal((await sendAndWait(m, { type: MessageType.PRIVATE_CHAT, toId: bob.userId })).type, MessageType.MESSAGE_SEND_RECEIPT, 'mallory and bob have a conversation')
+
+  const [{ sections: before }] = await sql<{ sections: number }[]>`select count(*)::int as sections from sequence_section`
+  const refusals: Promise<DecodedFrame>[] = []
+  for (let i = 0; i < 100; i++) {
+    refusals.push(sendAndWait(m, { type: MessageType.PRIVATE_CHAT, toId: junkId() }))
+    refusals.push(sendAndWait(m, { type: MessageType.GROUP_CHAT, conversationId }))
+    refusals.push(sendAndWait(m, { type: MessageType.GROUP_CHAT, conversationId: `group_${junkId()}` }))
+  }
+  const refused = await Promise.all(refusals)
+  t.ok(refused.every(f => f.type === MessageType.MESSAGE_DELIVERY_FAILED && (f.errorCode === 404 || f.errorCode === 403)), '300 sends refused with 404 or 403')
+  const [{ sections: after }] = await sql<{ sections: number }[]>`select count(*)::int as sections from sequence_section`
+  t.equal(after, before, 'and not one sequence row was reserved for them')
+
+  t.equal((await api(server, 'POST', '/users/blacklist', { userId: mallory.userId }, bob.token)).status, 200, 'bob blocks mallory')
+  const stranger = junkId()
+  const [low, high] = BigInt(mallory.userId) < BigInt(stranger) ? [mallory.userId, stranger] : [stranger, mallory.userId]
+  m.send({ type: MessageType.MESSAGE_READ_RECEIPT, readReceipt: { conversationId: `private_${low}_${high}`, lastReadSeq: 5 } })
+  const [ml, mh] = BigInt(mallory.userId) < BigInt(bob.userId) ? [mallory.userId, bob.userId] : [bob.userId, mallory.userId]
+  m.send({ type: MessageType.MESSAGE_READ_RECEIPT, readReceipt: { conversationId: `private_${ml}_${mh}`, lastReadSeq: 1 } })
+  // One shard: a later send's receipt comes after the commit that holds both read receipts.
+  await sendAndWait(m, { type: MessageType.GROUP_CHAT, conversationId: `group_${junkId()}` })
+  const rows = await sql<{ conv: string }[]>`select conversation_id as conv from user_conversation_list where user_id = ${mallory.userId}`
+  t.same(rows.map(r => r.conv), [`private_${ml}_${mh}`], 'a read receipt for a conversation that does not exist writes no row')
+  t.equal((await sendAndWait(a, { type: MessageType.PRIVATE_CHAT, toId: bob.userId })).type, MessageType.MESSAGE_SEND_RECEIPT)
+  await b.next(f => f.type === MessageType.PRIVATE_CHAT && f.fromId === alice.userId, 10_000)
+  t.notOk(b.frames.some(f => f.type === MessageType.MESSAGE_READ_NOTIFICATION && f.fromId === mallory.userId), 'bob, who blocks mallory, hears nothing of her reading')
+})
+
+t.test('a NUL in an HTTP string field is a 400 naming the field, not a 500', async t => {
+  const owner = await registerAndLogin(server)
+  const res = await api(server, 'POST', '/api/conversations/create', { conversationName: 'a\u0000b', conversationType: 'GROUP', members: [] }, owner.token)
+  t.equal(res.status, 400, `400 (${JSON.stringify(res.body)})`)
+  t.match(res.body.message, /conversationName may not contain NUL/)
 })
 
 t.test('2005: at most 100 ids a frame, each id charged a tenth of a frame', async t => {

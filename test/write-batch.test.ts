@@ -87,6 +87,14 @@ t.test('private messages: rows in send order, lists for both users, conversation
   const fourth = privateMessage(next, alice, bob, 4)
   await next.commit(sql)
   t.match(await listEntry(bob, conversationId), { unread: 4, lastMsgId: fourth }, 'a later batch adds to the unread count')
+
+  // A batch numbered earlier but committed later (another host, in cluster mode): the conversation keeps its latest.
+  const late = new WriteBatch()
+  privateMessage(late, alice, bob, 0)
+  await late.commit(sql)
+  const [after] = await sql<{ lastMsgId: string, lastSeq: string }[]>`
+    select last_msg_id as "lastMsgId", last_seq as "lastSeq" from conversation where conversation_id = ${conversationId}`
+  t.same(after, { lastMsgId: fourth, lastSeq: '4' }, 'last_seq is maximised, never moved back')
 })
 
 t.test('delivery status: the receiver\'s ACK delivers, a push failure only marks what was not delivered', async t => {

@@ -10,6 +10,8 @@ export function userIdField (value: unknown, name: string): string {
 
 export function stringField (value: unknown, name: string, min: number, max: number): string {
   if (typeof value !== 'string') throw badRequest(`${name} must be a string`)
+  // PostgreSQL text cannot hold NUL: refused here as bad input, not failing later as a 500.
+  if (value.includes('\u0000')) throw badRequest(`${name} may not contain NUL characters`)
   const length = [...value].length
   if (length < min || length > max) throw badRequest(`${name} must be ${min} to ${max} characters long`)
   return value

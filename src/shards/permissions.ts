@@ -51,6 +51,16 @@ export class PermissionCache {
     return this.users.get(userId) ?? MISSING
   }
 
+  /** Whether the user's facts are cached (it exists and was loaded). */
+  has (userId: string): boolean {
+    return this.users.has(userId)
+  }
+
+  /** Whether the receiver's relation to the sender is cached. */
+  hasRelation (receiver: string, sender: string): boolean {
+    return this.relations.get(receiver)?.has(sender) === true
+  }
+
   /** How a receiver relates to a sender once loaded; STRANGERS when the receiver does not exist. */
   relation (receiver: string, sender: string): Relation {
     return this.relations.get(receiver)?.get(sender) ?? STRANGERS

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js'
 import { encodeFrame, MessageType, type DecodedFrame, parseConversationId, peerOf } from '@implus/client/wire'
 import { groupReadCount } from '../messages/queries.js'
 import type { MemberCache } from './members.js'
+import type { PermissionCache } from './permissions.js'
 import type { Outbox } from './outbox.js'
 import type { WriteBatch } from './write-batch.js'
 
@@ -10,6 +11,8 @@ export interface ReadStateDeps {
   readonly sql: Sql
   readonly out: Outbox
   readonly members: MemberCache
+  /** The peer of a private read receipt: it must exist and not block the reader to hear of it. */
+  readonly permissions: PermissionCache
   readonly log: Logger
   /** Groups up to this size tell a message's sender how many members have read it (1008). */
   readonly groupReadReceiptMaxMembers: number
@@ -18,7 +21,8 @@ export interface ReadStateDeps {
 /**
  * Where each user stands in each conversation: read receipts (2008) move the
  * read point and tell the other side (1008). Changes are staged in the cycle's batch; notifications wait in
- * `after` until it has committed. Group members must be loaded by then.
+ * `after` until it has committed. Group members, and a private peer with its
+ * relation to the reader, must be loaded by then.
  */
 export class ReadState {
   constructor (private readonly deps: ReadStateDeps) {}
@@ -30,8 +34,12 @@ export class ReadState {
     const parsed = parseConversationId(conversationId)!
     if (parsed.kind === 'private') {
       const peer = peerOf(parsed, userId)
-      if (peer === null) return
+      const { permissions } = this.deps
+      // A private conversation names its reader; its read point is written only once the conversation exists
+      // (WriteBatch), and the peer hears of it only if it exists and has not blocked the reader.
+      if (peer === null || !permissions.user(peer).exists) return
       batch.read(userId, conversationId, seq, false)
+      if (permissions.relation(peer, userId).blocked) return
       after.push(() => out.toUser(peer, encodeFrame({
         type: MessageType.MESSAGE_READ_NOTIFICATION,
         fromId: userId,

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js'
 import type { Logger } from '../log.js'
-import { decodeFrame, MessageType, type DecodedFrame, privateConversationId, isMsgId, groupConversationId } from '@implus/client/wire'
+import { decodeFrame, MessageType, type DecodedFrame, privateConversationId, isMsgId, groupConversationId, parseConversationId, peerOf } from '@implus/client/wire'
 import { AppError, Status } from '../errors.js'
 import { deliveryFailed, errorFrame } from '../messages/refusals.js'
 import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
@@ -145,6 +145,7 @@ export class Shard {
       out,
       log,
       members: this.members,
+      permissions: this.permissions,
       groupReadReceiptMaxMembers: options.groupReadReceiptMaxMembers
     })
     this.recalls = new Recalls(sql, out, this.members, this.reachable, options.recallWindowMs)
@@ -452,8 +453,9 @@ export class Shard {
     const now = Date.now()
     const [, , shared, stored, files] = await Promise.all([
       this.prepare(sends, reads, calls),
-      // Segment reservations for this batch's keys overlap with the checks; numbering then needs none.
-      this.seq.prepare(this.seqKeys(sends)),
+      // Segment reservations overlap with the checks, so numbering needs none, but only for sends the cached
+      // facts already allow: a send refused (or not yet known) reserves nothing before it is checked.
+      this.seq.prepare(this.seqKeys(sends.filter(s => this.allowedByCache(s, now)))),
       this.options.receipts.find(sends.map(s => [s.senderId, s.frame.clientSeq] as const)),
       storedReceipts(this.sql, sends.filter(s => s.retried || (now < this.coldUntil && (this.recentSenders?.has(s.senderId) ?? true)))),
       checkFiles(this.sql, namedFiles(sends))
@@ -475,6 +477,15 @@ export class Shard {
       sends[kept++] = s
     }
     sends.length = kept
+  }
+
+  /** Whether the facts cached before this batch's loads already allow the send. */
+  private allowedByCache (s: Send, now: number): boolean {
+    if (!this.permissions.has(s.senderId)) return false
+    if (s.receiverId !== '') {
+      if (!this.permissions.has(s.receiverId) || !this.permissions.hasRelation(s.receiverId, s.senderId)) return false
+    } else if (this.members.get(s.conversationId) === undefined) return false
+    return this.refusalOf(s, now) === null
   }
 
   private refusalOf (s: Send, now: number): Refusal | null {
@@ -511,7 +522,15 @@ export class Shard {
     }
     for (const r of reads) {
       const id = r.frame.readReceipt!.conversationId
-      if (id.startsWith('group_')) groups.push(id)
+      const parsed = parseConversationId(id)!
+      if (parsed.kind === 'group') groups.push(id)
+      else {
+        const peer = peerOf(parsed, r.userId)
+        if (peer !== null) {
+          users.push(peer)
+          pairs.push([peer, r.userId])
+        }
+      }
     }
     for (const { call } of calls) {
       const conv = (call.args as { conversationId?: unknown }).conversationId

@@ -170,6 +170,8 @@ export class WriteBatch {
             -- A group's sync point never passes its latest seq (see groupAck below).
             case when r.g then least(r.seq, (select c.last_seq from conversation c where c.conversation_id = r.conv)) else 0 end, 0, now()
           from unnest(${users}::text[]::bigint[], ${convs}::text[], ${seqs}::text[]::bigint[], ${groups}::bool[]) as r(u, conv, seq, g)
+          -- A read point only in a conversation that exists: a receipt naming any other writes nothing.
+          where exists (select 1 from conversation c where c.conversation_id = r.conv)
           on conflict (user_id, conversation_id) do update set
             last_read_seq = greatest(l.last_read_seq, excluded.last_read_seq),
             sync_seq = greatest(l.sync_seq, excluded.sync_seq),
@@ -232,6 +234,8 @@ export class WriteBatch {
                     ${q.array(convs.map(c => c[1].time))}::float8[]) as t(conv, typ, msg, seq, ms)
         on conflict (conversation_id) do update set last_msg_id = excluded.last_msg_id, last_seq = excluded.last_seq,
           last_msg_time = excluded.last_msg_time, update_time = now()
+        -- Maximised, never overwritten: a batch committing late (another host in cluster mode) must not move it back.
+        where conversation.last_seq < excluded.last_seq
       ), user_lists as (
         insert into user_msg_list (user_id, seq, msg_id, conversation_id)
         select * from unnest(${q.array(this.uUser)}::text[]::bigint[], ${q.array(this.uSeq)}::text[]::bigint[], ${q.array(this.uMsg)}::text[]::bigint[], ${q.array(this.uConv)}::text[])
