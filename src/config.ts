@@ -45,6 +45,8 @@ export interface Config {
   /** POST /users/friends befriends at once (the seed's API); false: only an accepted request does. */
   readonly directFriends: boolean
   readonly logLevel: string
+  /** `auto`: pretty on a terminal, JSON otherwise (src/log.ts). */
+  readonly logFormat: 'auto' | 'json' | 'pretty'
   readonly tokenTtlSeconds: number
   readonly maxDevices: number
   readonly maxFrameBytes: number
@@ -205,6 +207,7 @@ export function loadConfig (env: Env = process.env): Config {
     privateChat: oneOf<PrivateChatPolicy>(env, 'IMPLUS_PRIVATE_CHAT', 'friends', ['friends', 'open']),
     directFriends: flag(env, 'IMPLUS_DIRECT_FRIENDS', true),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    logFormat: oneOf(env, 'LOG_FORMAT', 'auto', ['auto', 'json', 'pretty'] as const),
     tokenTtlSeconds: integer(env, 'IMPLUS_TOKEN_TTL_SECONDS', 24 * 3600, 1, 365 * 24 * 3600),
     maxDevices: integer(env, 'IMPLUS_MAX_DEVICES', 5, 1, 100),
     maxFrameBytes: integer(env, 'IMPLUS_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { Status } from './errors.js'
 import { Closers, CloseStage } from './closers.js'
-import { createLogger, type Logger } from './log.js'
+import { createLogger, logOptions, type LogOptions, type Logger } from './log.js'
+import { banner } from './banner.js'
 import { loadSecrets } from './secrets.js'
 import { openDatabase } from './db/database.js'
+import { probePostgres } from './db/probe.js'
 import { UserStore } from './users/store.js'
 import { latestUserSeqs } from './users/sequences.js'
 import { TurnBatcher } from './batcher.js'
@@ -27,7 +29,7 @@ import { messageRoutes } from './http/messages.js'
 import { groupRoutes } from './http/groups.js'
 import { staticRoutes } from './http/static.js'
 import { recordRoutes } from './http/route-table.js'
-import { serverInfoRoute } from './http/server-info.js'
+import { advertisedHost, serverInfoRoute } from './http/server-info.js'
 import { openApiRoute } from './http/openapi/serve.js'
 import { fileRoutes } from './http/files.js'
 import { UrlSigner } from './http/signed-url.js'
@@ -53,7 +55,7 @@ import { connectRedis, redisReady } from './cluster/redis.js'
 
 const SHUTDOWN_DEADLINE_MS = 25_000
 
-async function main (config: Config, log: Logger): Promise<void> {
+async function main (config: Config, logging: LogOptions, log: Logger): Promise<void> {
   let phase: Phase = 'starting'
   const metrics = new Metrics()
   const closers = new Closers()
@@ -64,10 +66,13 @@ async function main (config: Config, log: Logger): Promise<void> {
   const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
   // Last of all: until the process exits, /readyz says 'draining' (503).
   closers.add(CloseStage.RELEASE, 'http', () => uws.us_listen_socket_close(http.socket))
-  log.info({ http: `http://${config.host}:${http.port}` }, 'starting')
+  const shownHost = advertisedHost(config.host)
+  log.info({ http: `http://${shownHost}:${http.port}` }, 'starting')
   const secrets = await loadSecrets(config.dataDir, config.jwtSecret)
   const db = await openDatabase(config, secrets.embeddedPgPassword, log)
   closers.add(CloseStage.RELEASE, 'database', () => db.close())
+  const postgresProbe = probePostgres(db.sql, metrics)
+  closers.add(CloseStage.RELEASE, 'postgres probe', () => postgresProbe.stop())
   const users = new UserStore(db.sql)
   const tokens = new TokenService(secrets.jwtSecret, config.tokenTtlSeconds, users)
   const passwords = new PasswordHasher(config.scryptCost, Math.max(1, availableParallelism() - 1))
@@ -97,6 +102,8 @@ async function main (config: Config, log: Logger): Promise<void> {
     const redis = connectRedis(config.redisUrl, `implus-${nodeId}`, log)
     const subscriber = connectRedis(config.redisUrl, `implus-${nodeId}-sub`, log)
     await Promise.all([redisReady(redis), redisReady(subscriber)])
+    const redisUp = metrics.gauge('implus_redis_up', 'Whether the Redis connection is ready (cluster mode): 1 or 0.')
+    metrics.collect(() => { redisUp.value = redis.status === 'ready' ? 1 : 0 })
     seq = new RedisSeqEngine(redis, db.sql)
     cluster = new Cluster(nodeId, config.shards, redis, subscriber, {
       remoteDelivery: data => delivery.remoteBatch(data),
@@ -115,7 +122,7 @@ async function main (config: Config, log: Logger): Promise<void> {
   const shards: ShardPool = new ShardPool(config.shards, {
     nodeSlot: cluster?.slot ?? 0,
     databaseUrl: db.url,
-    logLevel: config.logLevel,
+    log: logging,
     privateChat: config.privateChat,
     recallWindowMs: config.recallWindowMs,
     groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers,
@@ -208,18 +215,31 @@ async function main (config: Config, log: Logger): Promise<void> {
 
   sweeper.start()
   phase = 'ready'
-  log.info({
-    http: `http://${config.host}:${ports.http}`,
-    ws: `ws://${config.host}:${ports.ws}/websocket`,
-    tcp: `tcp://${config.host}:${ports.tcp}`,
-    udp: `udp://${config.host}:${ports.udp}`,
+  const urls = {
+    http: `http://${shownHost}:${ports.http}`,
+    ws: `ws://${shownHost}:${ports.ws}/websocket`,
+    tcp: `tcp://${shownHost}:${ports.tcp}`,
+    udp: `udp://${shownHost}:${ports.udp}`
+  }
+  const clusterInfo = cluster === null ? null : { nodeId, slot: cluster.slot }
+  const database = db.embedded ? 'embedded' : 'external'
+  const started = {
+    ...urls,
+    web: `${urls.http}/`,
+    bind: config.host,
     ports,
-    database: db.embedded ? 'embedded' : 'external',
-    cluster: cluster === null ? null : { nodeId, slot: cluster.slot },
+    database,
+    cluster: clusterInfo,
     files: store.kind,
     shards: config.shards,
     uwsNative: isNativeUws()
-  }, 'implus listening')
+  }
+  if (logging.format === 'json') log.info(started, 'implus listening')
+  else {
+    // A person is watching: the banner says it all, the details are there at debug level.
+    process.stdout.write(banner({ ...urls, database, files: store.kind, shards: config.shards, cluster: clusterInfo }, logging.color))
+    log.debug(started, 'implus listening')
+  }
 
   let stopping = false
   const stop = async (signal: string, exitCode = 0): Promise<void> => {
@@ -271,10 +291,11 @@ try {
   process.stderr.write(`implus: configuration error: ${err.message}\n`)
   process.exit(1)
 }
-const log = createLogger(config.logLevel)
+const logging = logOptions(config.logLevel, config.logFormat, process.stdout.isTTY === true)
+const log = createLogger(logging)
 // A promise nobody awaited failed: a bug to fix, not a reason to drop every connection on this host.
 process.on('unhandledRejection', err => log.error({ err }, 'unhandled promise rejection'))
-main(config, log).catch(err => {
+main(config, logging, log).catch(err => {
   // A setting that cannot work is the operator's to fix: one plain line that says what to do.
   if (err instanceof ConfigError) process.stderr.write(`implus: ${err.message}\n`)
   else log.fatal({ err }, 'implus failed to start')

@@ -25,7 +25,7 @@ export class Metrics {
   constructor () {
     const rss = this.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.')
     const heap = this.gauge('nodejs_heap_used_bytes', 'V8 heap used in bytes.')
-    const cpu = this.gauge('process_cpu_seconds_total', 'User and system CPU time in seconds.')
+    const cpu = this.counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.')
     const lag = this.histogram(LOOP_DELAY_METRIC, LOOP_DELAY_HELP, { thread: 'main' })
     const started = Date.now()
     const uptime = this.gauge('process_uptime_seconds', 'Seconds since start.')

@@ -130,6 +130,9 @@ t.test('kill -9, then a restart on the same data folder', async t => {
 
   const again = await server.restart()
   t.teardown(() => again.stop())
+  const leftover = again.lines.find(l => l.includes('stopping the embedded PostgreSQL left running'))
+  t.ok(leftover, 'the restart stops the PostgreSQL left running, and says so')
+  t.equal(leftover?.match(/"pid":/g)?.length, 1, `that line carries pid once (${leftover})`)
   const token = await login(again, userId)
   t.type(token, 'string', 'the user registered before kill -9 logs in')
   const fresh = await registerAndLogin(again)

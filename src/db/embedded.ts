@@ -122,7 +122,7 @@ async function runningPostmasterPid (databaseDir: string): Promise<number | null
 async function stopOrphanedPostmaster (databaseDir: string, log: Logger): Promise<void> {
   const pid = await runningPostmasterPid(databaseDir)
   if (pid === null) return
-  log.warn({ pid, databaseDir }, 'stopping the embedded PostgreSQL left running by a previous process')
+  log.warn({ postmasterPid: pid, databaseDir }, 'stopping the embedded PostgreSQL left running by a previous process')
   process.kill(pid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
   for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 100) await sleep(100)
   if (isAlive(pid)) {

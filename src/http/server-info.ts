@@ -22,14 +22,14 @@ export function hostOf (header: string, fallback: string): string {
   return match === null ? fallback : match[1]!
 }
 
-/** What to tell clients when the request named no usable host: the bound address, unless it is a wildcard. */
-function defaultHost (bound: string): string {
+/** The host to show for a bound address: itself, or `localhost` for a wildcard (0.0.0.0, ::). */
+export function advertisedHost (bound: string): string {
   if (bound === '0.0.0.0' || bound === '::' || bound === '') return 'localhost'
   return bound.includes(':') ? `[${bound}]` : bound
 }
 
 export function serverInfoRoute (api: HttpApi, { config, tls, ports }: ServerInfoOptions): void {
-  const fallback = defaultHost(config.host)
+  const fallback = advertisedHost(config.host)
   const limits: ServerInfo['limits'] = {
     maxFrameBytes: config.maxFrameBytes,
     maxContentBytes: config.maxContentBytes,

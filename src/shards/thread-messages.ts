@@ -5,6 +5,7 @@
  * a postMessage.
  */
 import type { HistogramCounts } from '../histogram.js'
+import type { LogOptions } from '../log.js'
 import type { StageCounts } from './send-stages.js'
 
 /**
@@ -108,7 +109,7 @@ export interface ShardWorkerData {
   readonly shards: number
   readonly nodeSlot: number
   readonly databaseUrl: string
-  readonly logLevel: string
+  readonly log: LogOptions
   readonly privateChat: 'friends' | 'open'
   readonly recallWindowMs: number
   readonly groupReadReceiptMaxMembers: number

@@ -15,7 +15,7 @@ import { LoopDelay } from '../loop-delay.js'
 const data = workerData as ShardWorkerData
 const port = parentPort!
 const post = (message: FromShard, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer)
-const log = createLogger(data.logLevel, { shard: data.index })
+const log = createLogger(data.log, { shard: data.index })
 const sql = connect(data.databaseUrl, { max: 4, applicationName: `implus-shard-${data.index}` })
 const outbox = new Outbox((batch, transfer) => post(batch, transfer))
 // Single host: this shard numbers its own conversations (see SeqClient); cluster mode: Redis does.

@@ -50,6 +50,8 @@ export interface TestServer {
   readonly process: ChildProcess
   /** Every stdout line parsed as JSON so far (non-JSON lines are kept as `{ msg: <text>, raw: true }`). */
   readonly logs: LogLine[]
+  /** The same stdout lines as text, as written (a duplicate JSON key survives here, not in `logs`). */
+  readonly lines: string[]
   /** stderr so far. */
   readonly stderr: () => string
   /** The full environment the process was started with. */
@@ -177,6 +179,7 @@ function parsePorts (line: LogLine): Ports {
 function spawnServer (env: Record<string, string>, dataDir: string, nodeArgs: string[] = []): {
   child: ChildProcess
   logs: LogLine[]
+  lines: string[]
   stderr: () => string
   exited: Promise<number | null>
   onLine: Set<(line: LogLine) => void>
@@ -190,6 +193,7 @@ function spawnServer (env: Record<string, string>, dataDir: string, nodeArgs: st
   liveChildren.add(tracked)
   usedDataDirs.add(dataDir)
   const logs: LogLine[] = []
+  const lines: string[] = []
   let stderrText = ''
   const onLine = new Set<(line: LogLine) => void>()
   const onExitListeners = new Set<(code: number | null) => void>()
@@ -204,6 +208,7 @@ function spawnServer (env: Record<string, string>, dataDir: string, nodeArgs: st
       line = { msg: text, raw: true }
     }
     logs.push(line)
+    lines.push(text)
     for (const fn of [...onLine]) fn(line)
   })
   let closed = false
@@ -222,7 +227,7 @@ function spawnServer (env: Record<string, string>, dataDir: string, nodeArgs: st
       resolve(null)
     })
   })
-  return { child, logs, stderr: () => stderrText, exited, onLine, onExitListeners, closed: () => closed }
+  return { child, logs, lines, stderr: () => stderrText, exited, onLine, onExitListeners, closed: () => closed }
 }
 
 export async function startServer (opts: StartOptions = {}): Promise<TestServer> {
@@ -230,7 +235,7 @@ export async function startServer (opts: StartOptions = {}): Promise<TestServer>
   const dataDir = opts.dataDir ?? makeTempDir('implus-test-', opts.keepDataDir === true)
   const env = { ...baseEnv(dataDir), ...opts.env }
   const spawned = spawnServer(env, dataDir, opts.nodeArgs)
-  const { child, logs, stderr, exited, onLine, onExitListeners } = spawned
+  const { child, logs, lines, stderr, exited, onLine, onExitListeners } = spawned
 
   const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = START_TIMEOUT_MS): Promise<LogLine> => {
     const seen = logs.find(predicate)
@@ -296,6 +301,7 @@ export async function startServer (opts: StartOptions = {}): Promise<TestServer>
     dataDir,
     process: child,
     logs,
+    lines,
     stderr,
     env,
     options: opts,

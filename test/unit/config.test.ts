@@ -35,7 +35,8 @@ t.test('defaults match docs/protocol.md\'s Running table', async t => {
     adminToken: null,
     embeddedPgPort: null,
     privateChat: 'friends',
-    logLevel: 'info'
+    logLevel: 'info',
+    logFormat: 'auto'
   })
   t.end()
 })
@@ -84,7 +85,8 @@ t.test('every variable of the Running table is read', async t => {
     IMPLUS_ADMIN_TOKEN: 'admin-token-0123456789',
     IMPLUS_EMBEDDED_PG_PORT: '54329',
     IMPLUS_PRIVATE_CHAT: 'open',
-    LOG_LEVEL: 'debug'
+    LOG_LEVEL: 'debug',
+    LOG_FORMAT: 'json'
   })
   t.match(c, {
     httpPort: 18080,
@@ -101,7 +103,8 @@ t.test('every variable of the Running table is read', async t => {
     adminToken: 'admin-token-0123456789',
     embeddedPgPort: 54329,
     privateChat: 'open',
-    logLevel: 'debug'
+    logLevel: 'debug',
+    logFormat: 'json'
   })
   t.end()
 })
@@ -130,7 +133,7 @@ const BAD: [string, string][] = [
   ['IMPLUS_ADMIN_TOKEN', 'short'], ['IMPLUS_ADMIN_TOKEN', 'x'.repeat(15)],
   ['IMPLUS_EMBEDDED_PG_PORT', '0'], ['IMPLUS_EMBEDDED_PG_PORT', '65536'], ['IMPLUS_EMBEDDED_PG_PORT', 'x'],
   ['IMPLUS_PRIVATE_CHAT', 'closed'], ['IMPLUS_PRIVATE_CHAT', 'FRIENDS'],
-  ['LOG_LEVEL', 'verbose'], ['LOG_LEVEL', 'INFO'],
+  ['LOG_LEVEL', 'verbose'], ['LOG_LEVEL', 'INFO'], ['LOG_FORMAT', 'text'],
   ['IMPLUS_TOKEN_TTL_SECONDS', '0'], ['IMPLUS_MAX_DEVICES', '0'], ['IMPLUS_MAX_DEVICES', '101'],
   ['IMPLUS_MAX_FRAME_BYTES', '100'], ['IMPLUS_MAX_CONTENT_BYTES', '0'], ['IMPLUS_MAX_HTTP_BODY_BYTES', '10'],
   ['IMPLUS_RATE_LIMIT', '0'], ['IMPLUS_RATE_BURST', '0'], ['IMPLUS_RATE_BURST', '5000001'], ['IMPLUS_LOGIN_TIMEOUT_MS', '10'], ['IMPLUS_IDLE_TIMEOUT_MS', '10'],
