@@ -3,7 +3,7 @@
 import neostandard from 'neostandard'
 
 export default [
-  { ignores: ['dist/**', 'packages/*/dist/**', 'packages/client/src/wire/chat_message.js', 'packages/client/src/wire/chat_message.d.ts', 'test-artifacts/**', 'data/**', '.tap/**', '.bench-build/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'packages/*/docs/**', 'packages/client/src/wire/chat_message.js', 'packages/client/src/wire/chat_message.d.ts', 'test-artifacts/**', 'data/**', '.tap/**', '.bench-build/**'] },
   ...neostandard({ ts: true }),
   {
     rules: {

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { ImClient, ImHttpClient, ImHttpError, LoginError, SendError, isMsgId, isUserId, mediaContent, type ImMessage, type MediaKind, type SendReceipt } from '@implus/client'
 import { JsonFileSeqStore } from '@implus/client/node'
 
-const USAGE = `usage: implus [--server http://host:8080] [--ws ws://host:8902] <command>
+const USAGE = `usage: implus [--server http(s)://host:8080] [--ws ws(s)://host:port/websocket] <command>
 
 commands:
   register <userId> <username> <password>   create an account
@@ -26,6 +26,7 @@ commands:
   friend <userId>                           add a friend
   group create <name> <member...>           create a group; prints its conversation id
 
+The WebSocket address is asked from the server (GET /api/server-info); --ws overrides it.
 environment: IMPLUS_SERVER (HTTP base URL), IMPLUS_WS_URL (WebSocket URL or port), IMPLUS_CLI_HOME`
 
 /** A failure the user can act on: printed without a stack trace. */
@@ -104,23 +105,28 @@ function normalizeServer (value: string): string {
   } catch {
     throw new CliError(`--server: not a URL: ${value}`, 2)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--server must be an http:// URL, got ${value}`, 2)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--server must be an http:// or https:// URL, got ${value}`, 2)
   return url.origin
 }
 
-/** The WebSocket endpoint: --ws / IMPLUS_WS_URL as a ws:// URL, host:port or a port; default port 8902 on the server's host. */
-function wsEndpoint (server: string, ws: string | undefined): { host: string; port: number; text: string } {
-  const serverHost = new URL(server).hostname.replace(/^\[|\]$/g, '')
-  if (ws === undefined || ws === '') return { host: serverHost, port: 8902, text: '' }
-  if (/^\d+$/.test(ws)) return { host: serverHost, port: Number(ws), text: ws }
+/**
+ * The WebSocket URL from --ws / IMPLUS_WS_URL: a ws:// or wss:// URL (path default /websocket), host:port or
+ * a port on the server's host (wss when the server is https); undefined: the server says (server-info).
+ */
+function wsUrl (server: string, ws: string | undefined): string | undefined {
+  if (ws === undefined || ws === '') return undefined
+  const serverUrl = new URL(server)
+  const scheme = serverUrl.protocol === 'https:' ? 'wss' : 'ws'
+  const text = /^\d+$/.test(ws) ? `${scheme}://${serverUrl.host.replace(/:\d+$/, '')}:${ws}` : /^[a-z]+:\/\//i.test(ws) ? ws : `${scheme}://${ws}`
   let url: URL
   try {
-    url = new URL(/^[a-z]+:\/\//i.test(ws) ? ws : `ws://${ws}`)
+    url = new URL(text)
   } catch {
     throw new CliError(`--ws: not a WebSocket address: ${ws}`, 2)
   }
-  const port = url.port === '' ? (url.protocol === 'wss:' ? 443 : 80) : Number(url.port)
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port, text: ws }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new CliError(`--ws must be a ws:// or wss:// URL, got ${ws}`, 2)
+  if (url.pathname === '/') url.pathname = '/websocket'
+  return url.href
 }
 
 interface Context {
@@ -160,22 +166,30 @@ function checkUserId (value: string, what = 'userId'): string {
 }
 
 async function openClient (ctx: Context, session: Session, opts: { sync: boolean; store?: JsonFileSeqStore }): Promise<ImClient> {
-  const { host, port } = wsEndpoint(ctx.server, ctx.ws)
+  const url = wsUrl(ctx.server, ctx.ws)
   try {
     return await ImClient.connect({
       httpUrl: ctx.server,
-      host,
-      port,
+      url,
       transport: 'ws',
       userId: session.userId,
       token: session.token,
+      // A long `tail` outlives a token: renew it while it is valid and keep the new one for the next command.
+      refreshToken: async (current) => {
+        const http = new ImHttpClient(ctx.server)
+        http.token = current
+        const fresh = await http.refreshToken()
+        writeSession({ ...session, token: fresh.token })
+        return fresh
+      },
       deviceId: 'cli',
       sync: opts.sync,
       store: opts.store,
     })
   } catch (error) {
     if (error instanceof LoginError || (error as { status?: number }).status === 401) throw new CliError('the session is no longer valid: log in again')
-    throw new CliError(`cannot connect to ws://${host}:${port}: ${(error as Error).message} (set --ws or IMPLUS_WS_URL)`)
+    if (error instanceof ImHttpError) throw new CliError(`the server did not say where its WebSocket is (${error.status}: ${error.message}); set --ws or IMPLUS_WS_URL`)
+    throw new CliError(`cannot connect to ${url ?? 'the WebSocket the server named'}: ${(error as Error).message} (set --ws or IMPLUS_WS_URL)`)
   }
 }
 
@@ -344,7 +358,7 @@ async function run (argv: string[]): Promise<void> {
       need(rest, 3, 'login <userId> <password>')
       const http = new ImHttpClient(ctx.server)
       const result = await http.login(checkUserId(rest[1]), rest[2])
-      writeSession({ server: ctx.server, ws: wsEndpoint(ctx.server, ctx.ws).text, userId: result.userId, username: result.username, token: result.token })
+      writeSession({ server: ctx.server, ws: wsUrl(ctx.server, ctx.ws) ?? '', userId: result.userId, username: result.username, token: result.token })
       console.log(`logged in as ${result.userId} (${result.username}) until ${result.expiresAt}`)
       return
     }

@@ -202,8 +202,7 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
   closers.add(CloseStage.INTAKE, 'websocket listener', () => uws.us_listen_socket_close(ws.socket))
-  // The web chat page needs the bound WebSocket port, so it is served once that is known.
-  staticRoutes(httpApp, fileURLToPath(new URL('./web/', import.meta.url)), { wsPort: ws.port })
+  staticRoutes(httpApp, fileURLToPath(new URL('./web/', import.meta.url)))
   const tcp = await startTcpServer(gateway, registry, { ...transport, port: config.tcpPort })
   closers.add(CloseStage.INTAKE, 'tcp listener', () => tcp.server.close())
   const udp = await startUdpServer(gateway, registry, { host: config.host, port: config.udpPort, maxDatagramBytes: config.maxUdpBytes })

@@ -1,6 +1,7 @@
 // The `implus` command line (dist/cli.js), spawned as a user would run it: register, login, friend, send,
 // tail shows the message live, conversations shows it unread, groups, files (send-file, download), and clear
-// errors with non-zero exits.
+// errors with non-zero exits. The WebSocket address comes from the server (GET /api/server-info: the test
+// server's port is random, so a guessed default would fail), or from --ws when given.
 
 import t from 'tap'
 import { spawn } from 'node:child_process'
@@ -24,7 +25,8 @@ t.teardown(async () => {
 interface Result { code: number | null, stdout: string, stderr: string }
 
 function env (home: string): NodeJS.ProcessEnv {
-  return { ...process.env, IMPLUS_CLI_HOME: home, IMPLUS_SERVER: server.httpUrl, IMPLUS_WS_URL: String(server.ports.ws) }
+  const { IMPLUS_WS_URL: _ignored, ...outer } = process.env
+  return { ...outer, IMPLUS_CLI_HOME: home, IMPLUS_SERVER: server.httpUrl }
 }
 
 function cli (home: string, ...args: string[]): Promise<Result> {
@@ -108,8 +110,12 @@ t.test('register, login, friend, send; tail shows it live; conversations shows i
   t.equal(r.code, 0, `group create: ${r.stderr}`)
   const group = r.stdout.trim()
   t.match(group, /^group_\d+$/, 'prints the conversation id')
-  r = await cli(aliceHome, 'send-group', group, 'hi team')
-  t.equal(r.code, 0, `send-group: ${r.stderr}`)
+  r = await cli(aliceHome, '--ws', `ws://127.0.0.1:${server.ports.ws}/websocket`, 'send-group', group, 'hi team')
+  t.equal(r.code, 0, `send-group with --ws: ${r.stderr}`)
+  const unused = await freePort()
+  r = await cli(aliceHome, '--ws', String(unused), 'send-group', group, 'nowhere')
+  t.equal(r.code, 1, 'a --ws where nothing listens fails')
+  t.match(r.stderr, new RegExp(`cannot connect to ws://127\\.0\\.0\\.1:${unused}/websocket`), 'and names the address tried')
   r = await cli(bobHome, 'conversations')
   t.match(r.stdout, new RegExp(`${group}\\s+Team\\s+\\(1 unread\\)`), 'the group is listed with its unread message')
 

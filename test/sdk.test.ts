@@ -1,11 +1,13 @@
 // ImClient (@implus/client's sdk.ts) against the real server on each transport: private and group messages
 // arrive exactly once and in seq order, offline sync brings what was sent while away, and a send whose
-// receipt was lost is resent after a reconnect with the same clientSeq and stored once.
+// receipt was lost is resent after a reconnect with the same clientSeq and stored once. Addresses: with
+// only the HTTP URL the client asks GET /api/server-info where the socket is; a socket URL works as given.
+// Tokens: the refreshToken callback renews a token before it expires and when the server refuses it.
 
 import t from 'tap'
-import { api, registerAndLogin, startServer, waitFor, within, type TestServer } from './helpers/server.js'
+import { DEFAULT_PASSWORD, api, registerAndLogin, startServer, waitFor, within, type TestServer } from './helpers/server.js'
 import { FrameProxy, PASS } from './helpers/frame-proxy.js'
-import { ImClient, MemorySeqStore, MessageType, type ImClientOptions, type ImMessage, type SeqStore } from '@implus/client'
+import { ImClient, ImHttpClient, LoginError, MemorySeqStore, MessageType, type ImClientOptions, type ImMessage, type SeqStore, type TokenGrant } from '@implus/client'
 
 type Tap = typeof t
 type Kind = 'ws' | 'tcp' | 'udp'
@@ -197,4 +199,91 @@ t.test('a send whose receipt was lost is resent after a reconnect with the same 
   t.equal(stored.length, 1, 'one stored message')
   t.equal(stored[0]?.msgId, receipt.msgId, 'the receipt names it')
   await A.close()
+})
+
+t.test('addresses: the server names its sockets (server-info), or a socket URL is given', async t => {
+  const [a, b] = await Promise.all([registerAndLogin(server), registerAndLogin(server)])
+  const ws = await ImClient.connect({ httpUrl: server.httpUrl, userId: a.userId, token: a.token })
+  clients.push(ws)
+  const tcp = await ImClient.connect({ httpUrl: server.httpUrl, transport: 'tcp', userId: b.userId, token: b.token })
+  clients.push(tcp)
+  const inbox = new Inbox(tcp)
+  await ws.sendPrivate(b.userId, 'found the WebSocket by asking')
+  await inbox.until(() => inbox.private().length === 1)
+  t.equal(inbox.private()[0]!.content, 'found the WebSocket by asking', 'ws (discovered) to tcp (discovered)')
+
+  const byUrl = await ImClient.connect({ httpUrl: server.httpUrl, url: `ws://127.0.0.1:${port('ws')}/websocket`, userId: a.userId, token: a.token })
+  clients.push(byUrl)
+  t.equal((await byUrl.sendPrivate(b.userId, 'by url')).conversationId.startsWith('private_'), true, 'a given ws:// URL works')
+  await t.rejects(ImClient.connect({ httpUrl: server.httpUrl, url: 'http://127.0.0.1:1/websocket', userId: a.userId, token: a.token }), /unsupported socket URL scheme http:/, 'an http:// socket URL is refused, saying why')
+  await t.rejects(ImClient.connect({ httpUrl: server.httpUrl, url: `ws://127.0.0.1:${port('ws')}/websocket`, transport: 'tcp', userId: a.userId, token: a.token }), /does not match/, 'a transport that contradicts the URL is refused')
+  for (const c of [ws, tcp, byUrl]) await c.close()
+})
+
+/** A refreshToken callback that logs in again with the password, counting its calls. */
+function relogin (userId: string): { refresh: (current: string) => Promise<TokenGrant>, calls: string[] } {
+  const calls: string[] = []
+  return {
+    calls,
+    refresh: async current => {
+      calls.push(current)
+      return await new ImHttpClient(server.httpUrl).login(userId, DEFAULT_PASSWORD)
+    }
+  }
+}
+
+async function revokeAll (token: string): Promise<void> {
+  const res = await api(server, 'POST', '/users/logout', undefined, token)
+  if (res.status !== 200) throw new Error(`logout: ${res.status}`)
+}
+
+t.test('tokens: a refused token is renewed through refreshToken, at login and on an HTTP 401', async t => {
+  const a = await registerAndLogin(server)
+  await revokeAll(a.token)
+  await t.rejects(ImClient.connect({ httpUrl: server.httpUrl, userId: a.userId, token: a.token }), LoginError, 'without the callback a revoked token ends the session')
+
+  const { refresh, calls } = relogin(a.userId)
+  const tokens: string[] = []
+  const c = await ImClient.connect({ httpUrl: server.httpUrl, userId: a.userId, token: a.token, refreshToken: refresh })
+  clients.push(c)
+  c.on('token', grant => tokens.push(grant.token))
+  t.same(calls, [a.token], 'the login refused with 401 asked for a new token once, with the old one')
+  t.not(c.token, a.token, 'and logged in with the new one')
+  t.equal(c.state, 'online')
+  t.equal(c.http.token, c.token, 'the HTTP API uses it too')
+
+  // Revoked again (a logout elsewhere): the next HTTP request meets 401, renews and is retried.
+  const before = c.token
+  await revokeAll(before)
+  const check = await c.http.syncCheck(0)
+  t.type(check.targetSeq, 'number', 'the request succeeded after renewal')
+  t.same(calls.slice(1), [before], 'one more renewal, with the refused token')
+  await waitFor(() => tokens.length === 2, 5000)
+  t.equal(tokens[1], c.token, "each renewal is a 'token' event (the login-time one too), the last carrying the token in use")
+  await c.close()
+})
+
+t.test('tokens: renewed before expiry, with the still-valid token (POST /users/refresh-token)', async t => {
+  const a = await registerAndLogin(server)
+  const renewals: string[] = []
+  const c = await ImClient.connect({
+    httpUrl: server.httpUrl,
+    userId: a.userId,
+    token: a.token,
+    // Told it ends in 31 s: renewal is due 30 s before the end, so at once.
+    tokenExpiresAt: Date.now() + 31_000,
+    refreshToken: async current => {
+      renewals.push(current)
+      const http = new ImHttpClient(server.httpUrl)
+      http.token = current
+      return await http.refreshToken()
+    }
+  })
+  clients.push(c)
+  const grant = await new Promise<TokenGrant>(resolve => c.once('token', resolve))
+  t.same(renewals, [a.token], 'renewed once, before any refusal, with the current token')
+  t.equal(c.token, grant.token, 'the new token is in use')
+  t.ok(Date.parse(String(grant.expiresAt)) > Date.now() + 60_000, 'with the server\'s full lifetime')
+  t.equal((await api(server, 'GET', `/users/info/${a.userId}`, undefined, grant.token)).status, 200, 'and the server takes it')
+  await c.close()
 })

@@ -40,16 +40,6 @@ let active: string | null = null
 let totalUnread = 0
 let refreshTimer: ReturnType<typeof setTimeout> | null = null
 
-function wsPort (): number {
-  const fromQuery = new URLSearchParams(location.search).get('ws')
-  const fromMeta = document.querySelector<HTMLMetaElement>('meta[name="implus-ws-port"]')?.content
-  for (const value of [fromQuery, fromMeta]) {
-    const n = Number(value)
-    if (value !== null && value !== undefined && Number.isInteger(n) && n > 0 && n < 65536) return n
-  }
-  return 8902
-}
-
 /** The other user of one of my private conversations. */
 function peerOf (conversationId: string): string {
   const parsed = parseConversationId(conversationId)
@@ -298,15 +288,21 @@ async function start (userId: string, password: string, registerFirst: boolean):
     if (registerFirst) await http.register({ userId, username: `user ${userId}`, password })
     const session = await http.login(userId, password)
     me = session.userId
+    // No socket URL: the client asks the server (GET /api/server-info), so ws:// or wss:// follows the page.
     client = await ImClient.connect({
       httpUrl: location.origin,
-      host: location.hostname,
-      port: wsPort(),
-      transport: 'ws',
       userId: session.userId,
       token: session.token,
+      tokenExpiresAt: session.expiresAt,
+      // Renewed with the still-valid token before it expires; the page's own API calls follow it.
+      refreshToken: (current) => {
+        const renewer = new ImHttpClient(location.origin)
+        renewer.token = current
+        return renewer.refreshToken()
+      },
       deviceId: 'web',
     })
+    client.on('token', (grant) => { http.token = grant.token })
     $('me-name').textContent = `${session.username} (${session.userId})`
     $('me-avatar').textContent = session.username.slice(0, 1).toUpperCase()
     $('me-avatar').style.background = color(session.userId)

@@ -78,3 +78,26 @@ t.test('a non-200 envelope throws ImHttpError with its status and message', asyn
   t.ok(error instanceof ImHttpError)
   t.equal((error as ImHttpError).status, 502, 'a body that is no envelope keeps the HTTP status')
 })
+
+t.test('a 401 to a request with the session token renews it once (onUnauthorized) and retries', async (t) => {
+  const { client: plain, seen, reply } = await stub(t)
+  const renewals: string[] = []
+  const client = new ImHttpClient(plain.baseUrl, { onUnauthorized: async (old) => { renewals.push(old); return 'tok-new' } })
+  client.token = 'tok-old'
+  reply(fail(401, 'token revoked'))
+  reply(ok([{ userId: '2', username: 'bo' }]))
+  t.same(await client.friends(), [{ userId: '2', username: 'bo' }], 'the retried request answers')
+  t.same(renewals, ['tok-old'], 'renewed once, given the refused token')
+  t.equal(client.token, 'tok-new', 'the new token is kept')
+  t.same(seen.map((s) => s.authorization), ['Bearer tok-old', 'Bearer tok-new'])
+
+  reply(fail(401, 'still no'))
+  reply(fail(401, 'still no'))
+  await t.rejects(client.friends(), { status: 401 }, 'a second 401 is the answer: no loop')
+  t.equal(renewals.length, 2, 'one renewal per request')
+
+  reply(fail(401, 'expired'))
+  await t.rejects(client.refreshToken(), { status: 401 }, 'the renewal endpoint itself is never renewed')
+  t.equal(renewals.length, 2)
+  t.throws(() => new ImHttpClient('ftp://x'), /must be http:\/\/ or https:\/\//, 'a base URL that is not http(s) is refused')
+})

@@ -3,13 +3,16 @@
 import { MessageType, decodeFrame, encodeFrame, type DecodedFrame, type Frame } from './wire/codec.js'
 import type { CloseInfo, Transport, TransportEvents, TransportOptions } from './transport.js'
 import { openWsTransport } from './ws-transport.js'
+import { parseEndpoint, type Endpoint, type TransportKind } from './endpoint.js'
 
-export type TransportKind = 'ws' | 'tcp' | 'udp'
+export type { TransportKind } from './endpoint.js'
 
+/** Where to connect: `url` (ws://, wss://, tcp://, tls://, udp://), or `transport`, `host` and `port`. */
 export interface OpenOptions {
-  transport: TransportKind
-  host: string
-  port: number
+  url?: string
+  transport?: TransportKind
+  host?: string
+  port?: number
   /** UDP: stamped on every datagram (login() may supply it later). WebSocket: see tokenInHandshake. */
   token?: string
   /** WebSocket only: send `token` as `?token=` so the server logs in at once and sends 1001 first. */
@@ -32,9 +35,23 @@ interface Waiter {
 
 const DEFAULT_TIMEOUT_MS = 5000
 
+/** The endpoint `opts` names; throws a TypeError when it names none, or two that disagree. */
+export function endpointOf (opts: Pick<OpenOptions, 'url' | 'transport' | 'host' | 'port'>): Endpoint {
+  if (opts.url !== undefined) {
+    const endpoint = parseEndpoint(opts.url)
+    if (opts.transport !== undefined && opts.transport !== endpoint.transport) throw new TypeError(`transport '${opts.transport}' does not match the URL ${opts.url}`)
+    return endpoint
+  }
+  if (opts.transport !== 'ws' && opts.transport !== 'tcp' && opts.transport !== 'udp') throw new TypeError(`transport must be 'ws', 'tcp' or 'udp', got ${String(opts.transport)}`)
+  if (typeof opts.host !== 'string' || opts.host === '') throw new TypeError('host must be a non-empty string (or give a url)')
+  if (!Number.isInteger(opts.port) || opts.port! < 1 || opts.port! > 65535) throw new RangeError(`port must be a port number, got ${String(opts.port)}`)
+  return { transport: opts.transport, host: opts.host, port: opts.port!, tls: false, path: '/websocket' }
+}
+
 async function openTransport (opts: OpenOptions, events: TransportEvents): Promise<Transport> {
-  const transportOpts: TransportOptions = { host: opts.host, port: opts.port }
-  switch (opts.transport) {
+  const endpoint = endpointOf(opts)
+  const transportOpts: TransportOptions = { host: endpoint.host, port: endpoint.port, tls: endpoint.tls, path: endpoint.path }
+  switch (endpoint.transport) {
     case 'ws':
       if (opts.tokenInHandshake === true && opts.token !== undefined) transportOpts.token = opts.token
       return openWsTransport(transportOpts, events)
@@ -43,8 +60,6 @@ async function openTransport (opts: OpenOptions, events: TransportEvents): Promi
     case 'udp':
       if (opts.token !== undefined) transportOpts.token = opts.token
       return (await import('./udp-transport.js')).openUdpTransport(transportOpts, events)
-    default:
-      throw new TypeError(`transport must be 'ws', 'tcp' or 'udp', got ${String(opts.transport)}`)
   }
 }
 

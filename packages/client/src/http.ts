@@ -180,21 +180,38 @@ interface Envelope {
 
 const segment = encodeURIComponent
 
+export interface ImHttpClientOptions {
+  /**
+   * Called when the server answers 401 to a request made with `token`: a fresh token to retry that request
+   * with once (it becomes `token`), or a rejection to give up. ImClient sets it from its refreshToken option.
+   */
+  onUnauthorized?: (token: string) => Promise<string>
+}
+
 export class ImHttpClient {
   #baseUrl = ''
   /** Bearer token sent with every request; set by login, cleared by logout. */
   token: string | null = null
+  readonly #onUnauthorized: ImHttpClientOptions['onUnauthorized']
 
-  constructor (baseUrl: string) {
+  constructor (baseUrl: string, options: ImHttpClientOptions = {}) {
     this.baseUrl = baseUrl
+    this.#onUnauthorized = options.onUnauthorized
   }
 
-  /** Where requests go; ImClient moves it to the server it reconnects to. */
+  /** Where requests go, `http://host:port` or `https://host` (a path prefix is kept); ImClient moves it to the server it reconnects to. */
   get baseUrl (): string {
     return this.#baseUrl
   }
 
   set baseUrl (url: string) {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      throw new TypeError(`ImHttpClient: not a URL: ${JSON.stringify(url)} (expected http://… or https://…)`)
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`ImHttpClient: the base URL must be http:// or https://, got ${url}`)
     this.#baseUrl = url.replace(/\/+$/, '')
   }
 
@@ -412,6 +429,19 @@ export class ImHttpClient {
   }
 
   async #request<T>(method: string, path: string, body?: unknown, token: string | null = this.token): Promise<T> {
+    try {
+      return await this.#send<T>(method, path, body, token)
+    } catch (error) {
+      // The session token was refused: renew it once and retry (never for the renewal itself).
+      const renewable = error instanceof ImHttpError && error.status === 401 && token !== null && token === this.token && path !== '/users/refresh-token'
+      if (!renewable || this.#onUnauthorized === undefined) throw error
+      const fresh = await this.#onUnauthorized(token)
+      this.token = fresh
+      return await this.#send<T>(method, path, body, fresh)
+    }
+  }
+
+  async #send<T>(method: string, path: string, body: unknown, token: string | null): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (token !== null) headers.authorization = `Bearer ${token}`

@@ -14,7 +14,9 @@
 
 import { MessageType, type DecodedFrame, type Frame } from './wire/codec.js'
 import { parseConversationId } from './wire/ids.js'
-import { ImConnection, type TransportKind } from './connection.js'
+import { ImConnection, endpointOf } from './connection.js'
+import { endpointUrl, type TransportKind } from './endpoint.js'
+import { TokenKeeper, type RefreshToken, type TokenGrant } from './token-keeper.js'
 import { TypedEmitter } from './emitter.js'
 import { ImHttpClient, ImHttpError, type FileInfo, type MessageInfo, type MessageStatus, type UploadOptions } from './http.js'
 import { contentTypeOf, mediaKindOf, type MediaContent, type MediaKind, type UploadBody } from './media.js'
@@ -23,7 +25,7 @@ import { GapPuller, type GapPullError } from './sync/gap-puller.js'
 import { PendingSends, SendError, type ChatFrame } from './sync/pending-sends.js'
 import { MemorySeqStore, type SeqStore, type SyncState } from './sync/seq-store.js'
 import { SeqStream, type SeqRange } from './sync/stream.js'
-import { backoffDelay, type BackoffPolicy } from './sync/timing.js'
+import { backoffDelay, systemScheduler, type BackoffPolicy } from './sync/timing.js'
 
 /** A delivered message: MessageInfo, with `seq` the seq of its stream (userSeq for private, conversationSeq for group). */
 export type ImMessage = MessageInfo
@@ -97,30 +99,52 @@ export type ImClientEvents = {
   disconnected: [event: DisconnectedEvent]
   /** The login-time sync requests were answered; pulls they started may still be running. */
   synced: []
+  /** The token was renewed through the refreshToken option (store it to resume later). */
+  token: [grant: TokenGrant]
   error: [error: Error]
 }
 
-/** One server of a cluster: its HTTP API and its socket address for the client's transport. */
+/** One server of a cluster: its HTTP API and, optionally, its socket URL (else asked from the server). */
 export interface ImServerAddress {
   httpUrl: string
-  host: string
-  port: number
+  url?: string
+  /** @deprecated Give `url` (or nothing). */
+  host?: string
+  /** @deprecated Give `url` (or nothing). */
+  port?: number
 }
 
 export interface ImClientOptions {
-  /** Base URL of the HTTP API, e.g. http://host:8080. */
+  /** Base URL of the HTTP API: `https://chat.example.com` or `http://localhost:8080`. */
   httpUrl: string
-  /** Socket server address and the transport's port (WS 8902, TCP 8900, UDP 8901 by default). */
-  host: string
-  port: number
+  /**
+   * The socket to use: `wss://chat.example.com/websocket` (or `ws://`), `tls://host:port` or `tcp://host:port`
+   * (Node only), `udp://host:port` (Node only). Default: asked from the server (GET /api/server-info), for
+   * `transport`.
+   */
+  url?: string
+  /** With no `url`: which of the server's sockets to use, default 'ws'. */
+  transport?: TransportKind
+  /** @deprecated Give `url` instead (or nothing: the server says). Plain (non-TLS) host and port. */
+  host?: string
+  /** @deprecated See `host`. */
+  port?: number
   /**
    * Further servers of the same cluster. The first login goes to the server above; each reconnect
    * (a lost connection, a draining server) goes to the next one in turn.
    */
   servers?: ImServerAddress[]
-  transport: TransportKind
   userId: string
+  /** The session token from login (LoginResult.token). */
   token: string
+  /** When `token` expires (LoginResult.expiresAt); default: read from the token itself. */
+  tokenExpiresAt?: string | number | Date
+  /**
+   * Renews the token: called shortly before it expires and when the server refuses it (HTTP 401, or a login
+   * answered with 401), at most once at a time; the result is used from then on and reported as a 'token'
+   * event. Without it, an expired token ends the session with LoginError(401).
+   */
+  refreshToken?: RefreshToken
   /** Where delivered positions are kept; default in memory (a fresh client pulls all history). */
   store?: SeqStore
   deviceId?: string
@@ -185,7 +209,8 @@ interface GroupStream {
   noteTimer: ReturnType<typeof setTimeout> | null
 }
 
-type Phase = 'idle' | 'connecting' | 'online' | 'waiting' | 'closed'
+/** ImClient.state: 'online' while logged in, 'waiting' between reconnect attempts, 'closed' for good. */
+export type ImClientState = 'idle' | 'connecting' | 'online' | 'waiting' | 'closed'
 
 const DELIVERED_MEMORY = 20_000
 // Re-pulls of a range that came back with a known seq missing: 100 ms, doubling, about 3 s in all.
@@ -197,6 +222,19 @@ function isoTime (ms: number): string {
 
 function asError (error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
+}
+
+/** A server's HTTP URL and its socket URL when named (by url, or the deprecated host and port); null: ask it. */
+function serverOf (address: ImServerAddress, transport: TransportKind | undefined, prefix: string): { httpUrl: string, socketUrl: string | null } {
+  const named = address.url !== undefined || address.host !== undefined || address.port !== undefined
+  try {
+    return {
+      httpUrl: address.httpUrl,
+      socketUrl: named ? endpointUrl(endpointOf({ ...address, transport: transport ?? (address.url === undefined ? 'ws' : undefined) })) : null,
+    }
+  } catch (error) {
+    throw new TypeError(`ImClient option ${prefix}${(error as Error).message}`)
+  }
 }
 
 function positiveOption (name: string, value: number | undefined, fallback: number): number {
@@ -211,8 +249,10 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   readonly http: ImHttpClient
 
   readonly #opts: ImClientOptions
-  readonly #servers: ImServerAddress[]
+  /** [the main server, ...servers]; a socket URL still null is asked from that server when first used. */
+  readonly #servers: Array<{ httpUrl: string, socketUrl: string | null }>
   #serverIndex = 0
+  readonly #tokens: TokenKeeper
   readonly #store: SeqStore
   readonly #sync: boolean
   readonly #heartbeatMs: number
@@ -231,7 +271,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   #privatePuller!: GapPuller<ImMessage>
   #storedGroups: Record<string, number> = {}
 
-  #phase: Phase = 'idle'
+  #phase: ImClientState = 'idle'
   #conn: ImConnection | null = null
   #loggedIn = false
   #epoch = 0
@@ -246,21 +286,29 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
 
   private constructor (opts: ImClientOptions) {
     super()
-    for (const key of ['httpUrl', 'host', 'userId', 'token'] as const) {
+    for (const key of ['httpUrl', 'userId', 'token'] as const) {
       if (typeof opts[key] !== 'string' || opts[key] === '') throw new TypeError(`ImClient option ${key} must be a non-empty string`)
     }
-    if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) throw new RangeError(`ImClient option port must be a port number, got ${String(opts.port)}`)
-    if (opts.transport !== 'ws' && opts.transport !== 'tcp' && opts.transport !== 'udp') throw new TypeError(`ImClient option transport must be 'ws', 'tcp' or 'udp', got ${String(opts.transport)}`)
-    this.#opts = { ...opts }
-    this.#servers = [{ httpUrl: opts.httpUrl, host: opts.host, port: opts.port }]
+    if (opts.refreshToken !== undefined && typeof opts.refreshToken !== 'function') throw new TypeError('ImClient option refreshToken must be a function')
+    if (opts.transport !== undefined && opts.transport !== 'ws' && opts.transport !== 'tcp' && opts.transport !== 'udp') throw new TypeError(`ImClient option transport must be 'ws', 'tcp' or 'udp', got ${String(opts.transport)}`)
+    this.#servers = [serverOf(opts, opts.transport, '')]
     for (const server of opts.servers ?? []) {
-      if (typeof server?.httpUrl !== 'string' || typeof server.host !== 'string' || server.host === '' || !Number.isInteger(server.port) || server.port < 1 || server.port > 65535) {
-        throw new TypeError('ImClient option servers must hold {httpUrl, host, port} entries')
-      }
-      this.#servers.push({ httpUrl: server.httpUrl, host: server.host, port: server.port })
+      if (typeof server?.httpUrl !== 'string' || server.httpUrl === '') throw new TypeError('ImClient option servers must hold {httpUrl, url?} entries')
+      this.#servers.push(serverOf(server, opts.transport, 'servers[].'))
     }
+    this.#opts = { ...opts }
     this.userId = opts.userId
-    this.http = new ImHttpClient(opts.httpUrl)
+    this.#tokens = new TokenKeeper({
+      grant: { token: opts.token, expiresAt: opts.tokenExpiresAt },
+      refresh: opts.refreshToken,
+      scheduler: systemScheduler,
+      onRefreshed: (grant) => {
+        this.http.token = grant.token
+        this.emit('token', grant)
+      },
+      onError: (error) => this.emit('error', error),
+    })
+    this.http = new ImHttpClient(opts.httpUrl, opts.refreshToken === undefined ? {} : { onUnauthorized: () => this.#tokens.refresh() })
     this.http.token = opts.token
     this.#store = opts.store ?? new MemorySeqStore()
     this.#sync = opts.sync ?? true
@@ -312,8 +360,13 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     for (const emit of held) emit()
   }
 
+  /** The session token in use (renewed by the refreshToken option). */
+  get token (): string {
+    return this.#tokens.token
+  }
+
   /** 'online' while logged in. */
-  get state (): Phase {
+  get state (): ImClientState {
     return this.#phase
   }
 
@@ -435,6 +488,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   #shutdown (): ImConnection | null {
     this.#phase = 'closed'
     this.#stopTimers()
+    this.#tokens.stop()
     this.#privatePuller?.close()
     for (const g of this.#groups.values()) {
       g.puller.close()
@@ -474,13 +528,36 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     ;(this.#heartbeatTimer as { unref?: () => void }).unref?.()
   }
 
-  /** One connection: open, log in, resend pending sends, resync. Throws if any step before sync fails. */
+  /** The current server's address for the chosen transport (GET /api/server-info), instead of guessing ports. */
+  async #discover (): Promise<string> {
+    const info = await this.http.serverInfo()
+    const transport = this.#opts.transport ?? 'ws'
+    const url = transport === 'ws' ? info.websocket.url : transport === 'tcp' ? info.tcp.url : info.udp.url
+    endpointOf({ url, transport })
+    return url
+  }
+
+  /** A session; a login refused with 401 renews the token (refreshToken option) and tries once more. */
   async #session (): Promise<void> {
+    try {
+      await this.#sessionOnce()
+    } catch (error) {
+      if (!(error instanceof LoginError && error.errorCode === 401 && this.#tokens.canRefresh) || this.#isClosed()) throw error
+      await this.#tokens.refresh()
+      if (this.#isClosed()) throw new Error('client closed')
+      await this.#sessionOnce()
+    }
+  }
+
+  /** One connection: open, log in, resend pending sends, resync. Throws if any step before sync fails. */
+  async #sessionOnce (): Promise<void> {
     const epoch = ++this.#epoch
     const opts = this.#opts
     const server = this.#servers[this.#serverIndex]!
     this.http.baseUrl = server.httpUrl
-    const conn = await ImConnection.open({ transport: opts.transport, host: server.host, port: server.port, token: opts.token, record: false })
+    server.socketUrl ??= await this.#discover()
+    const token = this.#tokens.token
+    const conn = await ImConnection.open({ url: server.socketUrl, token, record: false })
     if (epoch !== this.#epoch || this.#phase === 'closed') {
       conn.close()
       throw new Error('client closed')
@@ -491,7 +568,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     void conn.closed.then((info) => this.#onClosed(epoch, info.reason !== undefined && info.reason !== '' ? info.reason : `closed${info.code !== undefined ? ` (${info.code})` : ''}`))
     let answer: DecodedFrame
     try {
-      answer = await conn.login(this.userId, opts.token, opts.deviceId, this.#loginTimeoutMs)
+      answer = await conn.login(this.userId, token, opts.deviceId, this.#loginTimeoutMs)
     } catch (error) {
       conn.close()
       throw asError(error)

@@ -1,5 +1,6 @@
-// TCP transport: 4-byte big-endian length prefix per frame (wire/length-prefix.ts).
-import { connect, type Socket } from 'node:net'
+// TCP transport: 4-byte big-endian length prefix per frame (wire/length-prefix.ts), plain or over TLS.
+import { connect, isIP, type Socket } from 'node:net'
+import { connect as connectTls } from 'node:tls'
 import { LengthPrefixDecoder, encodeLengthPrefixed } from './wire/length-prefix.js'
 import { TransportOpenError, type Transport, type TransportEvents, type TransportOptions } from './transport.js'
 
@@ -37,7 +38,10 @@ class TcpTransport implements Transport {
 
 export function openTcpTransport (opts: TcpTransportOptions, events: TransportEvents): Promise<Transport> {
   const decoder = new LengthPrefixDecoder(opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
-  const socket = connect({ host: opts.host, port: opts.port, noDelay: true })
+  const socket = opts.tls === true
+    // SNI carries a host name only, never an address.
+    ? connectTls({ host: opts.host, port: opts.port, servername: isIP(opts.host) === 0 ? opts.host : undefined }).setNoDelay(true)
+    : connect({ host: opts.host, port: opts.port, noDelay: true })
   const transport = new TcpTransport(socket, events)
   const deliver = (frame: Buffer): void => transport.onFrame(frame)
   let closeReason = ''
@@ -51,7 +55,7 @@ export function openTcpTransport (opts: TcpTransportOptions, events: TransportEv
 
   return new Promise<Transport>((resolve, reject) => {
     let opened = false
-    socket.once('connect', () => {
+    socket.once(opts.tls === true ? 'secureConnect' : 'connect', () => {
       opened = true
       resolve(transport)
     })

@@ -34,6 +34,10 @@ export interface Transport extends TransportEvents {
 export interface TransportOptions {
   host: string
   port: number
+  /** wss:// for WebSocket, TLS for TCP (the server's certificate is checked against the system's CAs). */
+  tls?: boolean
+  /** WebSocket: the path (and query) of the endpoint, default `/websocket`. */
+  path?: string
   /** WebSocket: sent as `?token=` in the handshake. UDP: stamped on every datagram. TCP: unused. */
   token?: string
 }

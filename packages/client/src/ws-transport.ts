@@ -24,8 +24,9 @@ async function webSocketConstructor (): Promise<{ Ctor: WebSocketConstructor; na
 
 export function webSocketUrl (opts: TransportOptions): string {
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host
-  const query = opts.token === undefined ? '' : `?token=${encodeURIComponent(opts.token)}`
-  return `ws://${host}:${opts.port}/websocket${query}`
+  const url = new URL(`${opts.tls === true ? 'wss' : 'ws'}://${host}:${opts.port}${opts.path ?? '/websocket'}`)
+  if (opts.token !== undefined) url.searchParams.set('token', opts.token)
+  return url.href
 }
 
 class WsTransport implements Transport {
