@@ -27,6 +27,14 @@ export interface S3Config {
   readonly prefix: string
 }
 
+/** PEM files for TLS (docs/protocol.md "TLS"): HTTPS and WSS on uWS's SSL app, TLS on the TCP port. */
+export interface TlsConfig {
+  readonly certFile: string
+  readonly keyFile: string
+  /** For an encrypted key; null: the key is not encrypted. */
+  readonly passphrase: string | null
+}
+
 export interface Config {
   readonly host: string
   readonly httpPort: number
@@ -82,6 +90,8 @@ export interface Config {
   /** Lifetime of a signed download URL. */
   readonly signedUrlTtlSeconds: number
   readonly s3: S3Config | null
+  /** null: plain HTTP, WebSocket and TCP (TLS left to a proxy, deploy/nginx.conf). */
+  readonly tls: TlsConfig | null
 }
 
 type Env = Record<string, string | undefined>
@@ -170,6 +180,20 @@ function s3Config (env: Env): S3Config | null {
   }
 }
 
+function tlsConfig (env: Env): TlsConfig | null {
+  const certFile = read(env, 'IMPLUS_TLS_CERT')
+  const keyFile = read(env, 'IMPLUS_TLS_KEY')
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError('IMPLUS_TLS_CERT and IMPLUS_TLS_KEY go together: set both (PEM files) to serve HTTPS, WSS and TLS on TCP, or neither')
+  }
+  const passphrase = read(env, 'IMPLUS_TLS_KEY_PASSPHRASE') ?? null
+  if (certFile === undefined) {
+    if (passphrase !== null) throw new ConfigError('IMPLUS_TLS_KEY_PASSPHRASE is set but IMPLUS_TLS_KEY is not')
+    return null
+  }
+  return { certFile: resolve(certFile), keyFile: resolve(keyFile!), passphrase }
+}
+
 export function loadConfig (env: Env = process.env): Config {
   const host = read(env, 'IMPLUS_HOST') ?? '0.0.0.0'
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`IMPLUS_HOST must be an address to bind, got '${host}'`)
@@ -235,6 +259,7 @@ export function loadConfig (env: Env = process.env): Config {
     uploadRetentionSeconds: integer(env, 'IMPLUS_UPLOAD_RETENTION_SECONDS', 24 * 3600, 1, 365 * 24 * 3600),
     maxImagePixels: integer(env, 'IMPLUS_MAX_IMAGE_PIXELS', 50_000_000, 1, 1_000_000_000),
     signedUrlTtlSeconds: integer(env, 'IMPLUS_SIGNED_URL_TTL_SECONDS', 600, 1, 7 * 24 * 3600),
-    s3
+    s3,
+    tls: tlsConfig(env)
   })
 }

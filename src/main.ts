@@ -18,6 +18,7 @@ import { PasswordHasher } from './auth/passwords.js'
 import { LoginGuard } from './auth/login-guard.js'
 import { Metrics } from './metrics.js'
 import { uws, isNativeUws, type ListenSocket } from './io/uws.js'
+import { loadTls, uwsApp } from './io/tls.js'
 import { HttpApi } from './http/server.js'
 import { userRoutes, type SessionControl } from './http/users.js'
 import { adminRoutes } from './http/admin.js'
@@ -61,13 +62,16 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   const closers = new Closers()
   // HTTP first: while the database and workers start, /readyz already answers 503.
   // Every route is recorded as registered: /openapi.json is checked against them.
-  const { app: httpApp, routes } = recordRoutes(uws.App())
+  // TLS from IMPLUS_TLS_CERT / IMPLUS_TLS_KEY, checked before anything listens: HTTPS, WSS, TLS on TCP.
+  const tls = config.tls === null ? null : loadTls(config.tls)
+  const secure = tls !== null
+  const { app: httpApp, routes } = recordRoutes(uwsApp(tls))
   healthRoutes(httpApp, () => phase, metrics)
   const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
   // Last of all: until the process exits, /readyz says 'draining' (503).
   closers.add(CloseStage.RELEASE, 'http', () => uws.us_listen_socket_close(http.socket))
   const shownHost = advertisedHost(config.host)
-  log.info({ http: `http://${shownHost}:${http.port}` }, 'starting')
+  log.info({ http: `${secure ? 'https' : 'http'}://${shownHost}:${http.port}` }, 'starting')
   const secrets = await loadSecrets(config.dataDir, config.jwtSecret)
   const db = await openDatabase(config, secrets.embeddedPgPassword, log)
   closers.add(CloseStage.RELEASE, 'database', () => db.close())
@@ -200,24 +204,24 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   groupRoutes(api, { sql: db.sql, users, shards, groupChanged: conversationId => events.publish({ type: 'groupChanged', conversationId }) })
   fileRoutes(api, { sql: db.sql, uploads, store, signer })
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
-  const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token) })
+  const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token), tls })
   closers.add(CloseStage.INTAKE, 'websocket listener', () => uws.us_listen_socket_close(ws.socket))
   staticRoutes(httpApp, fileURLToPath(new URL('./web/', import.meta.url)))
-  const tcp = await startTcpServer(gateway, registry, { ...transport, port: config.tcpPort })
+  const tcp = await startTcpServer(gateway, registry, { ...transport, port: config.tcpPort, tls: tls?.options ?? null })
   closers.add(CloseStage.INTAKE, 'tcp listener', () => tcp.server.close())
   const udp = await startUdpServer(gateway, registry, { host: config.host, port: config.udpPort, maxDatagramBytes: config.maxUdpBytes })
   // UDP has no listener apart from its socket: it closes once the goodbyes went out through it.
   closers.add(CloseStage.GOODBYE, 'udp socket', () => udp.socket.close())
   const ports = { http: http.port, ws: ws.port, tcp: tcp.port, udp: udp.port }
-  serverInfoRoute(api, { config, tls: false, ports })
+  serverInfoRoute(api, { config, tls: secure, ports })
   openApiRoute(httpApp, routes, log)
 
   sweeper.start()
   phase = 'ready'
   const urls = {
-    http: `http://${shownHost}:${ports.http}`,
-    ws: `ws://${shownHost}:${ports.ws}/websocket`,
-    tcp: `tcp://${shownHost}:${ports.tcp}`,
+    http: `${secure ? 'https' : 'http'}://${shownHost}:${ports.http}`,
+    ws: `${secure ? 'wss' : 'ws'}://${shownHost}:${ports.ws}/websocket`,
+    tcp: `${secure ? 'tls' : 'tcp'}://${shownHost}:${ports.tcp}`,
     udp: `udp://${shownHost}:${ports.udp}`
   }
   const clusterInfo = cluster === null ? null : { nodeId, slot: cluster.slot }

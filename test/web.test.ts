@@ -4,29 +4,13 @@
 // thumbnail that opens the full image and as a download. Leaves screenshots in test-artifacts/.
 
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { CHROMIUM, CHROMIUM_ARGS as ARGS, ensureChromium } from './helpers/chromium.js'
 import { api, registerAndLogin, startServer, DEFAULT_PASSWORD, ROOT, type TestServer } from './helpers/server.js'
 import { photo } from './helpers/media-suite.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-
-/** Installs Debian's chromium when it is missing; throws saying why when that cannot be done. */
-function ensureChromium (): void {
-  if (existsSync(CHROMIUM)) return
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  try {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env })
-  } catch (error) {
-    throw new Error(`${CHROMIUM} is missing and \`apt-get install -y chromium\` failed (${(error as Error).message}); install Chromium there to run the web page test`)
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} still does not exist`)
-}
 
 const MAX_UPLOAD = 2 * 1024 * 1024
 let server: TestServer

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 import { Connection, ConnState } from './connection.js'
 import { LengthPrefixDecoder } from '@implus/client/wire'
 import { errorFrame } from '../messages/refusals.js'
@@ -44,11 +45,16 @@ export interface TcpServerOptions {
   readonly port: number
   readonly maxFrameBytes: number
   readonly maxBufferedBytes: number
+  /** TLS on this port when set (PEM certificate and key, see io/tls.ts). */
+  readonly tls: TlsOptions | null
 }
 
-/** TCP transport: 4-byte big-endian length prefix, then the protobuf bytes. */
+/** A client that connects but never finishes its TLS handshake is dropped after this long. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000
+
+/** TCP transport: 4-byte big-endian length prefix, then the protobuf bytes; plain or inside TLS. */
 export function startTcpServer (gateway: Gateway, registry: SessionRegistry, options: TcpServerOptions): Promise<{ server: Server, port: number }> {
-  const server = createServer({ noDelay: true }, socket => {
+  const accept = (socket: Socket): void => {
     if (!gateway.isAccepting) return void socket.destroy()
     const conn = new TcpConnection(registry.newId(), socket, options.maxBufferedBytes)
     const decoder = new LengthPrefixDecoder(options.maxFrameBytes)
@@ -62,7 +68,14 @@ export function startTcpServer (gateway: Gateway, registry: SessionRegistry, opt
     })
     socket.on('error', () => socket.destroy())
     socket.on('close', () => gateway.closed(conn))
-  })
+  }
+  // With TLS, a connection becomes a client once its handshake is done; failed handshakes just close.
+  const server = options.tls === null
+    ? createServer({ noDelay: true }, accept)
+    : createTlsServer({ ...options.tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, socket => {
+      socket.setNoDelay(true)
+      accept(socket)
+    })
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, options.host, () => {

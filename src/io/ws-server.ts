@@ -1,4 +1,5 @@
 import { uws, type ListenSocket, type WebSocket } from './uws.js'
+import { uwsApp, type TlsMaterial } from './tls.js'
 import { Connection, ConnState, clockTicks } from './connection.js'
 import type { Gateway } from './gateway.js'
 import type { SessionRegistry } from './registry.js'
@@ -41,6 +42,8 @@ export interface WsServerOptions {
   readonly maxFrameBytes: number
   readonly maxBufferedBytes: number
   readonly authenticate: (token: string) => Promise<string>
+  /** WSS when set. */
+  readonly tls: TlsMaterial | null
 }
 
 /**
@@ -48,7 +51,7 @@ export interface WsServerOptions {
  * A `?token=` in the handshake is checked before the upgrade (401 without it).
  */
 export function startWsServer (gateway: Gateway, registry: SessionRegistry, options: WsServerOptions): Promise<{ socket: ListenSocket, port: number }> {
-  const app = uws.App()
+  const app = uwsApp(options.tls)
   app.ws<WsData>('/websocket', {
     // uWS drops a frame over maxPayloadLength without a close frame; we want close code 1009, so uWS takes
     // frames up to 1 MiB (or 16 × the limit) and our handler closes with 1009. Beyond that, uWS's drop.

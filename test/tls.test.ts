@@ -1,0 +1,142 @@
+// TLS end to end with a self-signed certificate made here (openssl): the server terminates HTTPS and WSS
+// (uWS's SSL app) and TLS on its TCP port from IMPLUS_TLS_CERT / IMPLUS_TLS_KEY; server-info names wss://
+// and tls:// addresses; the SDK (WebSocket and TCP, addresses discovered), the CLI and the web page in
+// Chromium work over them. Node clients run as child processes trusting the certificate through
+// NODE_EXTRA_CA_CERTS, as a user with a private CA would; plain HTTP and plain TCP are refused.
+import t from 'tap'
+import { execFileSync, spawn } from 'node:child_process'
+import { connect as connectTcp } from 'node:net'
+import { request } from 'node:https'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import { encodeLengthPrefixed, encodeFrame, MessageType } from '@implus/client/wire'
+import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './helpers/chromium.js'
+import { DEFAULT_PASSWORD, ROOT, makeTempDir, runToExit, startServer, uniqueUserId, type TestServer } from './helpers/server.js'
+
+const dir = makeTempDir('implus-tls-')
+const CERT = join(dir, 'cert.pem')
+const KEY = join(dir, 'key.pem')
+let server: TestServer
+let base: string
+
+t.before(async () => {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', KEY, '-out', CERT, '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' })
+  server = await startServer({ env: { IMPLUS_TLS_CERT: CERT, IMPLUS_TLS_KEY: KEY, IMPLUS_PRIVATE_CHAT: 'open' } })
+  base = `https://localhost:${server.ports.http}`
+})
+t.teardown(async () => { await server?.stop() })
+
+function getJson (url: string): Promise<{ status: number, body: any }> {
+  return new Promise((resolve, reject) => {
+    request(url, { ca: readFileSync(CERT) }, res => {
+      let text = ''
+      res.on('data', chunk => { text += chunk })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
+    }).on('error', reject).end()
+  })
+}
+
+/** Runs ESM code in a Node that trusts the test certificate; resolves with its stdout. */
+function node (code: string, args: string[] = []): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code, ...args], { cwd: ROOT, env: { ...process.env, NODE_EXTRA_CA_CERTS: CERT, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', chunk => { stdout += chunk })
+    child.stderr.on('data', chunk => { stderr += chunk })
+    child.on('close', code => resolve({ code, stdout, stderr }))
+  })
+}
+
+t.test('HTTPS answers, server-info names wss:// and tls://, the start line says https', async t => {
+  const info = await getJson(`${base}/api/server-info`)
+  t.equal(info.status, 200)
+  t.equal(info.body.data.tls, true)
+  t.equal(info.body.data.websocket.url, `wss://localhost:${server.ports.ws}/websocket`)
+  t.equal(info.body.data.tcp.url, `tls://localhost:${server.ports.tcp}`)
+  t.match(server.logs.find(l => l.msg === 'implus listening'), { http: `https://127.0.0.1:${server.ports.http}`, ws: `wss://127.0.0.1:${server.ports.ws}/websocket`, tcp: `tls://127.0.0.1:${server.ports.tcp}` })
+  await t.rejects(fetch(`http://127.0.0.1:${server.ports.http}/healthz`), 'plain HTTP on the HTTPS port gets no answer')
+})
+
+t.test('plain TCP on the TLS port gets no session', async t => {
+  const socket = connectTcp({ host: '127.0.0.1', port: server.ports.tcp! })
+  const received: Buffer[] = []
+  socket.on('data', chunk => received.push(chunk))
+  socket.on('error', () => {})
+  await new Promise(resolve => socket.once('connect', resolve))
+  socket.write(encodeLengthPrefixed(encodeFrame({ type: MessageType.HEARTBEAT })))
+  await new Promise(resolve => socket.once('close', resolve))
+  t.notOk(received.some(b => b.length > 0 && b[0] !== 0x15 && b[0] !== 0x16), 'nothing but TLS records came back (an alert), then the connection closed')
+})
+
+t.test('the SDK over WSS and TLS (addresses from server-info), the CLI over HTTPS', async t => {
+  const [a, b] = [uniqueUserId(), uniqueUserId()]
+  const sdk = await node(`
+    import { ImClient, ImHttpClient } from '@implus/client'
+    const [base, a, b, password] = process.argv.slice(1)
+    const api = new ImHttpClient(base)
+    for (const id of [a, b]) await api.register({ userId: id, username: 'u' + id, password })
+    const ta = await new ImHttpClient(base).login(a, password)
+    const tb = await new ImHttpClient(base).login(b, password)
+    const A = await ImClient.connect({ httpUrl: base, userId: a, token: ta.token })
+    const B = await ImClient.connect({ httpUrl: base, transport: 'tcp', userId: b, token: tb.token })
+    const got = new Promise(resolve => B.on('message', m => resolve(m.content)))
+    const receipt = await A.sendPrivate(b, 'over wss, to tls')
+    const back = await B.sendPrivate(a, 'and back')
+    console.log(JSON.stringify({ content: await got, receipt: receipt.msgId !== '', back: back.msgId !== '' }))
+    await A.close(); await B.close()
+    process.exit(0)
+  `, [base, a, b, DEFAULT_PASSWORD])
+  t.equal(sdk.code, 0, `the SDK script ran (${sdk.stderr})`)
+  t.same(JSON.parse(sdk.stdout), { content: 'over wss, to tls', receipt: true, back: true }, 'a message went over WSS and arrived over TLS')
+
+  const home = makeTempDir('implus-cli-')
+  const cli = (...args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> => new Promise(resolve => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), '--server', base, ...args], { env: { ...process.env, NODE_EXTRA_CA_CERTS: CERT, IMPLUS_CLI_HOME: home, IMPLUS_WS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', chunk => { stdout += chunk })
+    child.stderr.on('data', chunk => { stderr += chunk })
+    child.on('close', code => resolve({ code, stdout, stderr }))
+  })
+  let r = await cli('login', a, DEFAULT_PASSWORD)
+  t.equal(r.code, 0, `CLI login over HTTPS: ${r.stderr}`)
+  r = await cli('send', b, 'from the cli over wss')
+  t.equal(r.code, 0, `CLI send over WSS (discovered): ${r.stderr}`)
+  t.match(r.stdout, /^sent \d+ to private_/)
+})
+
+t.test('the web page over HTTPS connects over WSS', async t => {
+  ensureChromium()
+  const user = uniqueUserId()
+  const made = await node(`
+    import { ImHttpClient } from '@implus/client'
+    const [base, id, password] = process.argv.slice(1)
+    await new ImHttpClient(base).register({ userId: id, username: 'web' + id, password })
+  `, [base, user, DEFAULT_PASSWORD])
+  t.equal(made.code, 0, `registered (${made.stderr})`)
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true })
+  t.teardown(() => browser.close())
+  // The test's own certificate authority is not the browser's: certificate errors are accepted here only.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true })
+  const page = await context.newPage()
+  const sockets: string[] = []
+  page.on('websocket', ws => sockets.push(ws.url()))
+  await page.goto(`${base}/`)
+  await page.fill('#login-user', user)
+  await page.fill('#login-password', DEFAULT_PASSWORD)
+  await page.click('#login-button')
+  await page.waitForSelector('#status.online', { timeout: 15_000 })
+  t.ok(sockets.some(u => u.startsWith(`wss://localhost:${server.ports.ws}/websocket`)), `the page's socket is WSS (${sockets.join(' ')})`)
+})
+
+t.test('a certificate that cannot be read stops the server with one line', async t => {
+  const { code, stderr } = await runToExit({ IMPLUS_TLS_CERT: join(dir, 'missing.pem'), IMPLUS_TLS_KEY: KEY })
+  t.equal(code, 1)
+  t.match(stderr, /^implus: IMPLUS_TLS_CERT: cannot read .*missing\.pem \(ENOENT\)\n$/)
+  const half = await runToExit({ IMPLUS_TLS_CERT: CERT })
+  t.equal(half.code, 1)
+  t.match(half.stderr, /IMPLUS_TLS_CERT and IMPLUS_TLS_KEY go together/)
+})
