@@ -68,6 +68,8 @@ export interface Config {
   readonly idleTimeoutMs: number
   readonly maxBufferedBytes: number
   readonly recallWindowMs: number
+  /** Members a group may have; beyond it adding is refused (409). */
+  readonly maxGroupMembers: number
   readonly groupReadReceiptMaxMembers: number
   readonly idempotencyWindowMs: number
   readonly shardQueueLimit: number
@@ -245,6 +247,7 @@ export function loadConfig (env: Env = process.env): Config {
     idleTimeoutMs: integer(env, 'IMPLUS_IDLE_TIMEOUT_MS', 180_000, 1000, 3_600_000),
     maxBufferedBytes: integer(env, 'IMPLUS_MAX_BUFFERED_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     recallWindowMs: integer(env, 'IMPLUS_RECALL_WINDOW_MS', 120_000, 0, 7 * 24 * 3600 * 1000),
+    maxGroupMembers: integer(env, 'IMPLUS_MAX_GROUP_MEMBERS', 2000, 2, 100_000),
     groupReadReceiptMaxMembers: integer(env, 'IMPLUS_GROUP_READ_RECEIPT_MAX', 200, 0, 100_000),
     idempotencyWindowMs: integer(env, 'IMPLUS_IDEMPOTENCY_WINDOW_MS', 5 * 60 * 1000, 1000, 24 * 3600 * 1000),
     shardQueueLimit: integer(env, 'IMPLUS_SHARD_QUEUE_LIMIT', 50_000, 1, 10_000_000),

@@ -129,6 +129,7 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
     log: logging,
     privateChat: config.privateChat,
     recallWindowMs: config.recallWindowMs,
+    maxGroupMembers: config.maxGroupMembers,
     groupReadReceiptMaxMembers: config.groupReadReceiptMaxMembers,
     idempotencyWindowMs: config.idempotencyWindowMs,
     queueLimit: config.shardQueueLimit,
@@ -201,7 +202,7 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   friendRoutes(api, { users, requests: new FriendRequests(db.sql), sessions, directFriends: config.directFriends })
   adminRoutes(api, users, tokens, sessions)
   messageRoutes(api, { sql: db.sql, shards })
-  groupRoutes(api, { sql: db.sql, users, shards, groupChanged: conversationId => events.publish({ type: 'groupChanged', conversationId }) })
+  groupRoutes(api, { sql: db.sql, users, shards, groupChanged: async conversationId => await events.published({ type: 'groupChanged', conversationId }), maxMembers: config.maxGroupMembers })
   fileRoutes(api, { sql: db.sql, uploads, store, signer })
   const transport = { host: config.host, maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes }
   const ws = await startWsServer(gateway, registry, { ...transport, port: config.wsPort, authenticate: token => tokens.authenticate(token), tls })

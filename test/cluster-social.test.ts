@@ -90,3 +90,25 @@ t.test('a password change or a deletion on one host applies on the other at once
   expectOk(t, await api(A, 'POST', '/users/delete', { password: 'changed on host A' }, changed.token), 'deleted on A')
   t.match(await send(bobOnB, alice.userId, 'still there?'), { errorCode: 404 }, 'B refuses sends to the deleted user at once')
 })
+
+t.test('group changes made through one host apply at once on the other; their 1007 crosses hosts', async t => {
+  const owner = await registerAndLogin(A)
+  const member = await registerAndLogin(B)
+  const group = expectOk(t, await api(A, 'POST', '/api/conversations/create', { conversationName: 'cross', members: [member.userId] }, owner.token), 'created on A') as string
+  const memberOnB = await online(t, B, member)
+  const sendGroup = async (content: string): Promise<DecodedFrame> => {
+    const clientSeq = randomUUID()
+    memberOnB.send({ type: MessageType.GROUP_CHAT, conversationId: group, content, clientSeq })
+    return await memberOnB.next(f => f.clientSeq === clientSeq && (f.type === MessageType.MESSAGE_SEND_RECEIPT || f.type === MessageType.MESSAGE_DELIVERY_FAILED), 10_000)
+  }
+  t.equal((await sendGroup('first')).type, MessageType.MESSAGE_SEND_RECEIPT, 'B\'s shard caches the group')
+
+  const muted = expectOk(t, await api(A, 'POST', `/api/groups/${group}/mute`, { userId: member.userId, seconds: 600 }, owner.token), 'muted on A')
+  const note = await memberOnB.next(f => f.type === MessageType.GROUP_MESSAGE_NOTIFICATION && f.contentType === 99, 10_000)
+  t.equal(note.conversationSeq, muted.conversationSeq, 'the system message\'s 1007 reaches the member on B')
+  t.match(await sendGroup('muted?'), { errorCode: 403 }, 'B refuses the muted member at once')
+  expectOk(t, await api(A, 'POST', `/api/groups/${group}/mute`, { userId: member.userId, seconds: 0 }, owner.token), 'unmuted on A')
+  t.equal((await sendGroup('free')).type, MessageType.MESSAGE_SEND_RECEIPT, 'and lets it speak again')
+  expectOk(t, await api(A, 'POST', `/api/groups/${group}/dismiss`, undefined, owner.token), 'dismissed on A')
+  t.match(await sendGroup('anyone?'), { errorCode: 410 }, 'B refuses sends to the dismissed group')
+})

@@ -142,7 +142,16 @@ export class Cluster implements SessionDirectory, EventBus, RemoteDelivery {
   }
 
   publish (event: ClusterEvent): void {
-    this.redis.publish(EVENTS_CHANNEL, JSON.stringify({ origin: this.nodeId, ...event })).catch(err => this.log.warn({ err: err.message }, 'cluster event not published'))
+    void this.published(event)
+  }
+
+  /** Publishes the event; resolves once Redis took it (never rejects: a failure is logged). */
+  async published (event: ClusterEvent): Promise<void> {
+    try {
+      await this.redis.publish(EVENTS_CHANNEL, JSON.stringify({ origin: this.nodeId, ...event }))
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cluster event not published')
+    }
   }
 
   async stop (): Promise<void> {

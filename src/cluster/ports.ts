@@ -24,6 +24,8 @@ export interface SessionDirectory {
 /** Events for the other hosts. */
 export interface EventBus {
   publish (event: ClusterEvent): void
+  /** Publishes and resolves once the event is on its way to every host (never rejects: failures are logged). */
+  published (event: ClusterEvent): Promise<void>
 }
 
 /**
@@ -51,4 +53,4 @@ export class LocalSessions implements SessionDirectory {
 }
 
 /** One host: there is nobody else to tell. */
-export const localEvents: EventBus = { publish: () => {} }
+export const localEvents: EventBus = { publish: () => {}, published: async () => {} }

@@ -1,6 +1,6 @@
 import type { HttpApi } from './server.js'
 import { assertCaller } from './server.js'
-import { optionalStringField, stringField, userIdField, userIdList } from './validate.js'
+import { httpUrlOrNull, optionalStringField, stringField, userIdField, userIdList } from './validate.js'
 import { Status, conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.js'
 import { DELETED_STATUS, UserStatus, type UserRow, type UserStore } from '../users/store.js'
 import type { TokenService } from '../auth/tokens.js'
@@ -38,7 +38,6 @@ function hasControlCharacters (text: string): boolean {
   }
   return false
 }
-const MAX_AVATAR_URL_CHARS = 1024
 
 /** 1–64 characters, no control characters; unique case-insensitively. */
 function usernameField (value: unknown): string {
@@ -58,13 +57,7 @@ function optionalDisplayName (value: unknown): string | null | undefined {
 
 /** An http(s) URL; undefined: not given; null or '': clear it. */
 function optionalAvatarUrl (value: unknown): string | null | undefined {
-  if (value === undefined) return undefined
-  const text = optionalStringField(value, 'avatarUrl', MAX_AVATAR_URL_CHARS)
-  if (text === null || text === '') return null
-  let url: URL | null = null
-  try { url = new URL(text) } catch {}
-  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw badRequest('avatarUrl must be an http or https URL')
-  return text
+  return value === undefined ? undefined : httpUrlOrNull(value, 'avatarUrl')
 }
 
 export function userRoutes (api: HttpApi, { users, tokens, passwords, loginGuard, sessions }: UserRouteDeps): void {

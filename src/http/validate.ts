@@ -47,3 +47,15 @@ export function groupIdField (value: unknown, name: string): string {
   if (!id.startsWith('group_')) throw badRequest(`${name} must be a group conversation id (group_{id})`)
   return id
 }
+
+const MAX_URL_CHARS = 1024
+
+/** An http(s) URL of at most 1024 characters; null or '' stand for none. */
+export function httpUrlOrNull (value: unknown, name: string): string | null {
+  const text = optionalStringField(value, name, MAX_URL_CHARS)
+  if (text === null || text === '') return null
+  let url: URL | null = null
+  try { url = new URL(text) } catch {}
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw badRequest(`${name} must be an http or https URL`)
+  return text
+}

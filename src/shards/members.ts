@@ -1,11 +1,24 @@
 import type { Sql } from '../db/connect.js'
 import { MEMBER_CACHE_BYTES } from '../memory-budget.js'
+import { GroupRole } from '../db/schema.js'
 
 export interface Group {
   readonly conversationId: string
   ownerId: string
   /** Members in join order (the first is the longest-standing). */
   readonly members: Set<string>
+  /** Members who are admins (not the owner). */
+  readonly admins: Set<string>
+  /** Members muted in this group: epoch ms until when (entries may have expired). */
+  readonly mutes: Map<string, number>
+  status: number
+  /** Only the owner and admins may send. */
+  muteAll: boolean
+}
+
+/** Owner or admin: may add, remove and mute members, and edit the group. */
+export function isManager (group: Group, userId: string): boolean {
+  return group.ownerId === userId || group.admins.has(userId)
 }
 
 // Estimates of V8's heap: a Map slot with its id string and a Group with its Set, and one member in a Set.
@@ -46,21 +59,27 @@ export class MemberCache {
     if (missing.length === 0) return
     this.trim(wanted)
     const [owners, rows] = await Promise.all([
-      this.sql<{ conv: string, owner: string | null }[]>`
-        select conversation_id as conv, owner_id as owner from conversation
+      this.sql<{ conv: string, owner: string | null, status: number, muteAll: boolean }[]>`
+        select conversation_id as conv, owner_id as owner, status, mute_all as "muteAll" from conversation
         where conversation_id = any(${this.sql.array(missing)}::text[]) and type = 1`,
-      this.sql<{ conv: string, userId: string }[]>`
-        select conversation_id as conv, user_id as "userId" from group_members
+      this.sql<{ conv: string, userId: string, role: number, mutedUntil: Date | null }[]>`
+        select conversation_id as conv, user_id as "userId", role, muted_until as "mutedUntil" from group_members
         where conversation_id = any(${this.sql.array(missing)}::text[]) order by join_time, user_id`
     ])
     const loaded: Group[] = []
     for (const o of owners) {
       if (this.groups.has(o.conv)) continue
-      const group: Group = { conversationId: o.conv, ownerId: o.owner ?? '', members: new Set() }
+      const group: Group = { conversationId: o.conv, ownerId: o.owner ?? '', members: new Set(), admins: new Set(), mutes: new Map(), status: o.status, muteAll: o.muteAll }
       this.groups.set(o.conv, group)
       loaded.push(group)
     }
-    for (const r of rows) this.groups.get(r.conv)?.members.add(r.userId)
+    for (const r of rows) {
+      const group = this.groups.get(r.conv)
+      if (group === undefined) continue
+      group.members.add(r.userId)
+      if (r.role === GroupRole.ADMIN) group.admins.add(r.userId)
+      if (r.mutedUntil !== null) group.mutes.set(r.userId, r.mutedUntil.getTime())
+    }
     for (const group of loaded) {
       const bytes = GROUP_BYTES + group.members.size * MEMBER_BYTES
       this.sizes.set(group.conversationId, bytes)

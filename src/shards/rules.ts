@@ -1,6 +1,8 @@
 import { Status } from '../errors.js'
 import type { Relation, UserFacts } from './permissions.js'
 import type { PrivateChatPolicy } from '../config.js'
+import { GroupStatus } from '../db/schema.js'
+import { isManager, type Group } from './members.js'
 
 export interface Refusal {
   readonly status: number
@@ -16,11 +18,21 @@ export function privateSendRefusal (sender: UserFacts, receiver: UserFacts, rela
     (policy === 'friends' && !relation.friends ? { status: Status.FORBIDDEN, reason: 'not friends' } : null)
 }
 
-/** Whether a group message may be sent: the group exists, the sender is a member and may speak. */
-export function groupSendRefusal (sender: UserFacts, groupExists: boolean, isMember: boolean, now: number): Refusal | null {
-  if (!groupExists) return { status: Status.NOT_FOUND, reason: 'unknown group' }
-  if (!isMember) return { status: Status.FORBIDDEN, reason: 'not a member of this group' }
-  return senderRefusal(sender, now)
+/**
+ * Whether a group message may be sent: the group exists (404), the sender is a member (403), the group
+ * is not dismissed (410), the sender may send at all (403), and may speak here: not muted in the group,
+ * and the group is not muted for everyone but its owner and admins (403).
+ */
+export function groupSendRefusal (sender: UserFacts, senderId: string, group: Group | null, now: number): Refusal | null {
+  if (group === null) return { status: Status.NOT_FOUND, reason: 'unknown group' }
+  if (!group.members.has(senderId)) return { status: Status.FORBIDDEN, reason: 'not a member of this group' }
+  if (group.status === GroupStatus.DISMISSED) return { status: Status.GONE, reason: 'the group is dismissed' }
+  const refusal = senderRefusal(sender, now)
+  if (refusal !== null) return refusal
+  if (group.muteAll && !isManager(group, senderId)) return { status: Status.FORBIDDEN, reason: 'the group is muted: only its owner and admins may send' }
+  const until = group.mutes.get(senderId) ?? 0
+  if (until > now) return { status: Status.FORBIDDEN, reason: `muted in this group until ${new Date(until).toISOString()}` }
+  return null
 }
 
 function senderRefusal (sender: UserFacts, now: number): Refusal | null {

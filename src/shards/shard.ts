@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js'
 import type { Logger } from '../log.js'
-import { decodeFrame, MessageType, type DecodedFrame, privateConversationId, isMsgId, groupConversationId, parseConversationId, peerOf } from '@implus/client/wire'
+import { decodeFrame, encodeFrame, MessageType, type DecodedFrame, privateConversationId, isMsgId, groupConversationId, parseConversationId, peerOf } from '@implus/client/wire'
 import { AppError, Status } from '../errors.js'
 import { deliveryFailed, errorFrame } from '../messages/refusals.js'
 import { conversationSeqKey, userSeqKey } from '../seq/engine.js'
@@ -10,14 +10,14 @@ import { IdempotencyCache, receiptFrame, storedReceipts, type Receipt, type Shar
 import { FanOut } from './fan-out.js'
 import { PermissionCache } from './permissions.js'
 import { MemberCache, type Group } from './members.js'
-import { GroupAdmin } from './group-admin.js'
+import { GroupAdmin, type Announce } from './group-admin.js'
 import { Recalls } from './recall.js'
 import { ReadState } from './read-state.js'
 import { TICK_MS } from './timing-wheel.js'
 import { Resends } from './resends.js'
 import { WriteBatch } from './write-batch.js'
 import { MsgType } from '../db/schema.js'
-import { groupSendRefusal, privateSendRefusal, type Refusal } from './rules.js'
+import { groupSendRefusal, preview, privateSendRefusal, type Refusal } from './rules.js'
 import type { Outbox } from './outbox.js'
 import type { SeqClient } from './seq-client.js'
 import type { Call, CallReply, InboundBatch, ShardStats } from './thread-messages.js'
@@ -37,6 +37,8 @@ export interface ShardOptions {
   readonly groupReadReceiptMaxMembers: number
   /** How long a (sender, clientSeq) repeat gets the first receipt (docs/protocol.md: 5 minutes). */
   readonly idempotencyWindowMs: number
+  /** Members a group may have (IMPLUS_MAX_GROUP_MEMBERS). */
+  readonly maxGroupMembers: number
   /** Frames waiting for a cycle at most; beyond it sends are refused with 503 (bounded memory). */
   readonly queueLimit: number
   /** Receipts seen by every host (Redis in cluster mode, nothing to share on one host). */
@@ -88,6 +90,8 @@ interface Send {
 const MAX_CYCLE_FRAMES = 4000
 /** The gateway and the decoder read a frame's routing fields differently (a field sent with the wrong wire type). */
 const MISREAD: Refusal = { status: Status.BAD_REQUEST, reason: 'malformed frame: its fields do not agree' }
+/** contentType of the messages that record a group's changes (docs/protocol.md "Groups"). */
+const SYSTEM_CONTENT_TYPE = 99
 const UNIQUE_VIOLATION = '23505'
 // One batch committing while the next is prepared; more would only queue inside PostgreSQL.
 const MAX_PENDING_COMMITS = 1
@@ -139,7 +143,7 @@ export class Shard {
     this.coldUntil = Date.now() + options.idempotencyWindowMs
     this.permissions = new PermissionCache(sql)
     this.members = new MemberCache(sql)
-    this.groups = new GroupAdmin(sql, this.members)
+    this.groups = new GroupAdmin(sql, this.members, options.maxGroupMembers)
     this.readState = new ReadState({
       sql,
       out,
@@ -349,6 +353,9 @@ export class Shard {
             break
         }
       }
+      // A group changed elsewhere (created, or changed through another host): forgotten before this cycle's
+      // sends are checked, so a send that arrived with the news already obeys it.
+      for (const { call } of calls) if (call.op === 'group.forget') this.members.forget(call.args.conversationId)
       const started = performance.now()
       await this.checkSends(sends, reads, calls)
       const checked = performance.now()
@@ -493,7 +500,7 @@ export class Shard {
       return privateSendRefusal(this.permissions.user(s.senderId), this.permissions.user(s.receiverId), this.permissions.relation(s.receiverId, s.senderId), this.options.privateChat, now)
     }
     s.group = this.members.get(s.conversationId) ?? null
-    return groupSendRefusal(this.permissions.user(s.senderId), s.group !== null, s.group?.members.has(s.senderId) ?? false, now)
+    return groupSendRefusal(this.permissions.user(s.senderId), s.senderId, s.group, now)
   }
 
   /** A media message's file checks; when they pass, its content becomes the completed document. */
@@ -619,12 +626,57 @@ export class Shard {
       case 'recall':
         return await this.recalls.fromCall(call.args, batch, after)
       case 'members.add':
-        return await this.groups.add(call.args.conversationId, call.args.actor, call.args.userIds)
+        return await this.groups.add(call.args.conversationId, call.args.actor, call.args.userIds, this.announcer(batch, after))
       case 'members.remove':
-        return await this.groups.remove(call.args.conversationId, call.args.actor, call.args.userId)
+        return await this.groups.remove(call.args.conversationId, call.args.actor, call.args.userId, this.announcer(batch, after))
+      case 'group.update':
+        return await this.groups.update(call.args.conversationId, call.args.actor, call.args.settings, this.announcer(batch, after))
+      case 'group.admin':
+        return await this.groups.setAdmin(call.args.conversationId, call.args.actor, call.args.userId, call.args.admin, this.announcer(batch, after))
+      case 'group.transfer':
+        return await this.groups.transfer(call.args.conversationId, call.args.actor, call.args.userId, this.announcer(batch, after))
+      case 'group.mute':
+        return await this.groups.mute(call.args.conversationId, call.args.actor, call.args.userId, call.args.until, this.announcer(batch, after))
+      case 'group.muteAll':
+        return await this.groups.muteAll(call.args.conversationId, call.args.actor, call.args.muted, this.announcer(batch, after))
+      case 'group.dismiss':
+        return await this.groups.dismiss(call.args.conversationId, call.args.actor, this.announcer(batch, after))
       case 'group.forget':
-        this.members.forget(call.args.conversationId)
+        // Applied at the start of the cycle (see cycle()).
         return null
+    }
+  }
+
+  /**
+   * How GroupAdmin records a change: a system message (contentType 99) from the actor in the group's own
+   * stream, numbered now and committed with this batch; after the commit, its 1007 goes to the members
+   * (as they are now) and to `alsoTell`.
+   */
+  private announcer (batch: WriteBatch, after: (() => void)[]): Announce {
+    return async (group, event, text, alsoTell) => {
+      const conversationId = group.conversationId
+      const [conversationSeq] = await this.seq.allocate([conversationSeqKey(conversationId)])
+      const msgId = this.ids.next()
+      const time = Date.now()
+      batch.message({ msgId, conversationId, conversationSeq: conversationSeq!, senderId: event.actorId, receiverId: null, msgType: MsgType.GROUP, contentType: SYSTEM_CONTENT_TYPE, content: JSON.stringify({ ...event, text }), clientSeq: `system-${msgId}`, time })
+      batch.conversationMessage(conversationId, conversationSeq!, msgId)
+      batch.senderSeen(event.actorId, conversationId, conversationSeq!)
+      const recipients = [...group.members, ...alsoTell].filter(this.reachable)
+      after.push(() => {
+        if (recipients.length === 0) return
+        this.out.toMembers(recipients, encodeFrame({
+          type: MessageType.GROUP_MESSAGE_NOTIFICATION,
+          uid: msgId,
+          fromId: event.actorId,
+          conversationId,
+          conversationSeq: conversationSeq!,
+          seq: String(conversationSeq),
+          content: preview(text),
+          contentType: SYSTEM_CONTENT_TYPE,
+          timestamp: time
+        }))
+      })
+      return { msgId, conversationSeq: conversationSeq! }
     }
   }
 

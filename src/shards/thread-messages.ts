@@ -4,6 +4,7 @@
  * one transferred buffer with an index, so the cost per frame is a copy, not
  * a postMessage.
  */
+import type { GroupSettings, Recorded } from './group-admin.js'
 import type { HistogramCounts } from '../histogram.js'
 import type { LogOptions } from '../log.js'
 import type { StageCounts } from './send-stages.js'
@@ -61,11 +62,19 @@ export interface UsersChanged { readonly t: 'users', readonly userIds: string[] 
 export interface ShardCalls {
   /** The HTTP recall, on the shard of the message. */
   recall: { args: { readonly userId: string, readonly msgId: string }, result: { msgId: string, conversationId: string } }
-  /** Owner adds members: the ones added (members already in, or ids that are no user ids, are skipped). */
+  /** The owner or an admin adds members: the ones added (members already in, or ids that are no user ids, are skipped). */
   'members.add': { args: { readonly conversationId: string, readonly actor: string, readonly userIds: string[] }, result: string[] }
   'members.remove': { args: { readonly conversationId: string, readonly actor: string, readonly userId: string }, result: null }
   /** The group changed outside the shard (created, or changed through another host): reload it on next use. */
   'group.forget': { args: { readonly conversationId: string }, result: null }
+  // Group management (GroupAdmin): each answers the system message the change was recorded as, or null.
+  'group.update': { args: { readonly conversationId: string, readonly actor: string, readonly settings: GroupSettings }, result: Recorded }
+  'group.admin': { args: { readonly conversationId: string, readonly actor: string, readonly userId: string, readonly admin: boolean }, result: Recorded }
+  'group.transfer': { args: { readonly conversationId: string, readonly actor: string, readonly userId: string }, result: Recorded }
+  /** `until`: epoch ms; null lifts the mute. */
+  'group.mute': { args: { readonly conversationId: string, readonly actor: string, readonly userId: string, readonly until: number | null }, result: Recorded }
+  'group.muteAll': { args: { readonly conversationId: string, readonly actor: string, readonly muted: boolean }, result: Recorded }
+  'group.dismiss': { args: { readonly conversationId: string, readonly actor: string }, result: Recorded }
 }
 export type CallOp = keyof ShardCalls
 
@@ -112,6 +121,7 @@ export interface ShardWorkerData {
   readonly log: LogOptions
   readonly privateChat: 'friends' | 'open'
   readonly recallWindowMs: number
+  readonly maxGroupMembers: number
   readonly groupReadReceiptMaxMembers: number
   readonly idempotencyWindowMs: number
   readonly queueLimit: number

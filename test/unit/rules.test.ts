@@ -2,6 +2,8 @@
 import t from 'tap'
 import { contentRefusal, groupSendRefusal, MAX_RESENDS, preview, privateSendRefusal, resendDelayMs } from '../../src/shards/rules.js'
 import type { Relation, UserFacts } from '../../src/shards/permissions.js'
+import { GroupStatus } from '../../src/db/schema.js'
+import type { Group } from '../../src/shards/members.js'
 
 const NOW = 1_750_000_000_000
 const ok: UserFacts = { exists: true, banned: false, deleted: false, mutedUntil: 0 }
@@ -58,15 +60,25 @@ t.test('privateSendRefusal: not friends is 403 only under the friends policy', a
   t.equal(privateSendRefusal(ok, ok, strangers, 'open', NOW), null)
 })
 
-t.test('groupSendRefusal: unknown group 404, then not a member 403, then sender state', async t => {
-  t.plan(7)
-  t.equal(groupSendRefusal(ok, true, true, NOW), null, 'a member in good standing')
-  t.match(groupSendRefusal(banned, false, false, NOW), { status: 404, reason: /unknown group/ }, 'unknown group first')
-  t.match(groupSendRefusal(banned, true, false, NOW), { status: 403, reason: /not a member/ }, 'then membership')
-  t.match(groupSendRefusal(banned, true, true, NOW), { status: 403, reason: /banned/ })
-  t.match(groupSendRefusal(muted, true, true, NOW), { status: 403, reason: /muted/ })
-  t.equal(groupSendRefusal({ ...ok, mutedUntil: NOW - 1 }, true, true, NOW), null, 'mute over')
-  t.match(groupSendRefusal(missing, true, true, NOW), { status: 403 }, 'no account')
+const group = (over: Partial<Group> = {}): Group => ({
+  conversationId: 'group_1', ownerId: 'o', members: new Set(['o', 'a', 'm']), admins: new Set(['a']), mutes: new Map(), status: GroupStatus.ACTIVE, muteAll: false, ...over
+})
+
+t.test('groupSendRefusal: unknown group 404, then not a member 403, then dismissed 410, then sender state, then group mutes', async t => {
+  t.plan(13)
+  t.equal(groupSendRefusal(ok, 'm', group(), NOW), null, 'a member in good standing')
+  t.match(groupSendRefusal(banned, 'm', null, NOW), { status: 404, reason: /unknown group/ }, 'unknown group first')
+  t.match(groupSendRefusal(banned, 'x', group(), NOW), { status: 403, reason: /not a member/ }, 'then membership')
+  t.match(groupSendRefusal(banned, 'm', group({ status: GroupStatus.DISMISSED }), NOW), { status: 410, reason: /dismissed/ }, 'then a dismissed group')
+  t.match(groupSendRefusal(banned, 'm', group(), NOW), { status: 403, reason: /banned/ })
+  t.match(groupSendRefusal(muted, 'm', group(), NOW), { status: 403, reason: /muted/ })
+  t.equal(groupSendRefusal({ ...ok, mutedUntil: NOW - 1 }, 'm', group(), NOW), null, 'mute over')
+  t.match(groupSendRefusal(missing, 'm', group(), NOW), { status: 403 }, 'no account')
+  t.match(groupSendRefusal(ok, 'm', group({ muteAll: true }), NOW), { status: 403, reason: /group is muted/ }, 'mute all: a member may not send')
+  t.equal(groupSendRefusal(ok, 'a', group({ muteAll: true }), NOW), null, 'mute all: an admin may')
+  t.equal(groupSendRefusal(ok, 'o', group({ muteAll: true }), NOW), null, 'mute all: the owner may')
+  t.match(groupSendRefusal(ok, 'm', group({ mutes: new Map([['m', NOW + 1000]]) }), NOW), { status: 403, reason: /muted in this group/ }, 'muted in the group')
+  t.equal(groupSendRefusal(ok, 'm', group({ mutes: new Map([['m', NOW - 1]]) }), NOW), null, 'a group mute that has ended')
 })
 
 t.test('contentRefusal', async t => {
@@ -143,5 +155,5 @@ t.test('a deleted account neither receives (404) nor sends (403)', async t => {
   t.plan(3)
   t.match(privateSendRefusal(ok, deleted, friends, 'friends', NOW), { status: 404, reason: /deleted/ }, 'to a deleted user: 404')
   t.match(privateSendRefusal(deleted, ok, friends, 'open', NOW), { status: 403, reason: /deleted/ }, 'from a deleted user: 403')
-  t.match(groupSendRefusal(deleted, true, true, NOW), { status: 403, reason: /deleted/ }, 'into a group: 403')
+  t.match(groupSendRefusal(deleted, 'm', group(), NOW), { status: 403, reason: /deleted/ }, 'into a group: 403')
 })

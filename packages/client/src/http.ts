@@ -88,6 +88,56 @@ export interface CreateGroupRequest {
   members: string[]
 }
 
+export interface GroupInfo {
+  conversationId: string
+  name: string
+  description: string | null
+  notice: string | null
+  avatarUrl: string | null
+  ownerId: string | null
+  /** Admins besides the owner, in join order. */
+  admins: string[]
+  memberCount: number
+  /** The server's size limit (IMPLUS_MAX_GROUP_MEMBERS). */
+  maxMembers: number
+  /** 1 active, 2 dismissed (sends refused with 410, history readable). */
+  status: 1 | 2
+  /** Only the owner and admins may send. */
+  muteAll: boolean
+  createTime: string
+}
+
+export interface MyGroup {
+  conversationId: string
+  name: string
+  avatarUrl: string | null
+  memberCount: number
+  status: 1 | 2
+  /** The caller's role: 0 member, 1 owner, 2 admin. */
+  role: 0 | 1 | 2
+}
+
+export interface GroupMember {
+  userId: string
+  /** 0 member, 1 owner, 2 admin. */
+  role: 0 | 1 | 2
+  /** Muted in this group until then; null when not muted. */
+  mutedUntil: string | null
+  joinTime: string
+}
+
+export interface GroupSettings {
+  /** 1–64 characters. */
+  name?: string
+  /** Up to 2000 characters; null or '' clears it. */
+  notice?: string | null
+  /** An http(s) URL; null or '' clears it. */
+  avatarUrl?: string | null
+}
+
+/** The system message (contentType 99) a group change was recorded as; null when nothing changed. */
+export type GroupChange = { msgId: string, conversationSeq: number } | null
+
 export interface ConversationSync {
   /** Newest first. */
   conversations: ConversationSummary[]
@@ -357,6 +407,50 @@ export class ImHttpClient {
 
   members (conversationId: string): Promise<string[]> {
     return this.#request('GET', `/api/groups/${segment(conversationId)}/members`)
+  }
+
+  /** The caller's groups, most recently active first. */
+  myGroups (): Promise<MyGroup[]> {
+    return this.#request('GET', '/api/groups')
+  }
+
+  groupInfo (conversationId: string): Promise<GroupInfo> {
+    return this.#request('GET', `/api/groups/${segment(conversationId)}`)
+  }
+
+  /** Members with roles and group mutes, in join order. */
+  roster (conversationId: string): Promise<GroupMember[]> {
+    return this.#request('GET', `/api/groups/${segment(conversationId)}/roster`)
+  }
+
+  /** Name, notice, avatar: the owner and admins. */
+  updateGroup (conversationId: string, settings: GroupSettings): Promise<GroupChange> {
+    return this.#request('POST', `/api/groups/${segment(conversationId)}/settings`, settings)
+  }
+
+  /** The owner appoints or demotes an admin. */
+  setGroupAdmin (conversationId: string, userId: string, admin: boolean): Promise<GroupChange> {
+    return this.#request('POST', `/api/groups/${segment(conversationId)}/admins`, { userId, admin })
+  }
+
+  /** The owner hands the group to another member. */
+  transferGroup (conversationId: string, userId: string): Promise<GroupChange> {
+    return this.#request('POST', `/api/groups/${segment(conversationId)}/transfer`, { userId })
+  }
+
+  /** Mutes a member for `seconds` (up to 30 days); 0 lifts the mute. */
+  muteMember (conversationId: string, userId: string, seconds: number): Promise<GroupChange> {
+    return this.#request('POST', `/api/groups/${segment(conversationId)}/mute`, { userId, seconds })
+  }
+
+  /** While muted, only the owner and admins may send. */
+  muteGroup (conversationId: string, muted: boolean): Promise<GroupChange> {
+    return this.#request('POST', `/api/groups/${segment(conversationId)}/mute-all`, { muted })
+  }
+
+  /** The owner dismisses the group: sends are refused (410) from then on; history stays readable. */
+  dismissGroup (conversationId: string): Promise<GroupChange> {
+    return this.#request('POST', `/api/groups/${segment(conversationId)}/dismiss`)
   }
 
   syncConversations (limit?: number): Promise<ConversationSync> {

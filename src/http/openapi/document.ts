@@ -32,7 +32,7 @@ const SECURITY: Record<OperationSpec['auth'], unknown[]> = {
 
 type Document = Record<string, unknown> & { paths: Record<string, Record<string, Record<string, unknown>>> }
 
-const ERROR_STATUSES: readonly StatusCode[] = [400, 401, 403, 404, 409, 413, 429, 500, 503]
+const ERROR_STATUSES: readonly StatusCode[] = [400, 401, 403, 404, 409, 410, 413, 429, 500, 503]
 
 function standardErrors (spec: OperationSpec, method: HttpMethod): number[] {
   const codes = new Set<number>([500, 503, ...(spec.errors ?? [])])

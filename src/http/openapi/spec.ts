@@ -119,7 +119,7 @@ export const SHARED_SCHEMAS: Record<string, JsonSchema> = {
     type: 'object',
     description: 'The envelope of a refusal: `code` is the HTTP status, `message` says why, `data` is null.',
     properties: {
-      code: { enum: [400, 401, 403, 404, 409, 413, 429, 500, 503] },
+      code: { enum: [400, 401, 403, 404, 409, 410, 413, 429, 500, 503] },
       message: { type: 'string' },
       data: { type: 'null' }
     },
