@@ -6,7 +6,7 @@ import { homedir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { ImClient, ImHttpClient, ImHttpError, LoginError, SendError, isMsgId, isUserId, mediaContent, type ImMessage, type MediaKind, type SendReceipt } from '@implus/client'
+import { ImClient, ImHttpClient, ImHttpError, LoginError, SendError, isMsgId, isUserId, mediaContent, privateConversationId, type GroupChange, type ImMessage, type MediaKind, type SendReceipt, type UserProfile } from '@implus/client'
 import { JsonFileSeqStore } from '@implus/client/node'
 
 const USAGE = `usage: implus [--server http(s)://host:8080] [--ws ws(s)://host:port/websocket] <command>
@@ -23,8 +23,35 @@ commands:
   download <fileId> [path]                  save a file (default: its name, here; - for stdout)
   tail                                      print incoming messages live, until Ctrl-C
   conversations                             list conversations with unread counts
-  friend <userId>                           add a friend
+  history <user|group> [count]              the last messages of a conversation (default 20)
+  read <user|group>                         mark a conversation read up to its latest message
+  recall <msgId>                            recall one of your messages
+
+  friend <user> [message]                   befriend: a friend request where the server asks for consent
+  requests                                  pending friend requests, incoming and outgoing
+  accept | decline | cancel <requestId>     answer a friend request, or withdraw yours
+  friends                                   your friends
+  unfriend <user>                           end a friendship
+  block | unblock <user>, blacklist         block a user from messaging you; list who is blocked
+  profile [user]                            a profile (yours by default)
+  profile name <displayName> | avatar <url> change your display name or avatar ('-' clears)
+  find <username>                           look a user up by username
+  password <old> <new>                      change the password (signs your other sessions out)
+
   group create <name> <member...>           create a group; prints its conversation id
+  group list                                your groups
+  group info <group>                        name, notice, owner, admins, size, status
+  group members <group>                     members with roles and mutes
+  group add <group> <user...>               add members (owner, admins)
+  group remove <group> <user> | leave <group>
+  group rename <group> <name> | notice <group> <text>
+  group admin <group> <user> on|off         appoint or demote an admin (owner)
+  group transfer <group> <user>             hand the group over (owner)
+  group mute <group> <user> <seconds>       mute a member (0 lifts it)
+  group mute-all <group> on|off             only the owner and admins may send
+  group dismiss <group>                     dismiss the group (owner)
+
+<user> is a userId or @username; <group> is a groupId or group_{id}.
 
 The WebSocket address is asked from the server (GET /api/server-info); --ws overrides it.
 environment: IMPLUS_SERVER (HTTP base URL), IMPLUS_WS_URL (WebSocket URL or port), IMPLUS_CLI_HOME`
@@ -336,6 +363,197 @@ async function tail (ctx: Context): Promise<void> {
   await client.close()
 }
 
+/** A userId, or `@username` (also a bare name that is not a number) looked up on the server. */
+async function resolveUser (http: ImHttpClient, value: string): Promise<string> {
+  const name = value.replace(/^@/, '')
+  if (isUserId(value)) return value
+  if (name === '') throw new CliError(`not a user: ${JSON.stringify(value)}`, 2)
+  return (await http.findByUsername(name)).userId
+}
+
+function groupId (value: string | undefined): string {
+  const id: string = (value ?? '').replace(/^group_/, '')
+  if (!isUserId(id)) throw new CliError(`not a group: ${JSON.stringify(value)} (a groupId or group_{id})`, 2)
+  return `group_${id}`
+}
+
+/** "Display Name (@username, userId)" for each of these users, fetched at once. */
+async function displayNames (http: ImHttpClient, userIds: string[]): Promise<(userId: string) => string> {
+  const unique = [...new Set(userIds)]
+  const profiles = new Map<string, UserProfile>()
+  for (let at = 0; at < unique.length; at += 500) for (const p of await http.profiles(unique.slice(at, at + 500))) profiles.set(p.userId, p)
+  return (userId) => {
+    const p = profiles.get(userId)
+    return p === undefined ? userId : `${p.displayName} (@${p.username}, ${p.userId})`
+  }
+}
+
+function printProfile (p: UserProfile): void {
+  console.log(`${p.displayName} (@${p.username}, ${p.userId})${p.deleted ? ' [deleted]' : ''}${p.avatarUrl !== null ? `\navatar: ${p.avatarUrl}` : ''}`)
+}
+
+async function profileCommand (ctx: Context): Promise<void> {
+  const rest = ctx.args.rest
+  const { http, session } = authedHttp(ctx)
+  if (rest[1] === 'name' || rest[1] === 'avatar') {
+    need(rest, 3, `profile ${rest[1]} <${rest[1] === 'name' ? 'displayName' : 'url'}>`)
+    const value = rest.slice(2).join(' ')
+    const cleared = value === '-' ? null : value
+    printProfile(await http.updateProfile(rest[1] === 'name' ? { displayName: cleared } : { avatarUrl: cleared }))
+    return
+  }
+  printProfile(await http.profile(rest[1] === undefined ? session.userId : await resolveUser(http, rest[1])))
+}
+
+/** The conversation a `<user|group>` argument names, from the caller's side. */
+async function conversationOf (http: ImHttpClient, me: string, value: string | undefined): Promise<string> {
+  if (value === undefined) throw new CliError('name a user (userId or @username) or a group (group_{id})', 2)
+  if (value.startsWith('group_')) return groupId(value)
+  return privateConversationId(me, await resolveUser(http, value))
+}
+
+/** The conversation's latest conversationSeq, from the caller's conversation list (0 when it has none). */
+async function latestSeq (http: ImHttpClient, conversationId: string): Promise<number> {
+  const { conversations } = await http.syncConversations(500)
+  return conversations.find((c) => c.conversationId === conversationId)?.lastSeq ?? 0
+}
+
+async function historyCommand (ctx: Context): Promise<void> {
+  const rest = ctx.args.rest
+  need(rest, 2, 'history <user|group> [count]')
+  const count = rest[2] === undefined ? 20 : Number(rest[2])
+  if (!Number.isInteger(count) || count < 1 || count > 500) throw new CliError('count must be from 1 to 500', 2)
+  const { http, session } = authedHttp(ctx)
+  const conversationId = await conversationOf(http, session.userId, rest[1])
+  const last = await latestSeq(http, conversationId)
+  if (last === 0) {
+    console.log('no messages')
+    return
+  }
+  const { messages } = await http.pull({ conversationId, startSeq: Math.max(1, last - count + 1), endSeq: last, limit: count })
+  const names = await displayNames(http, messages.map((m) => m.fromUserId))
+  for (const m of messages) {
+    const body = m.status === 3 ? '(recalled)' : m.contentType === 99 ? `-- ${systemText(m.content)}` : m.content.replace(/\r?\n/g, ' ⏎ ')
+    console.log(`${m.conversationSeq}  ${m.createTime.slice(0, 19).replace('T', ' ')}  ${m.msgId}  ${names(m.fromUserId)}: ${body}`)
+  }
+}
+
+/** A group's system message (contentType 99) as its readable sentence. */
+function systemText (content: string): string {
+  try {
+    const parsed = JSON.parse(content) as { text?: unknown }
+    return typeof parsed.text === 'string' ? parsed.text : content
+  } catch {
+    return content
+  }
+}
+
+async function readCommand (ctx: Context): Promise<void> {
+  const rest = ctx.args.rest
+  need(rest, 2, 'read <user|group>')
+  const { http, session } = authedHttp(ctx)
+  const conversationId = await conversationOf(http, session.userId, rest[1])
+  const last = await latestSeq(http, conversationId)
+  if (last === 0) {
+    console.log('nothing to read')
+    return
+  }
+  const client = await openClient(ctx, session, { sync: false })
+  try {
+    if (!client.markRead(conversationId, last)) throw new CliError('the connection closed before the read receipt was sent')
+  } finally {
+    await client.close().catch(() => undefined)
+  }
+  console.log(`${conversationId} read up to ${last}`)
+}
+
+async function groupCommand (ctx: Context): Promise<void> {
+  const rest = ctx.args.rest
+  const sub = rest[1]
+  const { http, session } = authedHttp(ctx)
+  const change = (done: string) => (result: GroupChange): void => console.log(result === null ? 'nothing to change' : `${done} (seq ${result.conversationSeq})`)
+  const onOff = (value: string | undefined): boolean => {
+    if (value !== 'on' && value !== 'off') throw new CliError(`usage: implus group ${sub} … on|off`, 2)
+    return value === 'on'
+  }
+  switch (sub) {
+    case 'create': {
+      need(rest, 3, 'group create <name> <member...>')
+      const members = await Promise.all(rest.slice(3).map((m) => resolveUser(http, m)))
+      console.log(await http.createGroup({ conversationName: rest[2], members }))
+      return
+    }
+    case 'list': {
+      const groups = await http.myGroups()
+      for (const g of groups) console.log(`${g.conversationId}  ${g.name}  ${g.memberCount} members  ${['member', 'owner', 'admin'][g.role]}${g.status === 2 ? '  [dismissed]' : ''}`)
+      if (groups.length === 0) console.log('no groups')
+      return
+    }
+    case 'info': {
+      const info = await http.groupInfo(groupId(rest[2]))
+      const names = await displayNames(http, [...(info.ownerId === null ? [] : [info.ownerId]), ...info.admins])
+      console.log(`${info.conversationId}  ${info.name}${info.status === 2 ? '  [dismissed]' : ''}${info.muteAll ? '  [muted: owner and admins only]' : ''}`)
+      if (info.notice !== null) console.log(`notice: ${info.notice}`)
+      console.log(`owner: ${info.ownerId === null ? '-' : names(info.ownerId)}`)
+      if (info.admins.length > 0) console.log(`admins: ${info.admins.map(names).join(', ')}`)
+      console.log(`members: ${info.memberCount} of at most ${info.maxMembers}`)
+      return
+    }
+    case 'members': {
+      const roster = await http.roster(groupId(rest[2]))
+      const names = await displayNames(http, roster.map((m) => m.userId))
+      for (const m of roster) console.log(`${names(m.userId)}  ${['member', 'owner', 'admin'][m.role]}${m.mutedUntil !== null ? `  muted until ${m.mutedUntil}` : ''}`)
+      return
+    }
+    case 'add': {
+      need(rest, 4, 'group add <group> <user...>')
+      const users = await Promise.all(rest.slice(3).map((u) => resolveUser(http, u)))
+      await http.addMembers(groupId(rest[2]), users)
+      console.log(`added ${rest.slice(3).join(', ')}`)
+      return
+    }
+    case 'remove':
+    case 'leave': {
+      need(rest, sub === 'remove' ? 4 : 3, sub === 'remove' ? 'group remove <group> <user>' : 'group leave <group>')
+      await http.removeMember(groupId(rest[2]), sub === 'leave' ? session.userId : await resolveUser(http, rest[3]))
+      console.log(sub === 'leave' ? `left ${groupId(rest[2])}` : `removed ${rest[3]}`)
+      return
+    }
+    case 'rename':
+    case 'notice': {
+      need(rest, 4, `group ${sub} <group> <${sub === 'rename' ? 'name' : 'text'}>`)
+      const text = rest.slice(3).join(' ')
+      change(sub === 'rename' ? 'renamed' : 'notice set')(await http.updateGroup(groupId(rest[2]), sub === 'rename' ? { name: text } : { notice: text === '-' ? null : text }))
+      return
+    }
+    case 'admin':
+      need(rest, 5, 'group admin <group> <user> on|off')
+      change('done')(await http.setGroupAdmin(groupId(rest[2]), await resolveUser(http, rest[3]), onOff(rest[4])))
+      return
+    case 'transfer':
+      need(rest, 4, 'group transfer <group> <user>')
+      change('transferred')(await http.transferGroup(groupId(rest[2]), await resolveUser(http, rest[3])))
+      return
+    case 'mute': {
+      need(rest, 5, 'group mute <group> <user> <seconds>')
+      const seconds = Number(rest[4])
+      if (!Number.isInteger(seconds) || seconds < 0) throw new CliError('seconds must be a whole number (0 lifts the mute)', 2)
+      change(seconds === 0 ? 'unmuted' : 'muted')(await http.muteMember(groupId(rest[2]), await resolveUser(http, rest[3]), seconds))
+      return
+    }
+    case 'mute-all':
+      need(rest, 4, 'group mute-all <group> on|off')
+      change('done')(await http.muteGroup(groupId(rest[2]), onOff(rest[3])))
+      return
+    case 'dismiss':
+      need(rest, 3, 'group dismiss <group>')
+      change('dismissed')(await http.dismissGroup(groupId(rest[2])))
+      return
+    default:
+      throw new CliError(`unknown group command ${JSON.stringify(sub ?? '')}\n${USAGE}`, 2)
+  }
+}
+
 async function run (argv: string[]): Promise<void> {
   const args = parseArgs(argv)
   const [command] = args.rest
@@ -400,21 +618,89 @@ async function run (argv: string[]): Promise<void> {
       return
     }
     case 'friend': {
-      need(rest, 2, 'friend <userId>')
+      need(rest, 2, 'friend <user> [message]')
       const { http } = authedHttp(ctx)
-      await http.addFriend(checkUserId(rest[1]))
-      console.log(`${rest[1]} is now a friend`)
+      const userId = await resolveUser(http, rest[1])
+      try {
+        await http.addFriend(userId)
+        console.log(`${rest[1]} is now a friend`)
+      } catch (error) {
+        // The server asks for consent (IMPLUS_DIRECT_FRIENDS=false): send a request instead.
+        if (!(error instanceof ImHttpError && error.status === 403)) throw error
+        const request = await http.sendFriendRequest(userId, rest.slice(2).join(' '))
+        console.log(request.status === 1 ? `${rest[1]} is now a friend (they had asked you)` : `friend request ${request.requestId} sent to ${rest[1]}`)
+      }
       return
     }
-    case 'group': {
-      if (rest[1] !== 'create') throw new CliError('usage: implus group create <name> <member...>', 2)
-      need(rest, 3, 'group create <name> <member...>')
-      const members = rest.slice(3).map((m) => checkUserId(m, 'member'))
+    case 'requests': {
       const { http } = authedHttp(ctx)
-      const id = await http.createGroup({ conversationName: rest[2], members })
-      console.log(id)
+      const { incoming, outgoing } = await http.friendRequests()
+      const names = await displayNames(http, [...incoming.map((r) => r.fromId), ...outgoing.map((r) => r.toId)])
+      for (const r of incoming) console.log(`${r.requestId}  from ${names(r.fromId)}${r.message !== '' ? `: ${r.message}` : ''}`)
+      for (const r of outgoing) console.log(`${r.requestId}  to ${names(r.toId)} (waiting)`)
+      if (incoming.length + outgoing.length === 0) console.log('no pending friend requests')
       return
     }
+    case 'accept':
+    case 'decline':
+    case 'cancel': {
+      need(rest, 2, `${command} <requestId>`)
+      const { http } = authedHttp(ctx)
+      const answer = command === 'accept' ? http.acceptFriendRequest(rest[1]) : command === 'decline' ? http.declineFriendRequest(rest[1]) : http.cancelFriendRequest(rest[1])
+      const request = await answer
+      console.log(`friend request ${request.requestId} ${['pending', 'accepted', 'declined', 'cancelled'][request.status]}`)
+      return
+    }
+    case 'friends':
+    case 'blacklist': {
+      const { http } = authedHttp(ctx)
+      const list = command === 'friends' ? await http.friends() : await http.blacklist()
+      const names = await displayNames(http, list.map((f) => f.userId))
+      for (const f of list) console.log(names(f.userId))
+      if (list.length === 0) console.log(command === 'friends' ? 'no friends yet' : 'nobody is blocked')
+      return
+    }
+    case 'unfriend':
+    case 'block':
+    case 'unblock': {
+      need(rest, 2, `${command} <user>`)
+      const { http } = authedHttp(ctx)
+      const userId = await resolveUser(http, rest[1])
+      if (command === 'unfriend') await http.removeFriend(userId)
+      else if (command === 'block') await http.block(userId)
+      else await http.unblock(userId)
+      console.log(`${command === 'unfriend' ? 'unfriended' : `${command}ed`} ${rest[1]}`)
+      return
+    }
+    case 'profile':
+      return profileCommand(ctx)
+    case 'find': {
+      need(rest, 2, 'find <username>')
+      const { http } = authedHttp(ctx)
+      printProfile(await http.findByUsername(rest[1].replace(/^@/, '')))
+      return
+    }
+    case 'password': {
+      need(rest, 3, 'password <old> <new>')
+      const { http, session } = authedHttp(ctx)
+      const result = await http.changePassword(rest[1], rest[2])
+      writeSession({ ...session, token: result.token })
+      console.log('password changed; your other sessions are signed out')
+      return
+    }
+    case 'history':
+      return historyCommand(ctx)
+    case 'read':
+      return readCommand(ctx)
+    case 'recall': {
+      need(rest, 2, 'recall <msgId>')
+      const { http } = authedHttp(ctx)
+      await http.recall(rest[1])
+      console.log(`recalled ${rest[1]}`)
+      return
+    }
+    case 'group':
+      return groupCommand(ctx)
     default:
       throw new CliError(`unknown command ${JSON.stringify(command)}\n${USAGE}`, 2)
   }
