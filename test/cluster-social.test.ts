@@ -107,8 +107,13 @@ t.test('group changes made through one host apply at once on the other; their 10
   const note = await memberOnB.next(f => f.type === MessageType.GROUP_MESSAGE_NOTIFICATION && f.contentType === 99, 10_000)
   t.equal(note.conversationSeq, muted.conversationSeq, 'the system message\'s 1007 reaches the member on B')
   t.match(await sendGroup('muted?'), { errorCode: 403 }, 'B refuses the muted member at once')
-  expectOk(t, await api(A, 'POST', `/api/groups/${group}/mute`, { userId: member.userId, seconds: 0 }, owner.token), 'unmuted on A')
+  const unmuted = expectOk(t, await api(A, 'POST', `/api/groups/${group}/mute`, { userId: member.userId, seconds: 0 }, owner.token), 'unmuted on A')
+  // B hears of the change through pub/sub, as fast as Redis carries it: a send racing it on B may still meet
+  // the old state. The change's event follows its 1007 on the same Redis connection into B, so once the
+  // member's client has the 1007, B is reading the event (the test waits for what a client would see).
+  await memberOnB.next(f => f.type === MessageType.GROUP_MESSAGE_NOTIFICATION && f.conversationSeq === unmuted.conversationSeq, 10_000)
   t.equal((await sendGroup('free')).type, MessageType.MESSAGE_SEND_RECEIPT, 'and lets it speak again')
-  expectOk(t, await api(A, 'POST', `/api/groups/${group}/dismiss`, undefined, owner.token), 'dismissed on A')
+  const dismissed = expectOk(t, await api(A, 'POST', `/api/groups/${group}/dismiss`, undefined, owner.token), 'dismissed on A')
+  await memberOnB.next(f => f.type === MessageType.GROUP_MESSAGE_NOTIFICATION && f.conversationSeq === dismissed.conversationSeq, 10_000)
   t.match(await sendGroup('anyone?'), { errorCode: 410 }, 'B refuses sends to the dismissed group')
 })
