@@ -86,6 +86,10 @@ t.test('refusals: a too-large upload rejects with 413 and sends nothing; someone
   const before = a.pendingSends
   const big = a.sendPrivateFile(bob.userId, new Uint8Array(MAX_UPLOAD + 1), { name: 'big.bin' })
   await t.rejects(big, { name: 'ImHttpError', status: 413 }, 'too large: ImHttpError 413')
+  // Far over the limit the server refuses on Content-Length and closes while Node is still writing: the
+  // answer must still be a 413, not a bare "fetch failed" (EPIPE).
+  const huge = a.sendPrivateFile(bob.userId, new Uint8Array(15 * MAX_UPLOAD), { name: 'huge.bin' })
+  await t.rejects(huge, { name: 'ImHttpError', status: 413, message: /over 2097152 bytes \(IMPLUS_MAX_UPLOAD_BYTES\)/ }, 'far too large: ImHttpError 413 naming the limit, as the server words it')
   t.equal(a.pendingSends, before, 'no message was sent')
   await t.rejects(a.sendPrivateFile(bob.userId, new Uint8Array(10)), TypeError, 'bytes need a name')
   await t.rejects(a.sendPrivateFile(bob.userId, new Uint8Array(10), { name: '../x' }), { status: 400, message: /name/ }, 'a path-like name: 400')

@@ -243,6 +243,8 @@ export class ImHttpClient {
   /** Bearer token sent with every request; set by login, cleared by logout. */
   token: string | null = null
   readonly #onUnauthorized: ImHttpClientOptions['onUnauthorized']
+  /** The upload limit the server at #baseUrl announced (server-info), asked once per server. */
+  #uploadLimit: { baseUrl: string, bytes: Promise<number | null> } | null = null
 
   constructor (baseUrl: string, options: ImHttpClientOptions = {}) {
     this.baseUrl = baseUrl
@@ -493,10 +495,24 @@ export class ImHttpClient {
    * size and makes a thumbnail. Refusals (400 bad name or image, 413 too large, 429 quota) are ImHttpErrors.
    */
   async upload (body: UploadBody, name: string, options: UploadOptions = {}): Promise<FileInfo> {
+    // A server refuses a body over its limit as soon as it sees Content-Length and closes; Node's fetch is
+    // still writing then and reports only "fetch failed" (EPIPE), so the limit is checked here first.
+    const size = body instanceof Blob ? body.size : body.byteLength
+    const limit = await this.#maxUploadBytes()
+    if (limit !== null && size > limit) throw new ImHttpError(413, `upload of ${size} bytes is over ${limit} bytes (IMPLUS_MAX_UPLOAD_BYTES)`)
     const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/octet-stream' }
     if (this.token !== null) headers.authorization = `Bearer ${this.token}`
     const answer = await postWithProgress({ url: `${this.baseUrl}/api/files?name=${segment(name)}`, headers, body, ...options })
     return unwrap<FileInfo>(answer)
+  }
+
+  /** The server's maxUploadBytes, or null when it does not say (then the server alone decides). */
+  #maxUploadBytes (): Promise<number | null> {
+    if (this.#uploadLimit?.baseUrl !== this.#baseUrl) {
+      const bytes = this.serverInfo().then(info => typeof info.limits?.maxUploadBytes === 'number' ? info.limits.maxUploadBytes : null, () => null)
+      this.#uploadLimit = { baseUrl: this.#baseUrl, bytes }
+    }
+    return this.#uploadLimit.bytes
   }
 
   /** A short-lived URL of a file (or thumbnail) the caller may download, for places that cannot send a token. */
