@@ -21,6 +21,12 @@ type Stage = typeof CloseStage[keyof typeof CloseStage]
 
 export class Closers {
   private readonly stages: { name: string, close: () => unknown }[][] = [[], [], [], []]
+  /** The closer being awaited: what a shutdown that overran its deadline was stuck in. */
+  private running: string | null = null
+
+  get current (): string | null {
+    return this.running
+  }
 
   add (stage: Stage, name: string, close: () => unknown): void {
     this.stages[stage]!.push({ name, close })
@@ -31,13 +37,17 @@ export class Closers {
     for (let stage = 0; stage < this.stages.length; stage++) {
       const closers = stage === CloseStage.RELEASE ? [...this.stages[stage]!].reverse() : this.stages[stage]!
       for (const { name, close } of closers) {
+        this.running = name
+        const started = performance.now()
         try {
           await close()
         } catch (err) {
           log.warn({ err, closer: name }, 'a component did not close cleanly')
         }
+        log.debug({ closer: name, ms: Math.round(performance.now() - started) }, 'closed')
       }
       this.stages[stage] = []
     }
+    this.running = null
   }
 }

@@ -49,9 +49,11 @@ t.test('npm start runs a current dist/ without building; SIGTERM to npm stops th
   t.teardown(() => { try { process.kill(-npm.pid!, 'SIGKILL') } catch {} })
   let stderr = ''
   npm.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const lines: string[] = []
   const exited = new Promise<number | null>(resolve => npm.once('exit', code => resolve(code)))
   const listening = await within(new Promise<Record<string, unknown>>((resolve, reject) => {
     createInterface({ input: npm.stdout! }).on('line', line => {
+      lines.push(line)
       try {
         const parsed = JSON.parse(line) as Record<string, unknown>
         if (parsed.msg === 'implus listening') resolve(parsed)
@@ -68,7 +70,9 @@ t.test('npm start runs a current dist/ without building; SIGTERM to npm stops th
   t.ok(postgresPid !== null, 'its embedded PostgreSQL runs')
 
   process.kill(npm.pid!, 'SIGTERM')
-  t.equal(await within(exited, 40_000, 'npm to exit after SIGTERM'), 0, 'npm exits 0: the server drained and stopped')
+  // What the server said while stopping is what tells a failure here apart (a stuck closer names itself).
+  const code = await within(exited, 40_000, 'npm to exit after SIGTERM').catch((err: Error) => { throw new Error(`${err.message}; its last lines:\n${lines.slice(-20).join('\n')}\n${stderr}`) })
+  t.equal(code, 0, 'npm exits 0: the server drained and stopped', code === 0 ? {} : { lines: lines.slice(-20), stderr })
   t.notOk(alive(serverPid), 'the server process is gone')
   t.notOk(alive(postgresPid!), 'and so is PostgreSQL')
 })

