@@ -6,7 +6,7 @@ import { homedir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { ImClient, ImHttpClient, ImHttpError, LoginError, SendError, isMsgId, isUserId, mediaContent, privateConversationId, type GroupChange, type ImMessage, type MediaKind, type SendReceipt, type UserProfile } from '@implus/client'
+import { ImClient, ImHttpClient, ImHttpError, LoginError, SendError, isMsgId, isUserId, mediaContent, messagePreview, privateConversationId, type GroupChange, type ImMessage, type MediaKind, type SendReceipt, type UserProfile } from '@implus/client'
 import { JsonFileSeqStore } from '@implus/client/node'
 
 const USAGE = `usage: implus [--server http(s)://host:8080] [--ws ws(s)://host:port/websocket] <command>
@@ -220,8 +220,6 @@ async function openClient (ctx: Context, session: Session, opts: { sync: boolean
   }
 }
 
-const KIND_NAMES: Record<number, MediaKind> = { 2: 'image', 3: 'file', 4: 'voice', 5: 'video' }
-
 function line (m: ImMessage): string {
   const time = m.createTime.slice(11, 19)
   const where = m.msgType === 2 ? `[${m.conversationId}] ` : ''
@@ -229,7 +227,7 @@ function line (m: ImMessage): string {
   const body = m.status === 3
     ? '(recalled)'
     : media !== null
-      ? `[${KIND_NAMES[m.contentType]}] ${media.name ?? ''} (${media.size ?? '?'} bytes, ${media.mimeType ?? '?'}): implus download ${media.fileId}`
+      ? `${messagePreview(m)} (${media.size ?? '?'} bytes, ${media.mimeType ?? '?'}): implus download ${media.fileId}`
       : m.content.replace(/\r?\n/g, ' ⏎ ')
   return `${time} ${where}${m.fromUserId}: ${body}`
 }
@@ -611,7 +609,9 @@ async function run (argv: string[]): Promise<void> {
       }
       for (const c of result.conversations) {
         const unread = c.unreadCount > 0 ? `(${c.unreadCount} unread)` : ''
-        const last = c.lastMsgContent === null ? '' : `${c.lastMsgSender ?? '?'}: ${c.lastMsgContent.replace(/\r?\n/g, ' ')}`
+        // A media message by kind and name, not its JSON document (a server before lastMsgContentType: as text).
+        const preview = messagePreview({ contentType: c.lastMsgContentType ?? null, content: c.lastMsgContent })
+        const last = c.lastMsgContent === null ? '' : `${c.lastMsgSender ?? '?'}: ${preview.replace(/\r?\n/g, ' ')}`
         console.log([c.conversationId, c.conversationName, unread, last].filter((s) => s !== '' && s !== null).join('  '))
       }
       console.log(`total unread: ${result.totalUnreadCount}`)

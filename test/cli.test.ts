@@ -148,6 +148,10 @@ t.test('send-file uploads and sends; the receiver downloads it; tail names it; s
   t.equal(r.code, 0, `send-file --as file: ${r.stderr}`)
   t.match(r.stdout, /file \d+ notes\.pdf \(200000 bytes, application\/octet-stream\)/, 'bytes that are not a PDF are not called one')
   const secondId = /file (\d+) notes\.pdf/.exec(r.stdout)![1]!
+  r = await cli(bobHome, 'conversations')
+  t.equal(r.code, 0, `conversations: ${r.stderr}`)
+  t.match(r.stdout, `${alice.userId}: [file] notes.pdf`, 'conversations shows the last message by kind and name, not its JSON document')
+  t.notMatch(r.stdout, /fileId/, 'no JSON document in the list')
 
   const downloads = makeTempDir('implus-cli-dl-')
   r = await cliIn(bobHome, downloads, 'download', fileId)

@@ -169,6 +169,7 @@ t.test('conversations/sync: newest first, unread counts move with a read receipt
     unreadCount: 1,
     lastMsgId: fromCarol.uid,
     lastMsgContent: 'from carol',
+    lastMsgContentType: 1,
     lastMsgSender: carol.userId,
     lastMsgTime: before.conversations[0].lastMsgTime,
     lastSeq: fromCarol.conversationSeq,

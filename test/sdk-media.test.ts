@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeTempDir, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
 import { photo } from './helpers/media-suite.js'
-import { ContentType, ImClient, ImHttpError, mediaContent, type ImMessage, type UploadProgress } from '@implus/client'
+import { ContentType, ImClient, ImHttpError, mediaContent, messagePreview, type ImMessage, type UploadProgress } from '@implus/client'
 
 const MAX_UPLOAD = 2 * 1024 * 1024
 let server: TestServer
@@ -58,6 +58,9 @@ t.test('a file from disk: one call uploads it with progress and sends it; the re
   t.equal(message.msgId, receipt.msgId)
   const doc = mediaContent(message)
   t.same(doc, { fileId: file.fileId, name: 'minutes 2026.bin', size: bytes.length, mimeType: 'application/octet-stream' }, 'the receiver gets the document, completed by the server')
+  const { conversations: [summary] } = await b.http.syncConversations()
+  t.match(summary, { lastMsgId: receipt.msgId, lastMsgContentType: ContentType.FILE, lastMsgContent: message.content }, 'the conversation list names the last message\'s content type')
+  t.equal(messagePreview({ contentType: summary!.lastMsgContentType, content: summary!.lastMsgContent }), '[file] minutes 2026.bin', 'so it is previewed by kind and name, not as its JSON document')
   const response = await b.http.download(doc!.fileId)
   t.same(Buffer.from(await response.arrayBuffer()), bytes, 'the same bytes')
   const part = await b.http.download(doc!.fileId, { headers: { range: 'bytes=10-19' } })

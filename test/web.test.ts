@@ -66,7 +66,7 @@ async function waitMessage (page: Page, text: string): Promise<void> {
 }
 
 /** Alice and Bob, each logged in in a page; Alice has their private conversation open. */
-async function twoPagesChatting (): Promise<{ bob: { userId: string, token: string }, cid: string, pageA: Page, pageB: Page }> {
+async function twoPagesChatting (): Promise<{ alice: { userId: string, token: string }, bob: { userId: string, token: string }, cid: string, pageA: Page, pageB: Page }> {
   const [alice, bob] = await Promise.all([registerAndLogin(server), registerAndLogin(server)])
   const cid = privateId(alice.userId, bob.userId)
   const pageA = await openPage(alice.userId)
@@ -74,7 +74,7 @@ async function twoPagesChatting (): Promise<{ bob: { userId: string, token: stri
   await pageA.fill('#new-chat-user', bob.userId)
   await pageA.click('#new-chat-button')
   await pageA.waitForSelector(`.conv.active[data-id="${cid}"]`)
-  return { bob, cid, pageA, pageB }
+  return { alice, bob, cid, pageA, pageB }
 }
 
 t.test('index and script are served with their content types', async t => {
@@ -153,7 +153,7 @@ t.test('two users chat in two pages, unread counts follow, a group is created', 
 
 t.test('the attach button sends an image and a file: a thumbnail first, the full image on a click, a download', async t => {
   t.setTimeout(120_000)
-  const { cid, pageA, pageB } = await twoPagesChatting()
+  const { bob, cid, pageA, pageB } = await twoPagesChatting()
 
   // Every value the progress bar takes (the attribute reflects it).
   await pageA.evaluate(() => {
@@ -196,6 +196,11 @@ t.test('the attach button sends an image and a file: a thumbnail first, the full
   t.equal(file.suggestedFilename(), 'report.bin', 'the file downloads under its name')
   t.same(readFileSync((await file.path())!), report, 'with the bytes that were sent')
   t.match(await pageB.textContent(`.conv[data-id="${cid}"] .preview`), /^\[file\] report\.bin$/, 'the list shows the last message as a file, not its JSON')
+  // A fresh page has only the server's conversation list (no message loaded): the preview comes from its lastMsgContentType.
+  const freshB = await openPage(bob.userId)
+  await freshB.waitForFunction(id => (document.querySelector(`.conv[data-id="${id}"] .preview`)?.textContent ?? '') !== '', cid, { timeout: 10_000 })
+  t.match(await freshB.textContent(`.conv[data-id="${cid}"] .preview`), /^\[file\] report\.bin$/, 'a fresh page previews it as a file too, from the conversation list alone')
+  await freshB.context().close()
   mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true })
   await pageB.screenshot({ path: join(ROOT, 'test-artifacts', 'web-media.png') })
 

@@ -6,6 +6,7 @@ import {
   ImHttpClient,
   ImHttpError,
   mediaContent,
+  messagePreview,
   parseConversationId,
   peerOf as peerOfPair,
   privateConversationId,
@@ -78,8 +79,6 @@ function el<K extends keyof HTMLElementTagNameMap> (tag: K, cls: string, text?: 
 
 // ---- files -----------------------------------------------------------------------------------------------
 
-const KIND_NAMES: Record<number, string> = { [ContentType.IMAGE]: 'image', [ContentType.FILE]: 'file', [ContentType.VOICE]: 'voice', [ContentType.VIDEO]: 'video' }
-
 /** Signed URLs by fileId, reused until a minute before they expire: an <img src> cannot send a token. */
 const signedUrls = new Map<string, { url: Promise<string>, until: number }>()
 
@@ -106,8 +105,7 @@ function sizeLabel (bytes: number | undefined): string {
 /** What a message says in the conversation list: a media message's kind and name, else its text. */
 function previewOf (m: MessageInfo): string {
   if (m.status === 3) return 'message recalled'
-  const media = mediaContent(m)
-  return media === null ? m.content : `[${KIND_NAMES[m.contentType]}] ${media.name ?? ''}`
+  return messagePreview(m)
 }
 
 /**
@@ -211,10 +209,10 @@ function applySummary (s: ConversationSummary): void {
   if (s.conversationName !== '' && s.conversationName !== null) c.name = s.conversationName
   c.unread = s.conversationId === active && document.visibilityState === 'visible' ? 0 : s.unreadCount
   c.lastSeq = Math.max(c.lastSeq, s.lastSeq)
-  // A media message's content is its JSON document: shown as kind and name when the message is here.
+  // The message itself when it is here (a recall says so); else the summary: a media message by its kind and name.
   const last = s.lastMsgId === null ? undefined : c.messages.get(s.lastMsgId)
   if (last !== undefined) c.lastContent = previewOf(last)
-  else if (s.lastMsgContent !== null) c.lastContent = s.lastMsgContent
+  else if (s.lastMsgContent !== null) c.lastContent = messagePreview({ contentType: s.lastMsgContentType ?? null, content: s.lastMsgContent })
   if (s.lastMsgTime !== null) c.lastTime = s.lastMsgTime
 }
 

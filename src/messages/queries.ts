@@ -202,6 +202,7 @@ interface SummaryRow {
   total: string | null
   lastMsgId: string | null
   content: string | null
+  contentType: number | null
   status: number | null
   sender: string | null
   sendTime: Date | null
@@ -220,7 +221,7 @@ export async function conversationSummaries (sql: Sql, userId: string, limit: nu
       select l.conversation_id as "conversationId", c.type,
              case when c.type = 1 then c.name else pu.username end as name,
              (case when c.type = 1 then greatest(c.last_seq - l.sync_seq, 0) else greatest(l.unread_count, 0) end)::int as unread,
-             c.last_msg_id as "lastMsgId", m.content, m.status, m.sender_id as sender, m.send_time as "sendTime",
+             c.last_msg_id as "lastMsgId", m.content, m.content_type as "contentType", m.status, m.sender_id as sender, m.send_time as "sendTime",
              c.last_seq as "lastSeq", l.last_read_seq as "lastReadSeq",
              coalesce(case when c.type = 1 then c.last_msg_time end, l.last_update_time, c.create_time) as sort_time
       from user_conversation_list l
@@ -244,6 +245,7 @@ export async function conversationSummaries (sql: Sql, userId: string, limit: nu
       unreadCount: Number(r.unread),
       lastMsgId: r.lastMsgId,
       lastMsgContent: r.lastMsgId === null ? null : (r.status === MsgStatus.RECALLED ? '' : r.content ?? ''),
+      lastMsgContentType: r.lastMsgId === null ? null : r.contentType,
       lastMsgSender: r.sender,
       lastMsgTime: r.sendTime?.toISOString() ?? null,
       lastSeq: Number(r.lastSeq),

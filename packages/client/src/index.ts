@@ -44,7 +44,7 @@ export {
   type SendFileOptions,
   type SendReceipt,
 } from './sdk.js'
-export { ContentType, contentTypeOf, mediaContent, mediaKindOf, type MediaContent, type MediaKind, type UploadBody, type UploadProgress } from './media.js'
+export { ContentType, contentTypeOf, mediaContent, mediaKindOf, mediaKindOfType, messagePreview, type MediaContent, type MediaKind, type UploadBody, type UploadProgress } from './media.js'
 export { TypedEmitter, type EventMap, type Listener } from './emitter.js'
 export {
   ImHttpClient,

@@ -50,6 +50,23 @@ export function contentTypeOf (kind: MediaKind): number {
   return KIND_TYPES[kind]
 }
 
+/** The media kind a message's contentType stands for, or null for text and the other non-file types. */
+export function mediaKindOfType (contentType: number): MediaKind | null {
+  for (const kind of Object.keys(KIND_TYPES) as MediaKind[]) if (KIND_TYPES[kind] === contentType) return kind
+  return null
+}
+
+/**
+ * A message as one line of a conversation list: a media message as its kind and name ("[image] beach.jpg"),
+ * never its JSON document; anything else as its content. Takes a message, or a ConversationSummary's last
+ * message as `{ contentType: s.lastMsgContentType, content: s.lastMsgContent }`.
+ */
+export function messagePreview (message: { contentType: number | null, content: string | null }): string {
+  const content = message.content ?? ''
+  const media = message.contentType === null ? null : mediaContent({ contentType: message.contentType, content })
+  return media === null ? content : `[${mediaKindOfType(message.contentType!)!}] ${media.name ?? ''}`.trimEnd()
+}
+
 /** The media document of a message with contentType 2–5, or null (text, recalled, or not a document). */
 export function mediaContent (message: { contentType: number, content: string }): MediaContent | null {
   if (message.contentType < ContentType.IMAGE || message.contentType > ContentType.VIDEO || message.content === '') return null

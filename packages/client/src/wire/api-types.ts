@@ -30,7 +30,10 @@ export interface ConversationSummary {
   conversationName: string
   unreadCount: number
   lastMsgId: string | null
+  /** Empty when the last message was recalled; a media message's JSON document (see lastMsgContentType). */
   lastMsgContent: string | null
+  /** The last message's contentType (1 text, 2 image, 3 file, 4 voice, 5 video, …); null when there is none. */
+  lastMsgContentType: number | null
   lastMsgSender: string | null
   lastMsgTime: string | null
   lastSeq: number
