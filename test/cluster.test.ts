@@ -313,7 +313,8 @@ t.test('a user with devices on two hosts gets each push on both; /users/status c
  */
 async function waitForDevices (host: TestServer, user: User, want: number): Promise<number> {
   let got = -1
-  for (let i = 0; i < 100; i++) {
+  // A generous deadline: on a loaded 2-core machine the hosts' Redis reconnection alone can take seconds.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
     got = (await api(host, 'GET', `/users/status/${user.userId}`, undefined, user.token)).body.data.devices
     if (got === want) return got
     await new Promise(resolve => setTimeout(resolve, 50))

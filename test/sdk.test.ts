@@ -258,7 +258,7 @@ t.test('tokens: a refused token is renewed through refreshToken, at login and on
   const check = await c.http.syncCheck(0)
   t.type(check.targetSeq, 'number', 'the request succeeded after renewal')
   t.same(calls.slice(1), [before], 'one more renewal, with the refused token')
-  await waitFor(() => tokens.length === 2, 5000)
+  await waitFor(() => tokens.length === 2, 20_000)
   t.equal(tokens[1], c.token, "each renewal is a 'token' event (the login-time one too), the last carrying the token in use")
   await c.close()
 })
