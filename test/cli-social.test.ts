@@ -2,13 +2,12 @@
 // management, history, mark read and recall — spawned as a user would run it, against a real server that
 // asks for consent (IMPLUS_DIRECT_FRIENDS=false).
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { api, makeTempDir, startServer, uniqueUserId, waitFor, ROOT, type TestServer } from './helpers/server.js'
+import { runCli, type CliResult } from './helpers/cli.js'
+import { api, makeTempDir, startServer, uniqueUserId, waitFor, type TestServer } from './helpers/server.js'
 
-const CLI = join(ROOT, 'dist', 'cli.js')
 let server: TestServer
 
 t.before(async () => {
@@ -18,19 +17,10 @@ t.teardown(async () => {
   await server?.stop()
 })
 
-interface Result { code: number | null, stdout: string, stderr: string }
+type Result = CliResult
 
 function cli (home: string, ...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, IMPLUS_CLI_HOME: home, IMPLUS_SERVER: server.httpUrl, IMPLUS_WS_URL: String(server.ports.ws) }
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', chunk => { stdout += chunk })
-    child.stderr.on('data', chunk => { stderr += chunk })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`implus ${args.join(' ')} hung; stderr: ${stderr}`)) }, 30_000)
-    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
-  })
+  return runCli(args, { env: { ...process.env, IMPLUS_CLI_HOME: home, IMPLUS_SERVER: server.httpUrl, IMPLUS_WS_URL: String(server.ports.ws) } })
 }
 
 interface Person { home: string, userId: string, name: string }

@@ -5,6 +5,7 @@
 
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { runCli } from './helpers/cli.js'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -35,15 +36,7 @@ function cli (home: string, ...args: string[]): Promise<Result> {
 
 /** Runs the CLI in working directory `cwd`. */
 function cliIn (home: string, cwd: string, ...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: env(home), cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', chunk => { stdout += chunk })
-    child.stderr.on('data', chunk => { stderr += chunk })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`implus ${args.join(' ')} hung; stderr: ${stderr}`)) }, 30_000)
-    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
-  })
+  return runCli(args, { env: env(home), cwd })
 }
 
 t.test('register, login, friend, send; tail shows it live; conversations shows it unread', async t => {
