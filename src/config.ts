@@ -82,6 +82,8 @@ export interface Config {
   readonly publicWsUrl: string | null
   /** The TCP address clients are told, `tcp://` or `tls://`; null: the request's host and the bound port. */
   readonly publicTcpUrl: string | null
+  /** The UDP address clients are told, `udp://host:port`; null: the request's host and the bound port. */
+  readonly publicUdpUrl: string | null
   readonly maxUploadBytes: number
   /** Bytes one user may upload in any 24 hours; 0 = no limit. */
   readonly uploadQuotaBytes: number
@@ -257,6 +259,7 @@ export function loadConfig (env: Env = process.env): Config {
     loginFailureLimit: integer(env, 'IMPLUS_LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000),
     publicWsUrl: url(env, 'IMPLUS_PUBLIC_WS_URL', ['ws:', 'wss:']),
     publicTcpUrl: url(env, 'IMPLUS_PUBLIC_TCP_URL', ['tcp:', 'tls:']),
+    publicUdpUrl: url(env, 'IMPLUS_PUBLIC_UDP_URL', ['udp:']),
     maxUploadBytes: integer(env, 'IMPLUS_MAX_UPLOAD_BYTES', 25 * 1024 * 1024, 1024, 5 * 1024 * 1024 * 1024),
     uploadQuotaBytes: integer(env, 'IMPLUS_UPLOAD_QUOTA_BYTES', 1024 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     uploadRetentionSeconds: integer(env, 'IMPLUS_UPLOAD_RETENTION_SECONDS', 24 * 3600, 1, 365 * 24 * 3600),

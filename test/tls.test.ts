@@ -2,52 +2,39 @@
 // (uWS's SSL app) and TLS on its TCP port from IMPLUS_TLS_CERT / IMPLUS_TLS_KEY; server-info names wss://
 // and tls:// addresses; the SDK (WebSocket and TCP, addresses discovered), the CLI and the web page in
 // Chromium work over them. Node clients run as child processes trusting the certificate through
-// NODE_EXTRA_CA_CERTS, as a user with a private CA would; plain HTTP and plain TCP are refused.
+// NODE_EXTRA_CA_CERTS, as a user with a private CA would; plain HTTP and plain TCP are refused. The key is
+// encrypted (IMPLUS_TLS_KEY_PASSPHRASE), which both uWS's SSL app and node:tls must open.
 import t from 'tap'
-import { execFileSync, spawn } from 'node:child_process'
 import { connect as connectTcp } from 'node:net'
-import { request } from 'node:https'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { encodeLengthPrefixed, encodeFrame, MessageType } from '@implus/client/wire'
 import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './helpers/chromium.js'
-import { DEFAULT_PASSWORD, ROOT, makeTempDir, runToExit, startServer, uniqueUserId, type TestServer } from './helpers/server.js'
+import { DEFAULT_PASSWORD, makeTempDir, runToExit, startServer, uniqueUserId, type TestServer } from './helpers/server.js'
+import { cliTrusting, httpsGet, makeSelfSignedCertificate, nodeTrusting, type NodeRun } from './helpers/tls.js'
 
 const dir = makeTempDir('implus-tls-')
 const CERT = join(dir, 'cert.pem')
 const KEY = join(dir, 'key.pem')
+const PASSPHRASE = 'a passphrase for the test key'
 let server: TestServer
 let base: string
 
 t.before(async () => {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', KEY, '-out', CERT, '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' })
-  server = await startServer({ env: { IMPLUS_TLS_CERT: CERT, IMPLUS_TLS_KEY: KEY, IMPLUS_PRIVATE_CHAT: 'open' } })
+  makeSelfSignedCertificate(CERT, KEY, PASSPHRASE)
+  server = await startServer({ env: { IMPLUS_TLS_CERT: CERT, IMPLUS_TLS_KEY: KEY, IMPLUS_TLS_KEY_PASSPHRASE: PASSPHRASE, IMPLUS_PRIVATE_CHAT: 'open' } })
   base = `https://localhost:${server.ports.http}`
 })
 t.teardown(async () => { await server?.stop() })
 
-function getJson (url: string): Promise<{ status: number, body: any }> {
-  return new Promise((resolve, reject) => {
-    request(url, { ca: readFileSync(CERT) }, res => {
-      let text = ''
-      res.on('data', chunk => { text += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
-    }).on('error', reject).end()
-  })
+async function getJson (url: string): Promise<{ status: number, body: any }> {
+  const { status, text } = await httpsGet(url, CERT)
+  return { status, body: JSON.parse(text) }
 }
 
-/** Runs ESM code in a Node that trusts the test certificate; resolves with its stdout. */
-function node (code: string, args: string[] = []): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code, ...args], { cwd: ROOT, env: { ...process.env, NODE_EXTRA_CA_CERTS: CERT, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', chunk => { stdout += chunk })
-    child.stderr.on('data', chunk => { stderr += chunk })
-    child.on('close', code => resolve({ code, stdout, stderr }))
-  })
+/** Runs ESM code in a Node that trusts the test certificate. */
+function node (code: string, args: string[] = []): Promise<NodeRun> {
+  return nodeTrusting(CERT, code, args)
 }
 
 t.test('HTTPS answers, server-info names wss:// and tls://, the start line says https', async t => {
@@ -93,14 +80,7 @@ t.test('the SDK over WSS and TLS (addresses from server-info), the CLI over HTTP
   t.same(JSON.parse(sdk.stdout), { content: 'over wss, to tls', receipt: true, back: true }, 'a message went over WSS and arrived over TLS')
 
   const home = makeTempDir('implus-cli-')
-  const cli = (...args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> => new Promise(resolve => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), '--server', base, ...args], { env: { ...process.env, NODE_EXTRA_CA_CERTS: CERT, IMPLUS_CLI_HOME: home, IMPLUS_WS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', chunk => { stdout += chunk })
-    child.stderr.on('data', chunk => { stderr += chunk })
-    child.on('close', code => resolve({ code, stdout, stderr }))
-  })
+  const cli = (...args: string[]): Promise<NodeRun> => cliTrusting(CERT, home, base, args)
   let r = await cli('login', a, DEFAULT_PASSWORD)
   t.equal(r.code, 0, `CLI login over HTTPS: ${r.stderr}`)
   r = await cli('send', b, 'from the cli over wss')
@@ -139,4 +119,12 @@ t.test('a certificate that cannot be read stops the server with one line', async
   const half = await runToExit({ IMPLUS_TLS_CERT: CERT })
   t.equal(half.code, 1)
   t.match(half.stderr, /IMPLUS_TLS_CERT and IMPLUS_TLS_KEY go together/)
+})
+
+t.test('an encrypted key without its passphrase, or with a wrong one, stops the server with one line', async t => {
+  for (const passphrase of ['', 'not the passphrase']) {
+    const { code, stderr } = await runToExit({ IMPLUS_TLS_CERT: CERT, IMPLUS_TLS_KEY: KEY, IMPLUS_TLS_KEY_PASSPHRASE: passphrase })
+    t.equal(code, 1, `passphrase ${JSON.stringify(passphrase)}: exit 1`)
+    t.match(stderr, /^implus: IMPLUS_TLS_CERT \/ IMPLUS_TLS_KEY: not a usable certificate and key \(.+\)\n$/)
+  }
 })

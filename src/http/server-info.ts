@@ -54,7 +54,7 @@ export function serverInfoRoute (api: HttpApi, { config, tls, ports }: ServerInf
       tls,
       websocket: { url: config.publicWsUrl ?? `${tls ? 'wss' : 'ws'}://${name}:${ports.ws}/websocket` },
       tcp: { url: config.publicTcpUrl ?? `${tls ? 'tls' : 'tcp'}://${name}:${ports.tcp}` },
-      udp: { url: `udp://${name}:${ports.udp}`, maxDatagramBytes: config.maxUdpBytes },
+      udp: { url: config.publicUdpUrl ?? `udp://${name}:${ports.udp}`, maxDatagramBytes: config.maxUdpBytes },
       limits
     }
   })

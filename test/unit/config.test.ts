@@ -220,11 +220,13 @@ t.test('the default shard count never exceeds 64, whatever the core count', asyn
 })
 
 t.test('public addresses for GET /api/server-info: URLs with the right scheme, or unset', async t => {
-  t.match(loadConfig({}), { publicWsUrl: null, publicTcpUrl: null })
-  t.match(loadConfig({ IMPLUS_PUBLIC_WS_URL: 'wss://chat.example.com/websocket', IMPLUS_PUBLIC_TCP_URL: 'tls://chat.example.com:8900' }), {
+  t.match(loadConfig({}), { publicWsUrl: null, publicTcpUrl: null, publicUdpUrl: null })
+  t.match(loadConfig({ IMPLUS_PUBLIC_WS_URL: 'wss://chat.example.com/websocket', IMPLUS_PUBLIC_TCP_URL: 'tls://chat.example.com:8900', IMPLUS_PUBLIC_UDP_URL: 'udp://chat.example.com:8901' }), {
     publicWsUrl: 'wss://chat.example.com/websocket',
-    publicTcpUrl: 'tls://chat.example.com:8900'
+    publicTcpUrl: 'tls://chat.example.com:8900',
+    publicUdpUrl: 'udp://chat.example.com:8901'
   })
+  t.match(failure({ IMPLUS_PUBLIC_UDP_URL: 'tcp://chat.example.com:8901' }), { name: 'ConfigError', message: /IMPLUS_PUBLIC_UDP_URL must use udp:/ })
   t.match(failure({ IMPLUS_PUBLIC_WS_URL: 'https://chat.example.com/websocket' }), { name: 'ConfigError', message: /IMPLUS_PUBLIC_WS_URL must use ws: or wss:/ })
   t.match(failure({ IMPLUS_PUBLIC_TCP_URL: 'chat.example.com:8900' }), { name: 'ConfigError', message: /IMPLUS_PUBLIC_TCP_URL/ })
 })
