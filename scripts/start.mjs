@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 /** What the build reads (scripts/build.mjs and what it runs), relative to the repository. */
 export const BUILD_INPUTS = [
   'src', 'packages/client/src', 'proto', 'web',
-  'scripts/build.mjs', 'scripts/build-web.mjs', 'scripts/gen-proto.mjs',
+  'scripts/build.mjs', 'scripts/build-client.mjs', 'scripts/build-web.mjs', 'scripts/gen-proto.mjs',
   'tsconfig.json', 'packages/client/tsconfig.json', 'package-lock.json'
 ]
 /** Written by scripts/build.mjs as its very last step: a build that failed half way leaves none. */

@@ -175,6 +175,11 @@ t.test('every endpoint answers as documented', async t => {
   const renewed = (await expect(t, 200, 'POST', '/users/password', { body: { oldPassword: password, newPassword: 'a new password' }, token: doomed })).token as string
   await expect(t, 403, 'POST', '/users/delete', { body: { password }, token: renewed })
   await expect(t, 200, 'POST', '/users/delete', { body: { password: 'a new password' }, token: renewed })
+  // IMPLUS_LOGIN_FAILURE_LIMIT (10 by default) wrong passwords for one user, then 429 as documented.
+  const guessedId = uniqueUserId()
+  await expect(t, 200, 'POST', '/users/register', { body: { userId: guessedId, username: `guessed ${guessedId}`, password } })
+  for (let i = 0; i < 10; i++) await expect(t, 401, 'POST', '/users/login', { body: { userId: guessedId, password: `wrong password ${i}` } })
+  await expect(t, 429, 'POST', '/users/login', { body: { userId: guessedId, password } })
   await expect(t, 200, 'POST', '/users/friends', { body: { friendId: bobId }, token: alice })
   await expect(t, 200, 'GET', `/users/status/${bobId}`, { token: alice })
   await expect(t, 200, 'GET', '/users/friends', { token: alice })
