@@ -57,6 +57,7 @@ t.test('installed into an empty folder it brings protobufjs and ws, nothing of t
 t.test('the README quick-start runs as written', async t => {
   const readme = readFileSync(join(CLIENT, 'README.md'), 'utf8')
   const quickStart = readme.slice(readme.indexOf('## Quick start'))
+  t.match(quickStart, /npm pack -w @implus\/client/, 'it installs the package the way the tests above did (it is not on the registry yet)')
   const script = /```ts\n([\s\S]*?)```/.exec(quickStart)?.[1]
   t.ok(script?.includes("const httpUrl = 'http://localhost:8080'"), 'the first TypeScript block of the quick-start is the chat script')
   writeFileSync(join(app, 'chat.mjs'), script!.replace("'http://localhost:8080'", `'${server.httpUrl}'`))

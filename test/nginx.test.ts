@@ -16,6 +16,7 @@ import { killAllRedis, startRedis } from './helpers/redis.js'
 import { startS3, stopS3, type S3Server } from './helpers/s3.js'
 import { PresenceWatch } from './helpers/presence.js'
 import { reservePorts, startNginx, type Nginx } from './helpers/nginx.js'
+import { webPageOnline } from './helpers/chromium.js'
 import { cliTrusting, httpsGet, nodeTrusting, type NodeRun } from './helpers/tls.js'
 
 const NODE = { A: 'nginx-a', B: 'nginx-b' }
@@ -181,7 +182,7 @@ t.test('the plain listeners (for a private network) pass WebSocket, TCP and HTTP
   t.equal((await fetch(`http://localhost:${front[8902]}/`)).status, 404, 'nothing but /websocket on the WebSocket port')
 })
 
-t.test('the web page and its script are served through nginx over HTTPS', async t => {
+t.test('the web page is served through nginx over HTTPS and goes online over wss://', async t => {
   const page = await httpsGet(`${https()}/`, nginx.certFile)
   t.equal(page.status, 200)
   t.match(page.headers['content-type'], /^text\/html/)
@@ -192,6 +193,14 @@ t.test('the web page and its script are served through nginx over HTTPS', async 
     t.equal(script.status, 200, `${src} is served`)
     t.match(script.headers['content-type'], /javascript/)
   }
+  // In Chromium: the page logs in over https:// and opens its socket at the wss:// address nginx fronts.
+  const user = uniqueUserId()
+  const registered = await fetch(`http://localhost:${front[8080]}/users/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: user, username: `web${user}`, password: DEFAULT_PASSWORD }) })
+  t.equal(registered.status, 200, 'registered')
+  const sockets = await webPageOnline(t, `${https()}/`, user, DEFAULT_PASSWORD)
+  t.ok(sockets.some(u => u.startsWith(`wss://localhost:${front[443]}/websocket`)), `the page's socket went through nginx (${sockets.join(' ')})`)
+  await presence.announced(NODE.A, user, 0)
+
   const metrics = await httpsGet(`${https()}/metrics`, nginx.certFile)
   t.equal(metrics.status, 404, 'metrics are not published through nginx')
   const plain = await fetch(`http://localhost:${front[80]}/some/page?x=1`, { redirect: 'manual' })

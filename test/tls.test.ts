@@ -7,9 +7,8 @@
 import t from 'tap'
 import { connect as connectTcp } from 'node:net'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import { encodeLengthPrefixed, encodeFrame, MessageType } from '@implus/client/wire'
-import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './helpers/chromium.js'
+import { webPageOnline } from './helpers/chromium.js'
 import { DEFAULT_PASSWORD, makeTempDir, runToExit, startServer, uniqueUserId, type TestServer } from './helpers/server.js'
 import { cliTrusting, httpsGet, makeSelfSignedCertificate, nodeTrusting, type NodeRun } from './helpers/tls.js'
 
@@ -89,7 +88,6 @@ t.test('the SDK over WSS and TLS (addresses from server-info), the CLI over HTTP
 })
 
 t.test('the web page over HTTPS connects over WSS', async t => {
-  ensureChromium()
   const user = uniqueUserId()
   const made = await node(`
     import { ImHttpClient } from '@implus/client'
@@ -97,18 +95,7 @@ t.test('the web page over HTTPS connects over WSS', async t => {
     await new ImHttpClient(base).register({ userId: id, username: 'web' + id, password })
   `, [base, user, DEFAULT_PASSWORD])
   t.equal(made.code, 0, `registered (${made.stderr})`)
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true })
-  t.teardown(() => browser.close())
-  // The test's own certificate authority is not the browser's: certificate errors are accepted here only.
-  const context = await browser.newContext({ ignoreHTTPSErrors: true })
-  const page = await context.newPage()
-  const sockets: string[] = []
-  page.on('websocket', ws => sockets.push(ws.url()))
-  await page.goto(`${base}/`)
-  await page.fill('#login-user', user)
-  await page.fill('#login-password', DEFAULT_PASSWORD)
-  await page.click('#login-button')
-  await page.waitForSelector('#status.online', { timeout: 15_000 })
+  const sockets = await webPageOnline(t, `${base}/`, user, DEFAULT_PASSWORD)
   t.ok(sockets.some(u => u.startsWith(`wss://localhost:${server.ports.ws}/websocket`)), `the page's socket is WSS (${sockets.join(' ')})`)
 })
 
