@@ -3,13 +3,13 @@
 // signal to its child; scripts/start.mjs is that child thanks to `exec`). Run as root, a data folder the
 // `postgres` user cannot enter stops the server with one line saying what to do.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
 import { BUILD_STAMP, staleReason } from '../scripts/start.mjs'
-import { ROOT, makeTempDir, runToExit, runningPostmaster, within } from './helpers/server.js'
+import { ROOT, killGroup, makeTempDir, runToExit, runningPostmaster, within } from './helpers/server.js'
 
 const staleOf = staleReason as (root: string, inputs?: string[]) => string | null
 
@@ -46,7 +46,7 @@ t.test('npm start runs a current dist/ without building; SIGTERM to npm stops th
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('IMPLUS_') && !k.startsWith('TAP') && k !== 'NODE_OPTIONS') env[k] = v
   Object.assign(env, { IMPLUS_DATA_DIR: dataDir, IMPLUS_HOST: '127.0.0.1', IMPLUS_HTTP_PORT: '0', IMPLUS_WS_PORT: '0', IMPLUS_TCP_PORT: '0', IMPLUS_UDP_PORT: '0', IMPLUS_SCRYPT_COST: '10' })
   const npm = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  t.teardown(() => { try { process.kill(-npm.pid!, 'SIGKILL') } catch {} })
+  t.teardown(() => { killGroup(npm) })
   let stderr = ''
   npm.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
   const lines: string[] = []
@@ -71,7 +71,9 @@ t.test('npm start runs a current dist/ without building; SIGTERM to npm stops th
 
   process.kill(npm.pid!, 'SIGTERM')
   // What the server said while stopping is what tells a failure here apart (a stuck closer names itself).
-  const code = await within(exited, 40_000, 'npm to exit after SIGTERM').catch((err: Error) => { throw new Error(`${err.message}; its last lines:\n${lines.slice(-20).join('\n')}\n${stderr}`) })
+  const code = await within(exited, 40_000, 'npm to exit after SIGTERM').catch((err: Error) => {
+    throw new Error(`${err.message}; its last lines:\n${lines.slice(-20).join('\n')}\n${stderr}\n${signalState([npm.pid!, serverPid])}`)
+  })
   t.equal(code, 0, 'npm exits 0: the server drained and stopped', code === 0 ? {} : { lines: lines.slice(-20), stderr })
   t.notOk(alive(serverPid), 'the server process is gone')
   t.notOk(alive(postgresPid!), 'and so is PostgreSQL')
@@ -90,10 +92,23 @@ t.test('as root, a data folder the postgres user cannot enter stops the server w
   t.equal(runningPostmaster(folder), null, 'no PostgreSQL was left running')
 })
 
+/** Each process's state and signal masks (pending, blocked, ignored, caught): why a SIGTERM did nothing. */
+function signalState (pids: number[]): string {
+  return pids.map(pid => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      return `${pid}: ${status.split('\n').filter(l => /^(Name|State|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|Threads):/.test(l)).join(' ')}`
+    } catch {
+      return `${pid}: gone`
+    }
+  }).join('\n')
+}
+
+/** Whether `pid` runs: an exited process not yet reaped by its (new) parent is a zombie and does not. */
 function alive (pid: number): boolean {
   try {
-    process.kill(pid, 0)
-    return true
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z'
   } catch {
     return false
   }

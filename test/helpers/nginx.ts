@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:net'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { onExit } from 'signal-exit'
-import { ROOT, makeTempDir, waitFor } from './server.js'
+import { ROOT, killGroup, makeTempDir, waitFor } from './server.js'
 import { makeSelfSignedCertificate } from './tls.js'
 
 export const NGINX = '/usr/sbin/nginx'
@@ -23,7 +23,7 @@ const CERT_NAME = 'chat.example.com.fullchain.pem'
 const KEY_NAME = 'chat.example.com.key.pem'
 
 const running = new Set<ChildProcess>()
-onExit(() => { for (const child of running) try { process.kill(-child.pid!, 'SIGKILL') } catch {} })
+onExit(() => { for (const child of running) killGroup(child) })
 
 export interface NginxSite {
   /** A shipped `listen` port → the 127.0.0.1 port it becomes. Every port the file listens on must be named. */
@@ -160,7 +160,7 @@ export async function startNginx (site: NginxSite, beforeStart: () => Promise<vo
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}): ${stderr}${errorLog()}`)
     return existsSync(join(dir, 'nginx.pid'))
   }, 30_000).catch(error => {
-    try { process.kill(-child.pid!, 'SIGKILL') } catch {}
+    killGroup(child)
     throw new Error(`nginx did not start: ${String(error)}\n${stderr}${errorLog()}`)
   })
 
@@ -173,7 +173,7 @@ export async function startNginx (site: NginxSite, beforeStart: () => Promise<vo
     async stop () {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       let timer: NodeJS.Timeout | undefined
-      const late = new Promise<void>(resolve => { timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} resolve() }, 20_000) })
+      const late = new Promise<void>(resolve => { timer = setTimeout(() => { killGroup(child); resolve() }, 20_000) })
       await Promise.race([exited, late])
       clearTimeout(timer)
       await exited

@@ -2,7 +2,7 @@
 // the real schema from sql/, stopped (and its folder removed) on close or, failing that, when the test
 // process exits.
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +12,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { connect, warmUp, type Sql } from '../../src/db/connect.js'
 import { migrate } from '../../src/db/migrate.js'
 import { freePort } from '../../src/net.js'
+import { runningPostmaster } from './server.js'
 
 const SQL_DIR = join(fileURLToPath(new URL('../../', import.meta.url)), 'sql')
 
@@ -31,8 +32,8 @@ export async function startTestDatabase (label: string): Promise<TestDatabase> {
   // Safety net if the test process dies before close(): immediate shutdown of PostgreSQL.
   const removeExitHook = onExit(() => {
     try {
-      const pid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0])
-      if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGQUIT')
+      const pid = runningPostmaster(dataDir)
+      if (pid !== null) process.kill(pid, 'SIGQUIT')
     } catch {}
     try { rmSync(dataDir, { recursive: true, force: true }) } catch {}
   })

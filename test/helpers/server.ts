@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createServer, type AddressInfo, type Server } from 'node:net'
-import { join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { onExit } from 'signal-exit'
@@ -81,14 +81,35 @@ const liveChildren = new Set<Tracked>()
 const tempDirs = new Set<string>()
 const usedDataDirs = new Set<string>()
 
+/**
+ * The pid of the postmaster running on `dataDir`, or null. The pid in a postmaster.pid left by a killed
+ * server may since belong to anything (test files start and kill hundreds of processes, and pids wrap at
+ * 32768): only a `postgres -D <dataDir>/pg` process counts, or a cleanup would signal a stranger.
+ */
 function postmasterPid (dataDir: string): number | null {
   try {
-    const pid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0])
+    const databaseDir = resolve(dataDir, 'pg')
+    const pid = Number(readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0])
     if (!Number.isInteger(pid) || pid <= 0) return null
-    if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) return null
-    return pid
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return basename(args[0] ?? '') === 'postgres' && args[args.indexOf('-D') + 1] === databaseDir ? pid : null
   } catch {
     return null
+  }
+}
+
+/**
+ * SIGKILLs the process group a child (spawned detached) leads, while the child has not been seen to exit: an
+ * unreaped child holds its pid, so the group id is still ours. After its exit the id is free, and signalling
+ * it could kill another test file's server that was given the same number. Whether it signalled.
+ */
+export function killGroup (child: ChildProcess): boolean {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return false
+  try {
+    process.kill(-child.pid, 'SIGKILL')
+    return true
+  } catch {
+    return false
   }
 }
 
@@ -98,9 +119,8 @@ function cleanupEverything (): void {
   // PostgreSQL running: the data-folder list catches those too.
   const children = [...liveChildren]
   liveChildren.clear()
-  for (const { child } of children) {
-    try { if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL') } catch {}
-  }
+  // Through the child process object, which signals only a child that has not exited: its pid may be reused.
+  for (const { child } of children) child.kill('SIGKILL')
   const stopped = new Set<string>()
   for (const dir of usedDataDirs) {
     const pid = postmasterPid(dir)
@@ -110,8 +130,8 @@ function cleanupEverything (): void {
   }
   // No postmaster.pid yet (killed while starting): the server ran in its own process group, which holds it.
   for (const { child, dataDir } of children) {
-    if (stopped.has(dataDir) || child.pid === undefined) continue
-    try { process.kill(-child.pid, 'SIGKILL') } catch {}
+    if (stopped.has(dataDir)) continue
+    killGroup(child)
   }
   for (const dir of tempDirs) {
     try { rmSync(dir, { recursive: true, force: true, maxRetries: 3 }) } catch {}
@@ -270,10 +290,7 @@ export async function startServer (opts: StartOptions = {}): Promise<TestServer>
   try {
     started = await waitForLog(line => line.msg === 'implus listening')
   } catch (err) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try { process.kill(-child.pid!, 'SIGKILL') } catch {}
-      await exited
-    }
+    if (killGroup(child)) await exited
     throw err
   }
 
@@ -325,7 +342,7 @@ export async function runToExit (env: Record<string, string>, timeoutMs = 30_000
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      try { process.kill(-child.pid!, 'SIGKILL') } catch {}
+      killGroup(child)
       reject(new Error(`server did not exit within ${timeoutMs} ms; it was expected to stop by itself`))
     }, timeoutMs)
   })
