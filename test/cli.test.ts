@@ -16,8 +16,11 @@ import { photo } from './helpers/media-suite.js'
 const CLI = join(ROOT, 'dist', 'cli.js')
 let server: TestServer
 
+const UPLOAD_QUOTA = 8 * 1024 * 1024
+
 t.before(async () => {
-  server = await startServer()
+  // A small daily quota (the default allows 25 MiB uploads): a file over it is refused before it is read.
+  server = await startServer({ env: { IMPLUS_UPLOAD_QUOTA_BYTES: String(UPLOAD_QUOTA) } })
 })
 t.teardown(async () => {
   await server?.stop()
@@ -170,6 +173,10 @@ t.test('send-file uploads and sends; the receiver downloads it; tail names it; s
   t.match([r.code, r.stderr], [1, /not sent \(400\): .*is not an image/], 'sent as an image when it is not one: the server\'s reason')
   r = await cli(aliceHome, 'send-file', carol.userId, join(aliceHome, 'notes.pdf'))
   t.match([r.code, r.stderr], [1, /not sent \(403\)/], 'to a non-friend: refused like a text')
+  // Refused on its Content-Length while the CLI is still writing 20 MiB: the server's answer, not "fetch failed".
+  writeFileSync(join(bobHome, 'film.mp4'), Buffer.alloc(20 * 1024 * 1024))
+  r = await cli(bobHome, 'send-file', alice.userId, join(bobHome, 'film.mp4'))
+  t.match([r.code, r.stderr], [1, new RegExp(`daily upload quota reached: 0 of ${UPLOAD_QUOTA} bytes used in the last 24 hours \\(IMPLUS_UPLOAD_QUOTA_BYTES\\) \\(429\\)`)], 'a file over the daily quota: the server\'s reason and 429')
 
   const tail = spawn(process.execPath, [CLI, 'tail'], { env: env(bobHome), stdio: ['ignore', 'pipe', 'pipe'] })
   const line = await new Promise<string>((resolve, reject) => {

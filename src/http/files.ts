@@ -35,7 +35,7 @@ async function requireFile (sql: Sql, fileId: string, userId: string): Promise<D
 }
 
 export function fileRoutes (api: HttpApi, { sql, uploads, store, signer }: FileRouteDeps): void {
-  api.upload('/api/files', async req => {
+  api.upload('/api/files', uploads.maxUploadBytes, async req => {
     const name = new URLSearchParams(req.query).get('name')
     if (name === null) throw badRequest('name is required: POST /api/files?name=<file name>')
     return await uploads.receive(req.userId, name, req.upload!)

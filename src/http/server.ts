@@ -61,9 +61,6 @@ interface Incoming {
 }
 
 const JSON_HEADER = 'application/json; charset=utf-8'
-/** An upload refused early is read to its end when at most this long (see handle()). */
-const DISCARDABLE_BODY_BYTES = 64 * 1024
-
 /**
  * The HTTP API's plumbing on a uWS app: routing, body limits, bearer auth,
  * the `{code, message, data}` envelope and per-route counters. Route modules
@@ -91,13 +88,15 @@ export class HttpApi {
   del (pattern: string, auth: Auth, handler: Handler): this { return this.route('del', pattern, auth, handler) }
 
   /**
-   * A POST whose body is a file, streamed by the handler (req.upload): the caller is authenticated
-   * before a byte of the body is read; an answer given before the body was read whole closes the
-   * connection, so the unread rest never passes for the next request.
+   * A POST whose body is a file of at most maxBodyBytes, streamed by the handler (req.upload): the caller
+   * is authenticated before a byte of the body is read. An answer given before the body was read whole
+   * (a refusal) goes out at once and the rest is read and dropped after it (see handle()), so the unread
+   * rest never passes for the next request.
    */
-  upload (pattern: string, handler: Handler): this { return this.route('post', pattern, 'user', handler, {}, true) }
+  upload (pattern: string, maxBodyBytes: number, handler: Handler): this { return this.route('post', pattern, 'user', handler, {}, maxBodyBytes) }
 
-  private route (method: Method, pattern: string, auth: Auth, handler: Handler, options: RouteOptions = {}, streaming = false): this {
+  /** uploadLimit: upload routes' largest body (see upload()); null: a JSON body, or none. */
+  private route (method: Method, pattern: string, auth: Auth, handler: Handler, options: RouteOptions = {}, uploadLimit: number | null = null): this {
     const paramCount = pattern.split('/').filter(s => s.startsWith(':')).length
     const { metrics } = this.deps
     const route = `${method.toUpperCase()} ${pattern}`
@@ -131,13 +130,13 @@ export class HttpApi {
       }
       const exchange: Exchange = { aborted: false, onAbort: null }
       // The data handler must be attached before this callback returns, even though auth comes first.
-      const upload = streaming ? new UploadBody(res, incoming.contentLength) : null
+      const upload = uploadLimit !== null ? new UploadBody(res, incoming.contentLength) : null
       res.onAborted(() => {
         exchange.aborted = true
         upload?.abort()
         exchange.onAbort?.()
       })
-      void this.handle(res, exchange, incoming, upload, auth, handler)
+      void this.handle(res, exchange, incoming, upload, uploadLimit ?? 0, auth, handler)
         .then(status => {
           count(status)
           observe(duration, (performance.now() - started) / 1000)
@@ -146,7 +145,7 @@ export class HttpApi {
     return this
   }
 
-  private async handle (res: HttpResponse, exchange: Exchange, incoming: Incoming, upload: UploadBody | null, auth: Auth, handler: Handler): Promise<number> {
+  private async handle (res: HttpResponse, exchange: Exchange, incoming: Incoming, upload: UploadBody | null, uploadLimit: number, auth: Auth, handler: Handler): Promise<number> {
     let status: StatusCode = Status.OK
     let message = 'success'
     let data: unknown = null
@@ -182,9 +181,13 @@ export class HttpApi {
     }
     let closeConnection = false
     if (upload !== null && !upload.received && !exchange.aborted) {
-      // Refused before the body was read: a small rest is read and dropped (the connection stays usable),
-      // a large or unknown one is not worth reading, so the connection closes after the answer.
-      if (upload.declaredLength !== null && upload.declaredLength <= DISCARDABLE_BODY_BYTES) await upload.discard()
+      // Answered before the body was read whole (a refusal: quota, name, rate, token…). Closing now would
+      // leave unread bytes, so the kernel would reset the connection, and a client still writing its body
+      // (Node's fetch) would lose the answer to an EPIPE. So the answer goes out now and the rest is read
+      // and dropped after it (a lingering close, as nginx does), which also leaves the connection usable;
+      // that costs no more than an accepted upload, so only for a declared body within the route's limit.
+      // A larger or unknown rest is not worth reading: the connection closes after the answer.
+      if (upload.declaredLength !== null && upload.declaredLength <= uploadLimit) upload.dropRest()
       else closeConnection = true
     }
     upload?.close()

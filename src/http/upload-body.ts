@@ -55,19 +55,15 @@ export class UploadBody implements BodySource {
   }
 
   /**
-   * Reads and drops the rest of the body, so an early answer (a refusal) can keep the connection:
-   * closing a socket with unread bytes makes the kernel reset it, and the client may never see the
-   * answer. Resolves once the last byte arrived.
+   * Reads and drops the rest of the body, also after the response was sent (uWS delivers a body's bytes
+   * to its data handler until the last), so an early answer (a refusal) can keep the connection: closing
+   * a socket with unread bytes makes the kernel reset it, and the client may never see the answer.
    */
-  discard (): Promise<void> {
-    return new Promise(resolve => {
-      if (this.complete) return resolve()
-      this.early = []
-      this.handler = (_chunk, isLast) => { if (isLast) resolve() }
-      this.consumerPaused = false
-      if (!this.closed) this.res.resume()
-      this.onAbort(resolve)
-    })
+  dropRest (): void {
+    this.early = []
+    this.handler = () => {}
+    this.consumerPaused = false
+    if (!this.closed) this.res.resume()
   }
 
   /** The client went away before the answer (a truncated upload, say). */

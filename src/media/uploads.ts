@@ -63,6 +63,11 @@ export class Uploads {
     this.storedFiles = metrics.gauge('implus_media_stored_files', 'Stored files, thumbnails included (recounted by each sweep).')
   }
 
+  /** The largest upload accepted (IMPLUS_MAX_UPLOAD_BYTES). */
+  get maxUploadBytes (): number {
+    return this.options.maxUploadBytes
+  }
+
   /** Removes temporary files a crashed process left behind. */
   async prepare (): Promise<void> {
     await mkdir(this.spoolDir, { recursive: true })

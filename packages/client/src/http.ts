@@ -495,8 +495,9 @@ export class ImHttpClient {
    * size and makes a thumbnail. Refusals (400 bad name or image, 413 too large, 429 quota) are ImHttpErrors.
    */
   async upload (body: UploadBody, name: string, options: UploadOptions = {}): Promise<FileInfo> {
-    // A server refuses a body over its limit as soon as it sees Content-Length and closes; Node's fetch is
-    // still writing then and reports only "fetch failed" (EPIPE), so the limit is checked here first.
+    // A server refuses a body over its limit as soon as it sees Content-Length and closes (other refusals
+    // it reads and drops the body after); Node's fetch, still writing then, would report only "fetch
+    // failed" (EPIPE), so the limit is checked here first.
     const size = body instanceof Blob ? body.size : body.byteLength
     const limit = await this.#maxUploadBytes()
     if (limit !== null && size > limit) throw new ImHttpError(413, `upload of ${size} bytes is over ${limit} bytes (IMPLUS_MAX_UPLOAD_BYTES)`)
