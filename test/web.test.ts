@@ -1,7 +1,8 @@
 // The web chat page (web/, served from dist/web by src/http/static.ts) in headless Chromium: two pages log
 // in as two users, exchange messages live over WebSocket, watch unread counts change, and create a group;
 // then send an image and a file with the attach button (XMLHttpRequest upload with progress), shown as a
-// thumbnail that opens the full image and as a download. Leaves screenshots in test-artifacts/.
+// thumbnail that opens the full image and as a download; a voice message plays in an <audio> player.
+// Leaves screenshots in test-artifacts/.
 
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
@@ -63,6 +64,26 @@ async function send (page: Page, text: string): Promise<void> {
 
 async function waitMessage (page: Page, text: string): Promise<void> {
   await page.waitForFunction(value => [...document.querySelectorAll('#messages .msg')].some(m => m.textContent?.includes(value)), text, { timeout: 10_000 })
+}
+
+/** A WAV file: 16-bit mono PCM, a quiet 440 Hz tone. */
+function wav (seconds: number, rate = 8000): Buffer {
+  const samples = seconds * rate
+  const bytes = Buffer.alloc(44 + samples * 2)
+  bytes.write('RIFF', 0)
+  bytes.writeUInt32LE(36 + samples * 2, 4)
+  bytes.write('WAVEfmt ', 8)
+  bytes.writeUInt32LE(16, 16)
+  bytes.writeUInt16LE(1, 20) // PCM
+  bytes.writeUInt16LE(1, 22) // mono
+  bytes.writeUInt32LE(rate, 24)
+  bytes.writeUInt32LE(rate * 2, 28)
+  bytes.writeUInt16LE(2, 32)
+  bytes.writeUInt16LE(16, 34)
+  bytes.write('data', 36)
+  bytes.writeUInt32LE(samples * 2, 40)
+  for (let i = 0; i < samples; i++) bytes.writeInt16LE(Math.round(Math.sin(i * 2 * Math.PI * 440 / rate) * 3000), 44 + i * 2)
+  return bytes
 }
 
 /** Alice and Bob, each logged in in a page; Alice has their private conversation open. */
@@ -211,4 +232,31 @@ t.test('the attach button sends an image and a file: a thumbnail first, the full
   await pageA.waitForFunction(() => /413/.test(document.getElementById('tool-error')?.textContent ?? ''), undefined, { timeout: 15_000 })
   t.match(await pageA.textContent('#tool-error'), /IMPLUS_MAX_UPLOAD_BYTES.*\(413\)/, 'a file over the limit: the server\'s reason is shown')
   t.equal(await pageA.locator('#messages .msg.mine a.media-file').count(), 1, 'and nothing was sent')
+})
+
+t.test('a voice message plays in an <audio> player on its signed URL, with its download link kept', async t => {
+  t.setTimeout(120_000)
+  const { cid, pageA, pageB } = await twoPagesChatting()
+  const voice = wav(2)
+  const chooser = pageA.waitForEvent('filechooser')
+  await pageA.click('#attach-button')
+  await (await chooser).setFiles([{ name: 'hello.wav', mimeType: 'audio/wav', buffer: voice }])
+  await pageA.waitForSelector('#messages .msg.mine audio.media-audio', { timeout: 15_000 })
+
+  await pageB.waitForFunction(id => (document.querySelector(`.conv[data-id="${id}"] .preview`)?.textContent ?? '') !== '', cid, { timeout: 10_000 })
+  t.match(await pageB.textContent(`.conv[data-id="${cid}"] .preview`), /^\[voice\] hello\.wav$/, 'the list shows it as a voice message')
+  await pageB.click(`.conv[data-id="${cid}"]`)
+  await pageB.waitForFunction(() => document.querySelector<HTMLAudioElement>('#messages audio.media-audio')?.getAttribute('src') != null, undefined, { timeout: 10_000 })
+  const audio = pageB.locator('#messages audio.media-audio')
+  t.same(await audio.evaluate(a => [(a as HTMLAudioElement).controls, a.closest('.media-player')?.querySelector('a.media-file .media-name')?.textContent]), [true, 'hello.wav'],
+    'an audio player with controls, the download link beside it')
+  const src = (await audio.getAttribute('src'))!
+  t.match(src, /\/api\/files\/\d+\?u=\d+&exp=\d+&sig=/, 'on a signed URL (a media element sends no token)')
+  const answer = await fetch(src)
+  t.same([answer.status, answer.headers.get('content-type'), Buffer.from(await answer.arrayBuffer()).equals(voice)], [200, 'audio/wav', true], 'the URL answers 200 with the voice message\'s bytes')
+  await pageB.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#messages audio.media-audio')?.readyState ?? 0) >= 1, undefined, { timeout: 15_000 })
+  const duration = await audio.evaluate(a => (a as HTMLAudioElement).duration)
+  t.ok(Math.abs(duration - 2) < 0.1, `Chromium read it as a 2 s recording (${duration} s)`)
+  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true })
+  await pageB.screenshot({ path: join(ROOT, 'test-artifacts', 'web-voice.png') })
 })

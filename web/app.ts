@@ -108,19 +108,31 @@ function previewOf (m: MessageInfo): string {
   return messagePreview(m)
 }
 
+/** Seconds as m:ss. */
+function durationLabel (seconds: number | undefined): string {
+  if (seconds === undefined) return ''
+  const whole = Math.round(seconds)
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`
+}
+
+/** Sizes an image or video to its known dimensions within 320×320, so the list does not jump as it loads. */
+function fitInline (node: HTMLImageElement | HTMLVideoElement, media: MediaContent): void {
+  if (media.width === undefined || media.height === undefined) return
+  const scale = Math.min(1, 320 / Math.max(media.width, media.height))
+  node.width = Math.round(media.width * scale)
+  node.height = Math.round(media.height * scale)
+}
+
 /**
- * An image: its thumbnail first (small, quick), the full image when clicked. Other files: a link that
- * downloads them under their name. Signed URLs are fetched when needed, so expired ones are never used.
+ * An image: its thumbnail first (small, quick), the full image when clicked. Voice and video: a player
+ * with the download link under it. Other files: the link alone. Signed URLs are fetched when needed, so
+ * expired ones are never used.
  */
 function mediaElement (m: MessageInfo, media: MediaContent): HTMLElement {
   if (m.contentType === ContentType.IMAGE) {
     const img = el('img', 'media-image')
     img.alt = media.name ?? 'image'
-    if (media.width !== undefined && media.height !== undefined) {
-      const scale = Math.min(1, 320 / Math.max(media.width, media.height))
-      img.width = Math.round(media.width * scale)
-      img.height = Math.round(media.height * scale)
-    }
+    fitInline(img, media)
     img.dataset.fileId = media.fileId
     img.dataset.shown = 'thumbnail'
     signedUrl(media.thumbnailId ?? media.fileId).then((url) => { img.src = url }, showToolError)
@@ -133,11 +145,47 @@ function mediaElement (m: MessageInfo, media: MediaContent): HTMLElement {
     })
     return img
   }
+  const link = downloadLink(media)
+  if (m.contentType !== ContentType.VOICE && m.contentType !== ContentType.VIDEO) return link
+  const box = el('div', 'media-player')
+  box.append(player(m.contentType === ContentType.VOICE ? 'audio' : 'video', media), link)
+  return box
+}
+
+/**
+ * An <audio> or <video> with controls on a signed URL. The browser fetches it in ranges as it plays, so a
+ * URL that expired while the page sat open fails a later range: the player then gets a fresh URL once and
+ * carries on from where it was.
+ */
+function player (tag: 'audio' | 'video', media: MediaContent): HTMLMediaElement {
+  const node = el(tag, `media-${tag}`)
+  node.controls = true
+  node.preload = 'metadata'
+  node.dataset.fileId = media.fileId
+  if (node instanceof HTMLVideoElement) fitInline(node, media)
+  let renewed = false
+  node.addEventListener('error', () => {
+    if (renewed) return
+    renewed = true
+    const at = node.currentTime
+    signedUrls.delete(media.fileId)
+    signedUrl(media.fileId).then((url) => {
+      node.src = url
+      node.currentTime = at
+    }, showToolError)
+  })
+  signedUrl(media.fileId).then((url) => { node.src = url }, showToolError)
+  return node
+}
+
+/** A link that downloads the file under its name. */
+function downloadLink (media: MediaContent): HTMLAnchorElement {
   const link = el('a', 'media-file')
   link.href = '#'
   link.dataset.fileId = media.fileId
   link.title = 'Download'
-  link.append(el('span', 'media-name', media.name ?? 'file'), el('span', 'media-size', `${sizeLabel(media.size)} · download`))
+  const facts = [durationLabel(media.duration), sizeLabel(media.size), 'download'].filter((s) => s !== '').join(' · ')
+  link.append(el('span', 'media-name', media.name ?? 'file'), el('span', 'media-size', facts))
   link.addEventListener('click', (event) => {
     event.preventDefault()
     signedUrl(media.fileId).then((url) => {
