@@ -265,7 +265,9 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   // shutdown is ours: drain first, then stop the database, then exit 0.
   process.removeAllListeners('SIGTERM')
   process.removeAllListeners('SIGINT')
-  process.once('SIGTERM', () => void stop('SIGTERM'))
+  // A repeated SIGTERM (a supervisor or operator asking again) must not cut the drain short: it stays
+  // handled. A second Ctrl-C is a person who will not wait: it takes the default action and ends the process.
+  process.on('SIGTERM', () => void stop('SIGTERM'))
   process.once('SIGINT', () => void stop('SIGINT'))
 }
 

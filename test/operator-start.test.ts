@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
 import { BUILD_STAMP, staleReason } from '../scripts/start.mjs'
-import { ROOT, killGroup, makeTempDir, runToExit, runningPostmaster, within } from './helpers/server.js'
+import { ROOT, killGroup, makeTempDir, runToExit, runningPostmaster, waitFor, within } from './helpers/server.js'
 
 const staleOf = staleReason as (root: string, inputs?: string[]) => string | null
 
@@ -70,9 +70,22 @@ t.test('npm start runs a current dist/ without building; SIGTERM to npm stops th
   t.ok(postgresPid !== null, 'its embedded PostgreSQL runs')
 
   process.kill(npm.pid!, 'SIGTERM')
+  // npm 11 passes a SIGTERM on to its child, but here, on a loaded machine and a moment after the server
+  // came up, about 1 run in 20 it passed nothing on: npm and the server both alive and idle, both with
+  // SIGTERM handlers, nothing pending, and a SIGTERM sent to the server itself then drained it at once.
+  // An operator whose first signal npm drops sends another; so does this test, and says so.
+  const draining = (): boolean => lines.some(l => l.includes('"draining"'))
+  if (!await waitFor(draining, 15_000).catch(() => false)) {
+    t.comment('npm passed no SIGTERM on to the server within 15 s; sending it again')
+    process.kill(npm.pid!, 'SIGTERM')
+  }
   // What the server said while stopping is what tells a failure here apart (a stuck closer names itself).
-  const code = await within(exited, 40_000, 'npm to exit after SIGTERM').catch((err: Error) => {
-    throw new Error(`${err.message}; its last lines:\n${lines.slice(-20).join('\n')}\n${stderr}\n${signalState([npm.pid!, serverPid])}`)
+  const code = await within(exited, 40_000, 'npm to exit after SIGTERM').catch(async (err: Error) => {
+    // Whether the signal was lost on its way through npm or the server ignored it: ask the server directly.
+    const state = signalState([npm.pid!, serverPid])
+    process.kill(serverPid, 'SIGTERM')
+    const direct = await waitFor(draining, 10_000).then(() => 'drains', () => 'does nothing either')
+    throw new Error(`${err.message}; its last lines:\n${lines.slice(-20).join('\n')}\n${stderr}\n${state}\na SIGTERM sent to the server itself ${direct}`)
   })
   t.equal(code, 0, 'npm exits 0: the server drained and stopped', code === 0 ? {} : { lines: lines.slice(-20), stderr })
   t.notOk(alive(serverPid), 'the server process is gone')

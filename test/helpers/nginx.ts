@@ -7,7 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
+import { connect, createServer, type Server } from 'node:net'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { onExit } from 'signal-exit'
@@ -126,6 +126,21 @@ export async function reservePorts (tcp: number, udp: number): Promise<{ tcp: nu
   }
 }
 
+/** The test ports of the shipped file's TCP listeners (all but `listen … udp`). */
+function tcpListenPorts (site: NginxSite): number[] {
+  const shipped = readFileSync(SHIPPED_NGINX_CONF, 'utf8')
+  return [...shipped.matchAll(/^\s*listen\s+(\d+)([^;]*);/gm)].filter(m => !/\budp\b/.test(m[2]!)).map(m => site.listen[Number(m[1])]!)
+}
+
+/** Whether a TCP connection to 127.0.0.1:`port` is accepted. */
+function accepts (port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => { socket.destroy(); resolve(false) })
+  })
+}
+
 /**
  * Renders deploy/nginx.conf for `site` in a fresh prefix folder with a new certificate, runs `nginx -t` on
  * it (throws with its output when that fails), then starts nginx in the foreground. Resolves once nginx has
@@ -162,6 +177,12 @@ export async function startNginx (site: NginxSite, beforeStart: () => Promise<vo
   }, 30_000).catch(error => {
     killGroup(child)
     throw new Error(`nginx did not start: ${String(error)}\n${stderr}${errorLog()}`)
+  })
+  // And every TCP listener accepts: under load the first request has met ECONNREFUSED right after the pid
+  // file appeared, so readiness is what a client sees, not what nginx wrote.
+  await waitFor(async () => (await Promise.all(tcpListenPorts(site).map(accepts))).every(Boolean), 30_000).catch(error => {
+    killGroup(child)
+    throw new Error(`nginx's listeners did not accept: ${String(error)}\n${stderr}${errorLog()}`)
   })
 
   return {
