@@ -44,7 +44,8 @@ t.test('a clientSeq reused after the window gets its original receipt; its batch
   t.equal(repeat.uid, first.uid, 'the original msgId')
   t.equal(unrelated.type, MessageType.MESSAGE_SEND_RECEIPT, `another user's send in the same moment is stored (${unrelated.content})`)
 
-  t.ok(server.logs.some(l => l.msg === 'a batch met a stored copy of one of its sends; checking it against the database'),
+  // Awaited, not looked up: a shard's log line reaches stdout through the main thread after its receipts went out.
+  await t.resolves(server.waitForLog(l => l.msg === 'a batch met a stored copy of one of its sends; checking it against the database', 20_000),
     'the repeat reached the database (the unique key), past every in-memory check: the path under test ran')
 
   const pulled = await api(server, 'POST', '/api/messages/pull-batch', { fromSeq: 1, limit: 50 }, bob.token)
