@@ -56,7 +56,8 @@ export class ShardPool implements ShardRouting {
   private online: string[] = []
   private offline: string[] = []
   private readonly calls = new PendingReplies<unknown>()
-  private drained: (() => void)[] = []
+  /** While draining: each live worker's "done", called on its 'drained' message or its exit. */
+  private readonly drained = new Map<Worker, () => void>()
   private stopping = false
   private readonly peek = newFramePeek()
 
@@ -132,6 +133,7 @@ export class ShardPool implements ShardRouting {
         })
       }))
       worker.on('exit', code => {
+        this.drained.get(worker)?.()
         if (code !== 0 && !this.stopping) {
           // A shard owns conversations outright; running without it would silently drop them.
           this.log.fatal({ shard: index, code }, 'shard worker exited; stopping the process')
@@ -189,12 +191,13 @@ export class ShardPool implements ShardRouting {
   async drain (): Promise<void> {
     this.stopping = true
     this.flush()
-    await new Promise<void>(resolve => {
-      let left = this.workers.length
-      if (left === 0) return resolve()
-      for (let i = 0; i < left; i++) this.drained.push(() => { if (--left === 0) resolve() })
-      this.broadcast({ t: 'drain' })
-    })
+    // A worker that has exited (it crashed; logged where it did) has nothing left to finish: waiting
+    // for its 'drained' would hold the shutdown until the deadline and end it with exit code 1.
+    const done = this.workers.map(worker => worker.threadId === -1
+      ? Promise.resolve()
+      : new Promise<void>(resolve => this.drained.set(worker, resolve)))
+    this.broadcast({ t: 'drain' })
+    await Promise.all(done)
     await Promise.all(this.workers.map(w => w.terminate()))
   }
 
@@ -226,7 +229,7 @@ export class ShardPool implements ShardRouting {
       case 'reply':
         return this.settle(message)
       case 'drained':
-        return void this.drained.shift()?.()
+        return void this.drained.get(worker)?.()
     }
   }
 

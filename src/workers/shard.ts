@@ -16,6 +16,9 @@ const data = workerData as ShardWorkerData
 const port = parentPort!
 const post = (message: FromShard, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer)
 const log = createLogger(data.log, { shard: data.index })
+// As on the main thread: a promise nobody awaited failed. A bug to fix, logged with its shard; not a
+// reason to end this worker, which would end the process and drop every connection on this host.
+process.on('unhandledRejection', err => log.error({ err }, 'unhandled promise rejection'))
 const sql = connect(data.databaseUrl, { max: 4, applicationName: `implus-shard-${data.index}` })
 const outbox = new Outbox((batch, transfer) => post(batch, transfer))
 // Single host: this shard numbers its own conversations (see SeqClient); cluster mode: Redis does.
@@ -32,10 +35,12 @@ port.on('message', (message: ToShard) => {
     case 'track': return shard.track(message.userId, message.msgId, message.frame)
     case 'call': return shard.call(message, reply => post(reply))
     case 'drain':
-      return void shard.drain().then(async () => {
-        await sql.end({ timeout: 5 })
-        post({ t: 'drained' })
-      })
+      // 'drained' goes out whatever closing the connections meets (PostgreSQL may be stopping too: a
+      // Ctrl-C on a terminal reaches it directly), or the main thread would wait for it until its deadline.
+      return void shard.drain()
+        .then(async () => await sql.end({ timeout: 5 }))
+        .catch(err => log.warn({ err }, 'database connections did not close cleanly'))
+        .finally(() => post({ t: 'drained' }))
   }
 })
 const loopDelay = new LoopDelay()
