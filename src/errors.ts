@@ -41,7 +41,11 @@ export function reasonPhrase (status: StatusCode): string {
 
 export class AppError extends Error {
   override name = 'AppError'
-  constructor (readonly status: StatusCode, message: string) {
+  /**
+   * `retryAfterSeconds`: when a refusal ends at a known time (a rate window, a login lock-out), the
+   * client is told so (HTTP `Retry-After`) instead of guessing.
+   */
+  constructor (readonly status: StatusCode, message: string, readonly retryAfterSeconds: number | null = null) {
     super(message)
   }
 }

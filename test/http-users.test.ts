@@ -2,6 +2,7 @@
 
 import { createHmac } from 'node:crypto'
 import t, { type Test } from 'tap'
+import { ImHttpClient, ImHttpError } from '@implus/client'
 import {
   ADMIN_TOKEN, DEFAULT_PASSWORD, api, login, readSecrets, register, registerAndLogin, startServer, uniqueUserId,
   type ApiResponse, type TestServer
@@ -129,7 +130,12 @@ t.test('password guessing: after 10 failed logins the user gets 429, even with t
     return statuses
   }
   t.same(await guesses(userId), Array(10).fill(401), '10 wrong passwords: 401 each')
-  expectError(t, await api(server, 'POST', '/users/login', { userId, password: DEFAULT_PASSWORD }), 429, 'the 11th attempt, with the right password')
+  const locked = await api(server, 'POST', '/users/login', { userId, password: DEFAULT_PASSWORD })
+  expectError(t, locked, 429, 'the 11th attempt, with the right password')
+  // The lock-out lasts the rest of the 15-minute window: Retry-After says so in whole seconds, as the message does.
+  const retryAfter = Number(locked.headers.get('retry-after'))
+  t.ok(Number.isInteger(retryAfter) && retryAfter > 800 && retryAfter <= 900, `Retry-After is the rest of the window (${locked.headers.get('retry-after')})`)
+  t.match(locked.body.message, `retry in ${retryAfter} s`, 'the message names the same wait')
   const unknown = uniqueUserId()
   t.same(await guesses(unknown), Array(10).fill(401), 'an unknown userId: 401 ten times')
   expectError(t, await api(server, 'POST', '/users/login', { userId: unknown, password: 'guess-11' }), 429, 'an unknown userId is limited alike (429 does not reveal who exists)')
@@ -342,7 +348,16 @@ t.test('authenticated requests beyond IMPLUS_HTTP_RATE_LIMIT per user get 429; o
   const passed = statuses.filter(s => s === 200).length
   t.ok(passed >= 5 && passed <= 5 * windows, `${passed} passed: at least 5, at most 5 in each of the ${windows} window(s) the burst spanned`)
   t.equal(statuses.filter(s => s === 429).length, 60 - passed, 'the rest get 429, nothing else')
-  expectError(t, responses.find(r => r.status === 429)!, 429, 'a refused request')
+  const refused = responses.find(r => r.status === 429)!
+  expectError(t, refused, 429, 'a refused request')
+  t.equal(refused.headers.get('retry-after'), '1', 'it says when to retry: the next one-second window')
+  t.notOk(responses.find(r => r.status === 200)!.headers.has('retry-after'), 'an answer that was served carries no Retry-After')
+  // The SDK hands it on: forty at once do not all fit in the windows they span (5 each; 8 windows would take 7 s).
+  const sdk = new ImHttpClient(limited.httpUrl)
+  sdk.token = busy.token
+  const outcomes = await Promise.all(Array.from({ length: 40 }, async () => await sdk.friends().then(() => null, (err: unknown) => err)))
+  const sdkRefused = outcomes.find((e): e is ImHttpError => e instanceof ImHttpError)
+  t.match(sdkRefused, { status: 429, retryAfterSeconds: 1 }, 'the SDK\'s ImHttpError carries retryAfterSeconds')
   expectOk(t, await api(limited, 'GET', '/users/friends', undefined, calm.token), 'another user is served')
   const health = await fetch(`${limited.httpUrl}/healthz`)
   t.equal(health.status, 200, 'health is not limited')

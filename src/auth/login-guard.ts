@@ -34,8 +34,8 @@ export class LoginGuard {
       this.attempts.set(userId, { count: 1, since: this.now() })
     } else if (entry.count < this.limit) entry.count++
     else {
-      const left = entry.since + this.windowMs - this.now()
-      throw new AppError(Status.RATE_LIMITED, `too many failed logins for this user: retry in ${Math.ceil(left / 1000)} s`)
+      const leftSeconds = Math.ceil((entry.since + this.windowMs - this.now()) / 1000)
+      throw new AppError(Status.RATE_LIMITED, `too many failed logins for this user: retry in ${leftSeconds} s`, leftSeconds)
     }
   }
 

@@ -149,6 +149,7 @@ export class HttpApi {
     let status: StatusCode = Status.OK
     let message = 'success'
     let data: unknown = null
+    let retryAfterSeconds: number | null = null
     try {
       const body = incoming.method === 'get' || incoming.method === 'head' || upload !== null
         ? {}
@@ -164,6 +165,7 @@ export class HttpApi {
       if (err instanceof AppError) {
         status = err.status
         message = err.message
+        retryAfterSeconds = err.retryAfterSeconds
       } else if (err instanceof MissingObjectError) {
         // Its row was there a moment ago: the sweep deleted it meanwhile.
         status = Status.NOT_FOUND
@@ -191,7 +193,7 @@ export class HttpApi {
       else closeConnection = true
     }
     upload?.close()
-    if (!exchange.aborted) res.cork(() => sendEnvelope(res, status, message, data, closeConnection))
+    if (!exchange.aborted) res.cork(() => sendEnvelope(res, status, message, data, closeConnection, retryAfterSeconds))
     return status
   }
 
@@ -219,7 +221,7 @@ export class HttpApi {
   }
 
   private limited (userId: string): string {
-    if (!this.perUser.allow(userId)) throw new AppError(Status.RATE_LIMITED, `too many requests: at most ${this.deps.rateLimitPerSecond} per second per user`)
+    if (!this.perUser.allow(userId)) throw new AppError(Status.RATE_LIMITED, `too many requests: at most ${this.deps.rateLimitPerSecond} per second per user`, 1)
     return userId
   }
 }
@@ -245,10 +247,10 @@ function decodePathParameter (raw: string): string {
   }
 }
 
-export function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown, closeConnection = false): void {
-  res.writeStatus(`${status} ${reasonPhrase(status)}`)
-    .writeHeader('content-type', JSON_HEADER)
-    .end(JSON.stringify({ code: status, message, data }), closeConnection)
+export function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown, closeConnection = false, retryAfterSeconds: number | null = null): void {
+  res.writeStatus(`${status} ${reasonPhrase(status)}`).writeHeader('content-type', JSON_HEADER)
+  if (retryAfterSeconds !== null) res.writeHeader('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds))))
+  res.end(JSON.stringify({ code: status, message, data }), closeConnection)
 }
 
 function readJson (res: HttpResponse, contentLength: string, limit: number): Promise<Record<string, unknown>> {

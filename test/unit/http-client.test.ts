@@ -10,7 +10,7 @@ interface Seen {
   body: unknown
 }
 
-type Reply = { status: number; body: string }
+type Reply = { status: number; body: string; headers?: Record<string, string> }
 
 // A stand-in server: records each request and answers with the next queued reply.
 async function stub (t: { teardown: (fn: () => unknown) => void }) {
@@ -21,7 +21,7 @@ async function stub (t: { teardown: (fn: () => unknown) => void }) {
     for await (const chunk of req) text += chunk
     seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body: text === '' ? undefined : JSON.parse(text) })
     const reply = replies.shift() ?? ok(null)
-    res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body)
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise((resolve) => server.close(resolve)))
@@ -77,6 +77,16 @@ t.test('a non-200 envelope throws ImHttpError with its status and message', asyn
   const error = await client.friends().catch((e: unknown) => e)
   t.ok(error instanceof ImHttpError)
   t.equal((error as ImHttpError).status, 502, 'a body that is no envelope keeps the HTTP status')
+  t.equal((error as ImHttpError).retryAfterSeconds, null, 'no Retry-After: null')
+})
+
+t.test('Retry-After reaches ImHttpError as seconds; a form implus does not send is left out', async (t) => {
+  const { client, reply } = await stub(t)
+  client.token = 'tok'
+  reply({ ...fail(429, 'too many requests'), headers: { 'retry-after': '7' } })
+  await t.rejects(client.friends(), { name: 'ImHttpError', status: 429, retryAfterSeconds: 7 })
+  reply({ ...fail(503, 'busy'), headers: { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' } })
+  await t.rejects(client.friends(), { status: 503, retryAfterSeconds: null })
 })
 
 t.test('a 401 to a request with the session token renews it once (onUnauthorized) and retries', async (t) => {

@@ -1,7 +1,7 @@
 // Typed client of the HTTP API (docs/protocol.md, "HTTP API"), over the host's fetch: Node 20 and browsers.
 // 64-bit ids (userId, msgId, groupId) are strings, seqs are numbers, times are ISO 8601 strings.
 import type { ConversationSummary, FileInfo, MessageInfo, ServerInfo } from './wire/api-types.js'
-import { postWithProgress, type RawAnswer, type UploadBody, type UploadProgress } from './media.js'
+import { postWithProgress, readAnswer, type RawAnswer, type UploadBody, type UploadProgress } from './media.js'
 export type { ConversationSummary, FileInfo, MessageInfo, MessageStatus, ServerInfo } from './wire/api-types.js'
 
 export interface RegisterRequest {
@@ -214,11 +214,17 @@ export interface SignedFileUrl {
 /** A response whose envelope is not 200; `status` is its code (the HTTP status when there is no envelope). */
 export class ImHttpError extends Error {
   readonly status: number
+  /**
+   * Whole seconds to wait before trying again, when the server said (`Retry-After` on a 429 past the
+   * per-user request limit or during a login lock-out); null otherwise.
+   */
+  readonly retryAfterSeconds: number | null
 
-  constructor (status: number, message: string) {
+  constructor (status: number, message: string, retryAfterSeconds: number | null = null) {
     super(message)
     this.name = 'ImHttpError'
     this.status = status
+    this.retryAfterSeconds = retryAfterSeconds
   }
 }
 
@@ -530,7 +536,7 @@ export class ImHttpClient {
     const headers: Record<string, string> = { ...init.headers }
     if (this.token !== null) headers.authorization = `Bearer ${this.token}`
     const response = await fetch(`${this.baseUrl}/api/files/${segment(fileId)}`, { headers, signal: init.signal })
-    if (response.status >= 400) unwrap({ status: response.status, statusText: response.statusText, text: await response.text() })
+    if (response.status >= 400) unwrap(await readAnswer(response))
     return response
   }
 
@@ -561,24 +567,26 @@ export class ImHttpClient {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     })
-    return unwrap<T>({ status: response.status, statusText: response.statusText, text: await response.text() })
+    return unwrap<T>(await readAnswer(response))
   }
 }
 
 /** The data of an answer's envelope; ImHttpError for anything but code 200. */
-function unwrap<T> ({ status, statusText, text }: RawAnswer): T {
+function unwrap<T> ({ status, statusText, text, retryAfter }: RawAnswer): T {
   const ok = status >= 200 && status < 300
+  // Delta-seconds only: the form implus sends (and the only one a client clock cannot get wrong).
+  const retryAfterSeconds = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : null
   let envelope: Envelope
   try {
     envelope = JSON.parse(text) as Envelope
   } catch {
     // Not ours: a proxy's error page, say.
-    throw new ImHttpError(status, text === '' ? statusText : text)
+    throw new ImHttpError(status, text === '' ? statusText : text, retryAfterSeconds)
   }
-  if (typeof envelope !== 'object' || envelope === null) throw new ImHttpError(status, 'response is not an envelope')
+  if (typeof envelope !== 'object' || envelope === null) throw new ImHttpError(status, 'response is not an envelope', retryAfterSeconds)
   const code = typeof envelope.code === 'number' && ok ? envelope.code : status
   if (code !== 200) {
-    throw new ImHttpError(code, typeof envelope.message === 'string' ? envelope.message : statusText)
+    throw new ImHttpError(code, typeof envelope.message === 'string' ? envelope.message : statusText, retryAfterSeconds)
   }
   return envelope.data as T
 }

@@ -92,6 +92,13 @@ export interface RawAnswer {
   status: number
   statusText: string
   text: string
+  /** The `Retry-After` header, when there is one. */
+  retryAfter: string | null
+}
+
+/** A fetch Response read whole as a RawAnswer. */
+export async function readAnswer (response: Response): Promise<RawAnswer> {
+  return { status: response.status, statusText: response.statusText, text: await response.text(), retryAfter: response.headers.get('retry-after') }
 }
 
 /**
@@ -115,6 +122,7 @@ interface XhrLike {
   readonly status: number
   readonly statusText: string
   readonly responseText: string
+  getResponseHeader: (name: string) => string | null
   onload: (() => void) | null
   onerror: (() => void) | null
   onabort: (() => void) | null
@@ -127,7 +135,7 @@ function postWithXhr (Xhr: XhrConstructor, { url, headers, onProgress, signal }:
     xhr.open('POST', url)
     for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value)
     if (onProgress !== undefined) xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: blob.size })
-    xhr.onload = () => resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText })
+    xhr.onload = () => resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText, retryAfter: xhr.getResponseHeader('retry-after') })
     xhr.onerror = () => reject(new TypeError('upload failed: network error'))
     xhr.onabort = () => reject(signal?.reason ?? new DOMException('upload aborted', 'AbortError'))
     if (signal !== undefined) {
@@ -154,5 +162,5 @@ async function postWithFetch ({ url, headers, onProgress, signal }: UploadReques
     signal,
     duplex: 'half',
   } as RequestInit)
-  return { status: response.status, statusText: response.statusText, text: await response.text() }
+  return await readAnswer(response)
 }

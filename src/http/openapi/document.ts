@@ -34,6 +34,13 @@ type Document = Record<string, unknown> & { paths: Record<string, Record<string,
 
 const ERROR_STATUSES: readonly StatusCode[] = [400, 401, 403, 404, 409, 410, 413, 429, 500, 503]
 
+const RETRY_AFTER = {
+  description: 'Whole seconds until the refusal ends, when that is known: 1 past the per-user request limit, the rest of the ' +
+    'window for a login lock-out. Absent on refusals without a fixed end (quotas, pending requests, uploads in progress).',
+  required: false,
+  schema: { type: 'integer', minimum: 1 }
+}
+
 function standardErrors (spec: OperationSpec, method: HttpMethod): number[] {
   const codes = new Set<number>([500, 503, ...(spec.errors ?? [])])
   if (spec.auth === 'user' || spec.auth === 'signed') codes.add(401).add(429)
@@ -112,6 +119,7 @@ export function openApiSource (): Document {
   for (const code of ERROR_STATUSES) {
     responses[`Error${code}`] = {
       description: reasonPhrase(code),
+      ...(code === 429 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
       content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/Error' }, { properties: { code: { const: code } } }] } } }
     }
   }
