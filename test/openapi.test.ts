@@ -276,6 +276,8 @@ t.test('every endpoint answers as documented', async t => {
   // operations and the web page
   t.equal(await expect(t, 200, 'GET', '/healthz'), 'ok\n')
   t.equal(await expect(t, 200, 'GET', '/readyz'), 'ready\n')
+  t.equal(await expect(t, 200, 'HEAD', '/healthz'), '', 'HEAD /healthz: the status, no body')
+  t.equal(await expect(t, 200, 'HEAD', '/readyz'), '')
   t.match(await expect(t, 200, 'GET', '/metrics'), /# TYPE /)
   const info = await expect(t, 200, 'GET', '/api/server-info')
   t.equal(info.websocket.url, `ws://127.0.0.1:${server.ports.ws}/websocket`, "server-info names the request's host and the bound WebSocket port")

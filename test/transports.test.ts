@@ -178,6 +178,22 @@ t.test('WebSocket login by ?token= in the handshake', async t => {
   t.equal((refused as TransportOpenError | undefined)?.status, 401, 'with HTTP 401')
 })
 
+t.test('a plain HTTP request to the WebSocket port is answered, not left hanging', async t => {
+  const base = `http://127.0.0.1:${portFor(server, 'ws')}`
+  const atEndpoint = await fetch(`${base}/websocket`)
+  t.equal(atEndpoint.status, 426, 'GET /websocket without an upgrade: 426 Upgrade Required')
+  t.equal(atEndpoint.headers.get('upgrade'), 'websocket', 'naming the protocol to upgrade to')
+  t.match(await atEndpoint.text(), /WebSocket connections .* at \/websocket/, 'and saying what the port is for')
+  const elsewhere = await fetch(`${base}/chat?x=1`, { method: 'POST', body: 'hello' })
+  t.equal(elsewhere.status, 404, 'another path: 404')
+  t.match(await elsewhere.text(), /\/websocket/, 'naming the path that takes WebSockets')
+  // The upgrade itself is unchanged.
+  const user = await registerAndLogin(server)
+  const c = await ImConnection.open({ transport: 'ws', host: '127.0.0.1', port: portFor(server, 'ws') })
+  opened.add(c)
+  t.equal((await c.login(user.userId, user.token)).errorCode, 0, 'a WebSocket still connects and logs in')
+})
+
 t.test('a bad token in 2001 gets 1001 401 on each transport', async t => {
   const user = await registerAndLogin(server)
   for (const kind of KINDS) {

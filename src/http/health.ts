@@ -12,18 +12,28 @@ export type Phase = 'starting' | 'ready' | 'draining'
  * starting host already says it is not ready.
  */
 export function healthRoutes (app: TemplatedApp, phase: () => Phase, metrics: Metrics): void {
-  app.get('/healthz', res => text(res, Status.OK, 'ok\n'))
-  app.get('/readyz', res => {
-    const now = phase()
-    text(res, now === 'ready' ? Status.OK : Status.UNAVAILABLE, `${now}\n`)
-  })
-  app.get('/metrics', res => text(res, Status.OK, metrics.render(), 'text/plain; version=0.0.4; charset=utf-8'))
+  // HEAD as well as GET: some load balancers and uptime checkers probe with HEAD.
+  for (const head of [false, true]) {
+    const route = head ? app.head.bind(app) : app.get.bind(app)
+    route('/healthz', res => text(res, Status.OK, 'ok\n', head))
+    route('/readyz', res => {
+      const now = phase()
+      text(res, now === 'ready' ? Status.OK : Status.UNAVAILABLE, `${now}\n`, head)
+    })
+  }
+  app.get('/metrics', res => text(res, Status.OK, metrics.render(), false, 'text/plain; version=0.0.4; charset=utf-8'))
   app.any('/*', res => {
     const starting = phase() === 'starting'
     res.cork(() => sendEnvelope(res, starting ? Status.UNAVAILABLE : Status.NOT_FOUND, starting ? 'starting' : 'no such endpoint', null))
   })
 }
 
-function text (res: HttpResponse, status: StatusCode, body: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.writeStatus(`${status} ${reasonPhrase(status)}`).writeHeader('content-type', contentType).end(body)
+function text (res: HttpResponse, status: StatusCode, body: string, head: boolean, contentType = 'text/plain; charset=utf-8'): void {
+  res.writeStatus(`${status} ${reasonPhrase(status)}`).writeHeader('content-type', contentType)
+  if (head) {
+    // uWS (20.30) does not count endWithoutBody as an answer when the handler returns: without an abort
+    // handler it would abort the whole process ("returning from a request handler without responding").
+    res.onAborted(() => {})
+    res.endWithoutBody(Buffer.byteLength(body))
+  } else res.end(body)
 }

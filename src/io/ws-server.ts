@@ -108,6 +108,15 @@ export function startWsServer (gateway: Gateway, registry: SessionRegistry, opti
       if (conn !== null) gateway.closed(conn)
     }
   })
+  // Anything else on this port (a browser pointed at the URL, a probe, a mistyped path) is told what the
+  // port is for, instead of a connection left hanging until the client gives up.
+  app.any('/*', (res, req) => {
+    const upgradeHere = req.getUrl() === '/websocket'
+    res.writeStatus(upgradeHere ? '426 Upgrade Required' : `${Status.NOT_FOUND} ${reasonPhrase(Status.NOT_FOUND)}`)
+    if (upgradeHere) res.writeHeader('upgrade', 'websocket')
+    res.writeHeader('content-type', 'text/plain; charset=utf-8')
+      .end('this port takes WebSocket connections (binary protobuf frames) at /websocket; see docs/protocol.md\n')
+  })
   return new Promise((resolve, reject) => {
     app.listen(options.host, options.port, socket => {
       if (socket === false) reject(new Error(`WebSocket cannot listen on ${options.host}:${options.port}`))

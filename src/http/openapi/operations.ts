@@ -32,14 +32,17 @@ const serverInfo = object({
 })
 
 const text = (description: string, statuses: number[] = [200]) => ({ statuses, contentType: 'text/plain', description, schema: { type: 'string' } })
+const headers = (description: string, statuses: number[] = [200]) => ({ statuses, contentType: '', description })
 const page = { statuses: [200], contentType: 'text/html', description: 'the web chat page', schema: { type: 'string' } }
 
 export const operationPaths: PathSpecs = {
   '/healthz': {
-    get: { operationId: 'healthz', summary: 'Liveness: the process answers', auth: 'none', raw: text('`ok`') }
+    get: { operationId: 'healthz', summary: 'Liveness: the process answers', auth: 'none', raw: text('`ok`') },
+    head: { operationId: 'healthzHead', summary: 'Liveness for probes that use HEAD: the GET answer without its body', auth: 'none', raw: headers('the status only') }
   },
   '/readyz': {
-    get: { operationId: 'readyz', summary: 'Readiness: 200 `ready`, 503 `starting` or `draining`', auth: 'none', raw: text('the phase', [200, 503]) }
+    get: { operationId: 'readyz', summary: 'Readiness: 200 `ready`, 503 `starting` or `draining`', auth: 'none', raw: text('the phase', [200, 503]) },
+    head: { operationId: 'readyzHead', summary: 'Readiness for probes that use HEAD: the GET answer without its body', auth: 'none', raw: headers('the status only', [200, 503]) }
   },
   '/metrics': {
     get: { operationId: 'metrics', summary: 'Prometheus text exposition format 0.0.4', auth: 'none', raw: text('metrics (README, "metrics")') }
