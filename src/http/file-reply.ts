@@ -39,8 +39,11 @@ export async function writeFileReply (res: HttpResponse, exchange: Exchange, rep
     res.writeStatus(`${reply.status} ${PHRASES[reply.status] ?? reasonPhrase(reply.status as StatusCode)}`)
     for (const [name, value] of reply.headers) res.writeHeader(name, value)
     if (body !== null) return
-    if (head && reply.status !== 304) res.endWithoutBody(reply.length)
-    else res.end()
+    if (head && reply.status !== 304) {
+      // The length as a header: uWS's endWithoutBody(length) would leave the response unfinished.
+      res.writeHeader('content-length', String(reply.length))
+      res.endWithoutBody()
+    } else res.end()
   })
   if (body === null) return
   await new Promise<void>(resolve => {

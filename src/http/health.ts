@@ -1,4 +1,4 @@
-import type { HttpResponse, TemplatedApp } from '../io/uws.js'
+import { endResponse, type HttpResponse, type TemplatedApp } from '../io/uws.js'
 import type { Metrics } from '../metrics.js'
 import { Status, reasonPhrase, type StatusCode } from '../errors.js'
 import { sendEnvelope } from './server.js'
@@ -22,18 +22,14 @@ export function healthRoutes (app: TemplatedApp, phase: () => Phase, metrics: Me
     })
   }
   app.get('/metrics', res => text(res, Status.OK, metrics.render(), false, 'text/plain; version=0.0.4; charset=utf-8'))
-  app.any('/*', res => {
+  app.any('/*', (res, req) => {
     const starting = phase() === 'starting'
-    res.cork(() => sendEnvelope(res, starting ? Status.UNAVAILABLE : Status.NOT_FOUND, starting ? 'starting' : 'no such endpoint', null))
+    const head = req.getMethod() === 'head'
+    res.cork(() => sendEnvelope(res, starting ? Status.UNAVAILABLE : Status.NOT_FOUND, starting ? 'starting' : 'no such endpoint', null, { head }))
   })
 }
 
 function text (res: HttpResponse, status: StatusCode, body: string, head: boolean, contentType = 'text/plain; charset=utf-8'): void {
   res.writeStatus(`${status} ${reasonPhrase(status)}`).writeHeader('content-type', contentType)
-  if (head) {
-    // uWS (20.30) does not count endWithoutBody as an answer when the handler returns: without an abort
-    // handler it would abort the whole process ("returning from a request handler without responding").
-    res.onAborted(() => {})
-    res.endWithoutBody(Buffer.byteLength(body))
-  } else res.end(body)
+  endResponse(res, body, head)
 }

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { HttpResponse, TemplatedApp } from '../io/uws.js'
+import { endResponse, type HttpResponse, type TemplatedApp } from '../io/uws.js'
 import { AppError, Status, badRequest, forbidden, reasonPhrase, tooLarge, unauthorized, type StatusCode } from '../errors.js'
 import type { TokenService } from '../auth/tokens.js'
 import type { Metrics } from '../metrics.js'
@@ -193,7 +193,7 @@ export class HttpApi {
       else closeConnection = true
     }
     upload?.close()
-    if (!exchange.aborted) res.cork(() => sendEnvelope(res, status, message, data, closeConnection, retryAfterSeconds))
+    if (!exchange.aborted) res.cork(() => sendEnvelope(res, status, message, data, { closeConnection, retryAfterSeconds, head: incoming.method === 'head' }))
     return status
   }
 
@@ -247,10 +247,20 @@ function decodePathParameter (raw: string): string {
   }
 }
 
-export function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown, closeConnection = false, retryAfterSeconds: number | null = null): void {
+export interface EnvelopeOptions {
+  /** Close the connection after this answer. */
+  readonly closeConnection?: boolean
+  /** Sent as `Retry-After` (whole seconds, at least 1). */
+  readonly retryAfterSeconds?: number | null
+  /** Answering a HEAD request: the headers only. */
+  readonly head?: boolean
+}
+
+export function sendEnvelope (res: HttpResponse, status: StatusCode, message: string, data: unknown, options: EnvelopeOptions = {}): void {
   res.writeStatus(`${status} ${reasonPhrase(status)}`).writeHeader('content-type', JSON_HEADER)
-  if (retryAfterSeconds !== null) res.writeHeader('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds))))
-  res.end(JSON.stringify({ code: status, message, data }), closeConnection)
+  const retryAfter = options.retryAfterSeconds ?? null
+  if (retryAfter !== null) res.writeHeader('retry-after', String(Math.max(1, Math.ceil(retryAfter))))
+  endResponse(res, JSON.stringify({ code: status, message, data }), options.head ?? false, options.closeConnection ?? false)
 }
 
 function readJson (res: HttpResponse, contentLength: string, limit: number): Promise<Record<string, unknown>> {

@@ -1,4 +1,4 @@
-import { uws, type ListenSocket, type WebSocket } from './uws.js'
+import { endResponse, uws, type ListenSocket, type WebSocket } from './uws.js'
 import { uwsApp, type TlsMaterial } from './tls.js'
 import { Connection, ConnState, clockTicks } from './connection.js'
 import type { Gateway } from './gateway.js'
@@ -113,9 +113,9 @@ export function startWsServer (gateway: Gateway, registry: SessionRegistry, opti
   app.any('/*', (res, req) => {
     const upgradeHere = req.getUrl() === '/websocket'
     res.writeStatus(upgradeHere ? '426 Upgrade Required' : `${Status.NOT_FOUND} ${reasonPhrase(Status.NOT_FOUND)}`)
-    if (upgradeHere) res.writeHeader('upgrade', 'websocket')
+    if (upgradeHere) res.writeHeader('upgrade', 'websocket').writeHeader('connection', 'upgrade')
     res.writeHeader('content-type', 'text/plain; charset=utf-8')
-      .end('this port takes WebSocket connections (binary protobuf frames) at /websocket; see docs/protocol.md\n')
+    endResponse(res, 'this port takes WebSocket connections (binary protobuf frames) at /websocket; see docs/protocol.md\n', req.getMethod() === 'head')
   })
   return new Promise((resolve, reject) => {
     app.listen(options.host, options.port, socket => {
