@@ -6,7 +6,7 @@ import net from 'node:net'
 import t from 'tap'
 import { ImConnection, MessageType } from '@implus/client'
 import {
-  DEFAULT_PASSWORD, api, freePort, login, readSecrets, register, registerAndLogin, runToExit, runningPostmaster, waitFor,
+  DEFAULT_PASSWORD, api, freePort, login, readSecrets, register, registerAndLogin, runToExit, runningPostmaster, within,
   startServer, uniqueUserId
 } from './helpers/server.js'
 
@@ -189,20 +189,21 @@ t.test('while starting, /readyz is 503; a database that never answers stops the 
   await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
   t.teardown(() => silent.close())
   const dbPort = (silent.address() as net.AddressInfo).port
-  const httpPort = await freePort()
-  const run = runToExit({ DATABASE_URL: `postgres://postgres:x@127.0.0.1:${dbPort}/implus`, IMPLUS_HTTP_PORT: String(httpPort) }, 60_000)
-  // The HTTP listener comes up within the start, but nothing announces it to an outside client: poll.
-  const ready = await waitFor(async () => {
-    try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
-      return { status: res.status, body: await res.text() }
-    } catch {
-      return null
-    }
-  }, 10_000)
+  // Port 0, and the first log line names the bound HTTP address: a port picked in advance could be taken
+  // by another test's server meanwhile, and this one would fail to start for that reason instead.
+  let announced: (url: string) => void
+  const httpUrl = new Promise<string>(resolve => { announced = resolve })
+  const run = runToExit({ DATABASE_URL: `postgres://postgres:x@127.0.0.1:${dbPort}/implus`, IMPLUS_HTTP_PORT: '0' }, 60_000, line => {
+    if (line.msg === 'starting' && typeof line.http === 'string') announced(line.http)
+  })
+  const announcedUrl = await within(Promise.race([httpUrl, run.then(r => { throw new Error(`exited (${r.code}) before its first log line: ${r.stderr}`) })]), 30_000, 'the starting line')
+  const base = announcedUrl.replace('//localhost:', '//127.0.0.1:')
+  // Listening from that line on; the database connection times out only after 10 s.
+  const res = await fetch(`${base}/readyz`)
+  const ready = { status: res.status, body: await res.text() }
   t.equal(ready.status, 503, '/readyz answers 503 while the server starts')
   t.equal(ready.body.trim(), 'starting', '... and says why')
-  const api = await fetch(`http://127.0.0.1:${httpPort}/users/info/1`)
+  const api = await fetch(`${base}/users/info/1`)
   t.equal(api.status, 503, 'API paths answer 503 (starting) rather than 404 before their routes exist')
   const { code, stdout } = await run
   t.equal(code, 1, 'the start fails with exit code 1')

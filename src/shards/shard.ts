@@ -703,7 +703,7 @@ export class Shard {
     // reused after 5 minutes, or a copy stored through another host): the whole batch rolled back.
     // Run its frames again once, checking every send against the database, so the repeat gets its
     // original receipt and the others in the batch are stored, not refused for someone else's repeat.
-    if ((err as { code?: string }).code === UNIQUE_VIOLATION && items.every(i => i.retried !== true)) {
+    if ((err as { code?: string } | null | undefined)?.code === UNIQUE_VIOLATION && items.every(i => i.retried !== true)) {
       this.log.warn({ frames: items.length }, 'a batch met a stored copy of one of its sends; checking it against the database')
       for (const item of items) this.forgetInFlight(item)
       this.queue = [...items.map((i): Inbound => ({ ...i, retried: true })), ...this.queue]

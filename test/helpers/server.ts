@@ -338,9 +338,10 @@ export async function startServer (opts: StartOptions = {}): Promise<TestServer>
 }
 
 /** Runs the server expecting it to exit on its own (e.g. a bad setting): its exit code and full output. */
-export async function runToExit (env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null, stdout: string, stderr: string }> {
+export async function runToExit (env: Record<string, string>, timeoutMs = 30_000, onLog?: (line: LogLine) => void): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const dataDir = makeTempDir()
-  const { child, logs, stderr, exited } = spawnServer({ ...baseEnv(dataDir), ...env }, dataDir)
+  const { child, logs, stderr, exited, onLine } = spawnServer({ ...baseEnv(dataDir), ...env }, dataDir)
+  if (onLog !== undefined) onLine.add(onLog)
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
