@@ -24,11 +24,12 @@ async function oneConnection (port: number, requests: Array<{ method: string, pa
   let buffer = Buffer.alloc(0)
   const answers: RawResponse[] = []
   return await new Promise((resolve, reject) => {
-    const fail = (why: string): void => {
+    const timer: NodeJS.Timeout = setTimeout(() => fail('no answer within 20 s'), 20_000)
+    function fail (why: string): void {
+      clearTimeout(timer)
       socket.destroy()
       reject(new Error(`${why} after ${answers.length} of ${requests.length} answers; unread: ${JSON.stringify(buffer.toString('latin1').slice(0, 300))}`))
     }
-    const timer = setTimeout(() => fail('no answer within 20 s'), 20_000)
     socket.on('data', chunk => {
       buffer = Buffer.concat([buffer, chunk])
       const end = buffer.indexOf('\r\n\r\n')
@@ -68,15 +69,19 @@ t.test('HTTP port: HEAD answers carry no body and keep the connection', async t 
     { method: 'HEAD', path: `/api/files/${fileId}`, headers: auth },
     { method: 'HEAD', path: '/api/files/123' },
     { method: 'HEAD', path: '/no/such/path' },
+    { method: 'GET', path: `/api/files/${fileId}`, headers: { ...auth, 'if-none-match': `"${stored.body.data.sha256 as string}"` } },
+    { method: 'GET', path: '/favicon.ico' },
     { method: 'GET', path: '/healthz' }
   ])
-  t.same(answers.map(a => a.status), [200, 200, 200, 401, 404, 200], 'six answers on one connection')
+  t.same(answers.map(a => a.status), [200, 200, 200, 401, 404, 304, 204, 200], 'eight answers on one connection')
   t.equal(answers[0]!.headers.get('content-length'), '3', 'HEAD /healthz: the length of "ok\\n"')
   t.equal(answers[1]!.headers.get('content-length'), '6', 'HEAD /readyz: the length of "ready\\n"')
   t.equal(answers[2]!.headers.get('content-length'), '11', 'HEAD of a file: its length')
   t.match(answers[3]!.headers.get('content-type'), /^application\/json/, 'a refused HEAD: the envelope\'s headers')
   t.ok(Number(answers[3]!.headers.get('content-length')) > 0, '... and its length, without the envelope')
-  t.equal(answers[5]!.body, 'ok\n', 'the GET behind them gets its body')
+  t.notOk(answers[5]!.headers.has('content-length'), '304: no Content-Length (it would have to be the file\'s, RFC 9110 8.6)')
+  t.notOk(answers[6]!.headers.has('content-length'), '204: no Content-Length')
+  t.equal(answers[7]!.body, 'ok\n', 'the GET behind them gets its body')
 })
 
 t.test('WebSocket port: HEAD and GET without an upgrade, on one connection', async t => {

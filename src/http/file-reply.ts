@@ -39,7 +39,10 @@ export async function writeFileReply (res: HttpResponse, exchange: Exchange, rep
     res.writeStatus(`${reply.status} ${PHRASES[reply.status] ?? reasonPhrase(reply.status as StatusCode)}`)
     for (const [name, value] of reply.headers) res.writeHeader(name, value)
     if (body !== null) return
-    if (head && reply.status !== 304) {
+    if (reply.status === 304) {
+      // No Content-Length: on a 304 it would have to be the whole file's (RFC 9110 8.6), and end() writes 0.
+      res.endWithoutBody()
+    } else if (head) {
       // The length as a header: uWS's endWithoutBody(length) would leave the response unfinished.
       res.writeHeader('content-length', String(reply.length))
       res.endWithoutBody()

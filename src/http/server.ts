@@ -234,7 +234,7 @@ const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'C
 
 /** PostgreSQL unreachable or shutting down (SQLSTATE classes 08 and 57P): the client should retry, not report a bug. */
 function isStorageOutage (err: unknown): boolean {
-  const code = (err as { code?: unknown }).code
+  const code = (err as { code?: unknown } | null | undefined)?.code
   return typeof code === 'string' && (CONNECTION_ERRORS.has(code) || code.startsWith('08') || code.startsWith('57P'))
 }
 

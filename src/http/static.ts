@@ -35,5 +35,6 @@ export function staticRoutes (app: TemplatedApp, dir: string): void {
   app.get('/', res => serve(res, page))
   app.get('/app', res => serve(res, page))
   app.get('/app.js', res => serve(res, script))
-  app.get('/favicon.ico', res => { res.cork(() => { res.writeStatus('204 No Content').end() }) })
+  // endWithoutBody, not end(): a 204 must not carry the Content-Length: 0 that end() writes (RFC 9110 8.6).
+  app.get('/favicon.ico', res => { res.cork(() => { res.writeStatus('204 No Content').endWithoutBody() }) })
 }

@@ -340,6 +340,7 @@ export function mediaSuite (t: Test, target: MediaSuiteTarget): void {
     t.same([stale.status, stale.bytes.length], [200, bytes.length], 'If-Range that does not match: the whole file')
     const cached = await download(server(), path, alice.token, { 'if-none-match': `"${file.sha256}"` })
     t.same([cached.status, cached.bytes.length], [304, 0], 'If-None-Match: 304, no body')
+    t.notOk(cached.headers.has('content-length'), '... and no Content-Length (it would have to be the file\'s)')
     t.equal(cached.headers.get('etag'), `"${file.sha256}"`)
     t.equal((await download(server(), path, alice.token)).headers.get('cache-control'), 'private, no-cache')
     const head = await fetch(server().httpUrl + path, { method: 'HEAD', headers: { authorization: `Bearer ${alice.token}` } })
