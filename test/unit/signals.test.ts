@@ -7,32 +7,40 @@ import { SAME_INTERRUPT_MS, interruptHandler, takeOverSignal } from '../../src/s
 
 const SIGNAL = 'SIGUSR2'
 
-/** Resolves once `count()` reaches `want`; rejects after `ms`, naming what was seen. */
-function reaches (count: () => number, want: number, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => { clearInterval(poll); reject(new Error(`saw ${count()} of ${want} signals`)) }, ms)
-    const poll = setInterval(() => {
-      if (count() < want) return
-      clearTimeout(deadline)
-      clearInterval(poll)
-      resolve()
-    }, 5)
-  })
+/**
+ * A listener that counts the signals it gets; `reached(want, ms)` resolves from the listener itself once
+ * `want` have come, and rejects after `ms`, naming how many did.
+ */
+function counting (): { listener: () => void, count: () => number, reached: (want: number, ms: number) => Promise<void> } {
+  let count = 0
+  let waiting: { want: number, resolve: () => void } | null = null
+  return {
+    listener: () => {
+      count++
+      if (waiting !== null && count >= waiting.want) waiting.resolve()
+    },
+    count: () => count,
+    reached: async (want, ms) => await new Promise<void>((resolve, reject) => {
+      if (count >= want) return resolve()
+      const deadline = setTimeout(() => reject(new Error(`saw ${count} of ${want} signals`)), ms)
+      waiting = { want, resolve: () => { clearTimeout(deadline); resolve() } }
+    })
+  }
 }
 
 t.test('a signal caught just before the take-over reaches the new listener, not the old one', async t => {
-  let theirs = 0
-  let ours = 0
-  process.on(SIGNAL, () => { theirs++ })
+  const theirs = counting()
+  const ours = counting()
+  process.on(SIGNAL, theirs.listener)
   // Caught now (the handler writes it to the event loop's signal pipe), dispatched only after this
   // synchronous code: in the window where the listeners change hands.
   process.kill(process.pid, SIGNAL)
-  takeOverSignal(SIGNAL, () => { ours++ })
+  takeOverSignal(SIGNAL, ours.listener)
   t.equal(process.listenerCount(SIGNAL), 1, 'ours is the only listener')
   process.kill(process.pid, SIGNAL) // a second one, so a lost first shows as a count of one
-  await reaches(() => ours, 2, 20_000)
-  t.equal(ours, 2, 'both signals reached ours')
-  t.equal(theirs, 0, 'none reached the listener taken over from')
+  await ours.reached(2, 20_000)
+  t.equal(ours.count(), 2, 'both signals reached ours')
+  t.equal(theirs.count(), 0, 'none reached the listener taken over from')
 })
 
 t.test('Ctrl-C: the first stops, the same keypress relayed again is ignored, a later one forces the exit', async t => {
