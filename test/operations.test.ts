@@ -96,7 +96,11 @@ async function onTerminal (t: Test, command: string): Promise<void> {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('IMPLUS_') && !k.startsWith('TAP') && k !== 'NODE_OPTIONS' && k !== 'LOG_FORMAT') env[k] = v
   Object.assign(env, { IMPLUS_DATA_DIR: dataDir, IMPLUS_HTTP_PORT: '0', IMPLUS_WS_PORT: '0', IMPLUS_TCP_PORT: '0', IMPLUS_UDP_PORT: '0', IMPLUS_SCRYPT_COST: '10', LOG_LEVEL: 'info' })
   // `script` runs the server on a pseudo-terminal and copies its stdin there, so a written ^C is a real Ctrl-C.
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+  // It runs the command with `$SHELL -c`, pinned here to /bin/sh as in CI. On Debian that is dash, which
+  // stays the server's parent, takes the Ctrl-C too and exits 130 whatever the server exits with; `exec`
+  // hands the process over to the server, so the exit code seen is the server's, as a person sees it.
+  env.SHELL = '/bin/sh'
+  const child = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let output = ''
   child.stdout.setEncoding('utf8')
@@ -125,7 +129,8 @@ async function onTerminal (t: Test, command: string): Promise<void> {
 
   child.stdin.write('\x03')
   const code = await exited
-  t.equal(code, 0, 'Ctrl-C drains and stops with 0', code === 0 ? {} : { output: output.slice(-4000) })
+  // The exit code is in the assertion's name so that a CI summary which lists only names still shows it.
+  t.equal(code, 0, `Ctrl-C drains and stops with 0 (exited ${code})`, code === 0 ? {} : { output: output.slice(-4000) })
   t.match(output, /draining/)
   t.match(output, /stopped/)
   t.notMatch(output, /Ctrl-C again/, 'one Ctrl-C, taken once')
