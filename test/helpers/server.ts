@@ -130,7 +130,9 @@ function cleanupEverything (): void {
     try { process.kill(pid, 'SIGQUIT') } catch {}
     stopped.add(dir)
   }
-  // No postmaster.pid yet (killed while starting): the server ran in its own process group, which holds it.
+  // Not seen to exit: the server ran in its own process group, which holds its shard workers and anything
+  // else it started there (not PostgreSQL: that runs in a session of its own, and is stopped above by the
+  // postmaster.pid it writes as it starts).
   for (const { child, dataDir } of children) {
     if (stopped.has(dataDir)) continue
     killGroup(child)
