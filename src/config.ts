@@ -11,6 +11,18 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
+/**
+ * A file in IMPLUS_DATA_DIR that cannot be used. Permission refused is nearly always a folder first used by
+ * another user (root, say): the message says what to do about that.
+ */
+export function dataFolderError (path: string, err: unknown): ConfigError {
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  const hint = code === 'EACCES' || code === 'EPERM'
+    ? ': IMPLUS_DATA_DIR belongs to another user (a folder first used by root, say); start implus as its owner, or give the folder to this user (chown -R)'
+    : ''
+  return new ConfigError(`cannot use ${path} (${err instanceof Error ? err.message : String(err)})${hint}`)
+}
+
 export type PrivateChatPolicy = 'friends' | 'open'
 
 /** S3-compatible object storage for uploaded files (docs/protocol.md "Files"); null: files on local disk. */

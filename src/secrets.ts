@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { dataFolderError } from './config.js'
 
 export interface Secrets {
   readonly jwtSecret: string
@@ -18,7 +19,7 @@ export async function loadSecrets (dataDir: string, configuredJwtSecret: string 
   try {
     stored = JSON.parse(await readFile(file, 'utf8')) as Partial<Secrets>
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw dataFolderError(file, err)
   }
   const secrets: Secrets = {
     jwtSecret: stored.jwtSecret ?? randomBytes(32).toString('base64url'),

@@ -110,6 +110,24 @@ t.test('as root, a data folder the postgres user cannot enter stops the server w
   t.equal(runningPostmaster(folder), null, 'no PostgreSQL was left running')
 })
 
+t.test('a data folder first used by root, started as another user: one line saying what to do', async t => {
+  if (process.getuid?.() !== 0) return t.skip('needs root, to start the server as another user')
+  const folder = makeTempDir()
+  writeFileSync(join(folder, 'secrets.json'), '{}', { mode: 0o600 }) // as root's first start leaves it
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', IMPLUS_DATA_DIR: folder, IMPLUS_HTTP_PORT: '0', IMPLUS_WS_PORT: '0', IMPLUS_TCP_PORT: '0', IMPLUS_UDP_PORT: '0' }
+  // Without the NODE_OPTIONS tap adds to every spawn: its exit hook would write into this folder as nobody.
+  const child = spawn('runuser', ['-u', 'nobody', '--', 'env', '-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/main.js')], { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe'] })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const code = await within(new Promise<number | null>(resolve => child.once('close', resolve)), 30_000, 'the server to exit')
+  t.equal(code, 1, 'it exits 1')
+  const lines = stderr.trim().split('\n')
+  t.equal(lines.length, 1, 'one line on stderr', { stderr })
+  t.match(lines[0], `cannot use ${join(folder, 'secrets.json')} (EACCES`, 'it names the file and why')
+  t.match(lines[0], 'start implus as its owner, or give the folder to this user (chown -R)', 'and what to do')
+})
+
 /** Each process's state and signal masks (pending, blocked, ignored, caught): why a SIGTERM did nothing. */
 function signalState (pids: number[]): string {
   return pids.map(pid => {

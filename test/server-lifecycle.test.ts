@@ -3,6 +3,7 @@
 
 import http from 'node:http'
 import net from 'node:net'
+import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -267,8 +268,9 @@ t.test('a start that fails while a stop waits for it: logged as an error, then t
   t.teardown(() => taken.close())
   const dataDir = makeTempDir()
   let sent = false
+  // Sent as the first-run set-up begins: the start fails seconds later, at the TCP port.
   const { code, stdout } = await runToExit({ IMPLUS_DATA_DIR: dataDir, IMPLUS_TCP_PORT: String((taken.address() as net.AddressInfo).port) }, 60_000, line => {
-    if (line.msg !== 'database migrations applied' || sent) return
+    if (line.msg !== 'initialising embedded PostgreSQL' || sent) return
     sent = true
     process.kill(line.pid as number, 'SIGTERM')
   })
@@ -283,13 +285,13 @@ t.test('a start that fails while a stop waits for it: logged as an error, then t
   t.equal(runningPostmaster(dataDir), null, 'and stopped PostgreSQL')
 })
 
-t.test('a data folder holding a cluster without PG_VERSION is refused, not set up again over it', async t => {
+t.test('a pg folder that is not empty but has no PG_VERSION is refused, not set up again over it', async t => {
   const dataDir = makeTempDir()
   mkdirSync(join(dataDir, 'pg', 'global'), { recursive: true })
   writeFileSync(join(dataDir, 'pg', 'global', 'pg_control'), 'acknowledged messages live here')
   const { code, stderr } = await runToExit({ IMPLUS_DATA_DIR: dataDir })
   t.equal(code, 1, 'it exits 1')
-  t.match(stderr.trim(), /^implus: \S+\/pg holds a PostgreSQL cluster without its PG_VERSION file: it is damaged\. Restore it/, 'one line saying what is wrong and what to do')
+  t.match(stderr.trim(), /^implus: \S+\/pg is not empty but holds no PostgreSQL cluster \(no PG_VERSION file\).*Restore it from a backup, or move it aside/, 'one line saying what is wrong and what to do')
   t.equal(stderr.trim().split('\n').length, 1)
   t.equal(readFileSync(join(dataDir, 'pg', 'global', 'pg_control'), 'utf8'), 'acknowledged messages live here', 'its files are untouched')
 })
@@ -305,4 +307,20 @@ t.test('a new cluster uses PostgreSQL\'s own C.UTF-8 locale, whatever the enviro
   t.same(row, { provider: 'b', locale: 'C.UTF-8', collate: 'C' }, 'builtin provider, C.UTF-8')
   const [folded] = await database.sql<[{ upper: string }]>`select upper('ärger ñandú') as upper`
   t.equal(folded!.upper, 'ÄRGER ÑANDÚ', 'Unicode case rules')
+})
+
+t.test('a first-run set-up left running by a killed server is stopped before its folder is used again', async t => {
+  const dataDir = makeTempDir()
+  // Stands in for the initdb a server killed with -9 leaves behind: the same command line, in a process group of its own.
+  const leftover = spawn('bash', ['-c', `exec -a initdb ${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1000)" -- --pgdata=${join(dataDir, 'pg.setup')}`],
+    { detached: true, stdio: 'ignore' })
+  t.teardown(() => { if (leftover.exitCode === null && leftover.signalCode === null) leftover.kill('SIGKILL') })
+  const leftoverEnded = new Promise<NodeJS.Signals | null>(resolve => leftover.once('exit', (_code, signal) => resolve(signal)))
+  await waitFor(() => { try { return readFileSync(`/proc/${leftover.pid}/cmdline`, 'utf8').startsWith('initdb\0') } catch { return false } })
+  const server = await startServer({ dataDir })
+  t.teardown(() => server.stop())
+  t.equal(await leftoverEnded, 'SIGTERM', 'the leftover set-up was stopped with SIGTERM (initdb then removes what it wrote)')
+  const said = server.logs.find(l => l.msg === 'stopping an embedded PostgreSQL set-up left running by a previous process')
+  t.equal(said?.level, 40, 'as a warning naming it')
+  t.equal((await fetch(`${server.httpUrl}/readyz`)).status, 200, 'and the server set up its own and started')
 })

@@ -53,7 +53,10 @@ t.test('after Redis lost its data, a joining host cannot take a slot a live host
   // Host C dies: its PostgreSQL session ends, and with it the lock; its lease expires with Redis's data.
   const [holder] = await database.sql<{ pid: number }[]>`select pid from pg_locks where locktype = 'advisory' and objid = 0 and granted`
   t.ok(holder !== undefined, 'host C\'s session holds the lock of slot 0')
-  await database.sql`select pg_terminate_backend(${holder!.pid})`
+  // With a timeout it returns once the backend has gone (and its locks with it), not once it was signalled:
+  // without one, host D could join before the lock was released (failed once on a loaded machine).
+  const [{ terminated }] = await database.sql<[{ terminated: boolean }]>`select pg_terminate_backend(${holder!.pid}, 30000) as terminated`
+  t.ok(terminated, 'host C\'s session is gone')
   await admin.flushall()
   const d = await joined('host-d')
   t.equal(d.slot, 0, 'a dead host\'s slot is free again')

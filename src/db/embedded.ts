@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { access, stat } from 'node:fs/promises'
+import { access, readdir, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { freePort } from '../net.js'
-import { ConfigError } from '../config.js'
+import { ConfigError, dataFolderError } from '../config.js'
 import type { Logger } from '../log.js'
 import { initialiseCluster, startPostmaster, stopPostmaster, type Owner } from './postmaster.js'
 
@@ -25,6 +25,8 @@ const POSTGRES_FLAGS = [
 ]
 
 const run = promisify(execFile)
+/** flock's exit code when the lock stayed taken for its whole wait. */
+const LOCK_TIMEOUT_EXIT = 75
 
 /**
  * Runs a real PostgreSQL from the data folder so `node dist/main.js` needs no
@@ -38,11 +40,11 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
   if (owner !== null) await checkReachableBy(owner, dataDir)
   await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL left running by a previous process', 'warn')
   if (!await exists(join(databaseDir, 'PG_VERSION'))) {
-    // A set-up is renamed into place whole, so a cluster without PG_VERSION was damaged, not left half made:
-    // its data is not ours to delete.
-    if (await exists(join(databaseDir, 'global', 'pg_control'))) {
-      throw new ConfigError(`${databaseDir} holds a PostgreSQL cluster without its PG_VERSION file: it is damaged. ` +
-        'Restore it from a backup, or move it aside to start with an empty database')
+    // A set-up is renamed into place whole, so anything in `pg` without PG_VERSION is a damaged cluster or
+    // not ours: never deleted.
+    if ((await entries(databaseDir)).length > 0) {
+      throw new ConfigError(`${databaseDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION file): a damaged cluster, or ` +
+        'files that are not implus\'s. Restore it from a backup, or move it aside to start with an empty database')
     }
     log.info({ databaseDir }, 'initialising embedded PostgreSQL')
     await initialiseCluster(databaseDir, USER, password, owner, log)
@@ -82,9 +84,11 @@ async function postgresUser (log: Logger): Promise<Owner> {
   const create = `id -u ${USER} >/dev/null 2>&1 || { groupadd --force --system ${USER} && ` +
     `useradd --system --gid ${USER} --no-create-home --shell /usr/sbin/nologin ${USER}; }`
   try {
-    await run('flock', ['--wait', '30', lock, 'sh', '-c', create])
+    await run('flock', ['--wait', '30', '--conflict-exit-code', String(LOCK_TIMEOUT_EXIT), lock, 'sh', '-c', create])
   } catch (err) {
-    throw new Error(`implus runs as root, so its embedded PostgreSQL runs as the system user ${USER}, which could not be created: ${(err as Error).message}`)
+    const failure = (err as { code?: unknown }).code === LOCK_TIMEOUT_EXIT ? `${lock} stayed locked for 30 s` : (err as Error).message.trim()
+    throw new ConfigError(`implus runs as root, so its embedded PostgreSQL runs as the system user ${USER}, which could not be created ` +
+      `(${failure}): create it yourself (useradd --system ${USER}), then start again`)
   }
   const created = await userIds(USER)
   if (created === null) throw new Error(`the system user ${USER} was created but cannot be found`)
@@ -127,14 +131,23 @@ async function ensureDatabase (adminUrl: string): Promise<void> {
   }
 }
 
-/** Whether `path` exists. Only "no such file" means no: a folder this process may not read is a setting to fix, not an absence. */
+/** Whether `path` exists. Only "no such file" means no: one this process cannot reach is a setting to fix, not an absence. */
 async function exists (path: string): Promise<boolean> {
   try {
     await access(path)
     return true
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw new ConfigError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): ` +
-      `IMPLUS_DATA_DIR was perhaps set up by another user (root runs PostgreSQL as ${USER}); run implus as that user, or change the folder's owner`)
+    throw dataFolderError(path, err)
+  }
+}
+
+/** The names in folder `path`; none when it does not exist. */
+async function entries (path: string): Promise<string[]> {
+  try {
+    return await readdir(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw dataFolderError(path, err)
   }
 }

@@ -21,7 +21,8 @@ export interface Owner {
 const KEPT_OUTPUT_CHARS = 4000
 
 /**
- * Sets up a new cluster in `databaseDir` (absent, or empty of a cluster) with `superuser` and its password.
+ * Sets up a new cluster in `databaseDir` with `superuser` and its password. Whatever `databaseDir` holds is
+ * deleted: the caller makes sure it is nothing of value.
  * It is built beside its place and renamed into it once complete, so a PG_VERSION in place always means a
  * whole cluster: a set-up cut short (kill -9, a power cut) is redone at the next start, never started.
  */
@@ -31,7 +32,7 @@ export async function initialiseCluster (databaseDir: string, superuser: string,
   // local user can list, nor in a world-readable temporary file.
   const passwordFile = `${databaseDir}.password`
   // An initdb left running by a server killed with -9 would empty the new set-up folder as it is stopped.
-  await stopInitdbOf(setupDir)
+  await stopInitdbOf(setupDir, log)
   await Promise.all([databaseDir, setupDir, passwordFile].map(async path => await rm(path, { recursive: true, force: true })))
   await mkdir(setupDir, { mode: 0o700 })
   const command = await binary('initdb')
@@ -63,8 +64,9 @@ export async function initialiseCluster (databaseDir: string, superuser: string,
     log.debug({ initdb: output.trim() }, 'embedded postgres set-up')
     if (code !== 0) throw new Error(`setting up the embedded PostgreSQL in ${setupDir} failed (initdb exited ${signal ?? code}):\n${output.trim()}`)
   } finally {
+    // Removed before the hook that would remove it at an exit is: no moment without either.
+    try { unlinkSync(passwordFile) } catch {}
     process.off('exit', stopOnExit)
-    await rm(passwordFile, { force: true })
   }
   await rename(setupDir, databaseDir)
   // The rename is durable only once the folder holding it is: else a power cut could bring pg.setup back.
@@ -76,9 +78,31 @@ export async function initialiseCluster (databaseDir: string, superuser: string,
   }
 }
 
-/** SIGTERMs an `initdb --pgdata=<setupDir>` still running (initdb then removes what it wrote) and waits until it is gone. */
-async function stopInitdbOf (setupDir: string): Promise<void> {
-  const running = (): number[] => readdirSync('/proc').filter(entry => /^\d+$/.test(entry)).map(Number).filter(pid => {
+/**
+ * Stops an `initdb --pgdata=<setupDir>` still running, left by a server killed with -9, and waits until it
+ * is gone. SIGTERM first (initdb then removes what it wrote), to its process group (it was started as the
+ * leader of one, with the processes it runs); one still there after 10 s (it heeds SIGTERM only between
+ * steps) gets SIGKILL.
+ */
+async function stopInitdbOf (setupDir: string, log: Logger): Promise<void> {
+  const found = initdbPids(setupDir)
+  if (found.length === 0) return
+  log.warn({ pids: found, setupDir }, 'stopping an embedded PostgreSQL set-up left running by a previous process')
+  for (const pid of found) for (const target of [-pid, pid]) signal(target, 'SIGTERM')
+  for (let waited = 0; waited < 10_000 && initdbPids(setupDir).length > 0; waited += 50) await sleep(50)
+  for (const pid of initdbPids(setupDir)) for (const target of [-pid, pid]) signal(target, 'SIGKILL')
+  for (let waited = 0; waited < 5_000 && initdbPids(setupDir).length > 0; waited += 50) await sleep(50)
+}
+
+/** The pids of processes started as `initdb --pgdata=<setupDir>`. None where there is no /proc to look in. */
+function initdbPids (setupDir: string): number[] {
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  return entries.filter(entry => /^\d+$/.test(entry)).map(Number).filter(pid => {
     try {
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
       return basename(args[0] ?? '') === 'initdb' && args.includes(`--pgdata=${setupDir}`)
@@ -86,8 +110,6 @@ async function stopInitdbOf (setupDir: string): Promise<void> {
       return false
     }
   })
-  for (const pid of running()) signal(pid, 'SIGTERM')
-  for (let waited = 0; waited < 10_000 && running().length > 0; waited += 50) await sleep(50)
 }
 
 /**
