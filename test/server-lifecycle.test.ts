@@ -324,3 +324,22 @@ t.test('a first-run set-up left running by a killed server is stopped before its
   t.equal(said?.level, 40, 'as a warning naming it')
   t.equal((await fetch(`${server.httpUrl}/readyz`)).status, 200, 'and the server set up its own and started')
 })
+
+t.test('a second server on a data folder in use is refused with one line; the first keeps its PostgreSQL and serves', async t => {
+  const first = await startServer()
+  t.teardown(() => first.stop())
+  const postmaster = runningPostmaster(first.dataDir)
+  t.not(postmaster, null, 'the first server runs its PostgreSQL')
+  const { code, stderr } = await runToExit({ IMPLUS_DATA_DIR: first.dataDir })
+  t.equal(code, 1, 'the second one exits 1')
+  t.match(stderr.trim(), new RegExp(`^implus: IMPLUS_DATA_DIR \\S+ is in use by the implus server running as pid ${first.process.pid}: stop that one first`), 'naming the one that holds it')
+  t.equal(stderr.trim().split('\n').length, 1, 'in one line')
+  t.equal(runningPostmaster(first.dataDir), postmaster, 'the first server\'s PostgreSQL was not touched')
+  await register(first, uniqueUserId())
+  t.pass('and the first server still writes to it (a registration)')
+  t.equal(await first.stop(), 0)
+
+  const next = await startServer({ dataDir: first.dataDir })
+  t.equal((await fetch(`${next.httpUrl}/readyz`)).status, 200, 'once the first has stopped, the folder is free')
+  t.equal(await next.stop(), 0)
+})

@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { freePort } from '../net.js'
 import { ConfigError, dataFolderError } from '../config.js'
 import type { Logger } from '../log.js'
+import { claimDataFolder } from './folder-owner.js'
 import { initialiseCluster, startPostmaster, stopPostmaster, type Owner } from './postmaster.js'
 
 export interface EmbeddedDatabase {
@@ -31,13 +32,16 @@ const LOCK_TIMEOUT_EXIT = 75
 /**
  * Runs a real PostgreSQL from the data folder so `node dist/main.js` needs no
  * set-up. A previous process killed with -9 leaves its postmaster running on
- * our data folder; it is shut down first, or the new one could not start.
+ * our data folder; it is shut down first, or the new one could not start. A
+ * server still running on the folder is refused instead (see folder-owner.ts).
  */
 export async function startEmbeddedPostgres (dataDir: string, password: string, port: number | null, log: Logger): Promise<EmbeddedDatabase> {
   // Absolute: the postmaster's command line names it, and that is how a later start recognises it.
   const databaseDir = resolve(dataDir, 'pg')
   const owner = process.getuid?.() === 0 ? await postgresUser(log) : null
   if (owner !== null) await checkReachableBy(owner, dataDir)
+  // Before anything else touches the folder: a PostgreSQL running on it may be another live server's.
+  const releaseFolder = await claimDataFolder(dataDir)
   await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL left running by a previous process', 'warn')
   if (!await exists(join(databaseDir, 'PG_VERSION'))) {
     // A set-up is renamed into place whole, so anything in `pg` without PG_VERSION is a damaged cluster or
@@ -64,6 +68,7 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
     stop: async () => {
       stopping = true
       await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL')
+      await releaseFolder()
     }
   }
 }
@@ -84,7 +89,9 @@ async function postgresUser (log: Logger): Promise<Owner> {
   const create = `id -u ${USER} >/dev/null 2>&1 || { groupadd --force --system ${USER} && ` +
     `useradd --system --gid ${USER} --no-create-home --shell /usr/sbin/nologin ${USER}; }`
   try {
-    await run('flock', ['--wait', '30', '--conflict-exit-code', String(LOCK_TIMEOUT_EXIT), lock, 'sh', '-c', create])
+    // groupadd and useradd live in sbin, which a PATH outside a root login shell often lacks.
+    const path = [process.env.PATH, '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':')
+    await run('flock', ['--wait', '30', '--conflict-exit-code', String(LOCK_TIMEOUT_EXIT), lock, 'sh', '-c', create], { env: { ...process.env, PATH: path } })
   } catch (err) {
     const failure = (err as { code?: unknown }).code === LOCK_TIMEOUT_EXIT ? `${lock} stayed locked for 30 s` : (err as Error).message.trim()
     throw new ConfigError(`implus runs as root, so its embedded PostgreSQL runs as the system user ${USER}, which could not be created ` +
