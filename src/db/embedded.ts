@@ -90,7 +90,7 @@ async function postgresUser (log: Logger): Promise<Owner> {
     `useradd --system --gid ${USER} --no-create-home --shell /usr/sbin/nologin ${USER}; }`
   try {
     // groupadd and useradd live in sbin, which a PATH outside a root login shell often lacks.
-    const path = [process.env.PATH, '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':')
+    const path = [process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', '/usr/local/sbin', '/usr/sbin', '/sbin'].join(':')
     await run('flock', ['--wait', '30', '--conflict-exit-code', String(LOCK_TIMEOUT_EXIT), lock, 'sh', '-c', create], { env: { ...process.env, PATH: path } })
   } catch (err) {
     const failure = (err as { code?: unknown }).code === LOCK_TIMEOUT_EXIT ? `${lock} stayed locked for 30 s` : (err as Error).message.trim()
