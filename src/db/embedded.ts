@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { access, readdir, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { freePort } from '../net.js'
@@ -43,10 +43,11 @@ export async function startEmbeddedPostgres (dataDir: string, password: string, 
   // Before anything else touches the folder: a PostgreSQL running on it may be another live server's.
   const releaseFolder = await claimDataFolder(dataDir)
   await stopPostmaster(databaseDir, log, 'stopping the embedded PostgreSQL left running by a previous process', 'warn')
-  if (!await exists(join(databaseDir, 'PG_VERSION'))) {
+  const found = await entries(databaseDir)
+  if (!found.includes('PG_VERSION')) {
     // A set-up is renamed into place whole, so anything in `pg` without PG_VERSION is a damaged cluster or
     // not ours: never deleted.
-    if ((await entries(databaseDir)).length > 0) {
+    if (found.length > 0) {
       throw new ConfigError(`${databaseDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION file): a damaged cluster, or ` +
         'files that are not implus\'s. Restore it from a backup, or move it aside to start with an empty database')
     }
@@ -138,18 +139,10 @@ async function ensureDatabase (adminUrl: string): Promise<void> {
   }
 }
 
-/** Whether `path` exists. Only "no such file" means no: one this process cannot reach is a setting to fix, not an absence. */
-async function exists (path: string): Promise<boolean> {
-  try {
-    await access(path)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw dataFolderError(path, err)
-  }
-}
-
-/** The names in folder `path`; none when it does not exist. */
+/**
+ * The names in folder `path`; none when it does not exist. Only "no such file" means none: a folder this
+ * process cannot read is a setting to fix, not an absence.
+ */
 async function entries (path: string): Promise<string[]> {
   try {
     return await readdir(path)

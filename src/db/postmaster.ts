@@ -55,8 +55,7 @@ export async function initialiseCluster (databaseDir: string, superuser: string,
     ], owner, 'pipe')
     running = initdb
     let output = ''
-    initdb.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output = (output + chunk).slice(-KEPT_OUTPUT_CHARS) })
-    initdb.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output = (output + chunk).slice(-KEPT_OUTPUT_CHARS) })
+    for (const stream of [initdb.stdout!, initdb.stderr!]) stream.setEncoding('utf8').on('data', (chunk: string) => { output = keptTail(output, chunk) })
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       initdb.once('error', reject)
       initdb.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]))
@@ -88,10 +87,11 @@ async function stopInitdbOf (setupDir: string, log: Logger): Promise<void> {
   const found = initdbPids(setupDir)
   if (found.length === 0) return
   log.warn({ pids: found, setupDir }, 'stopping an embedded PostgreSQL set-up left running by a previous process')
+  const running = (): boolean => initdbPids(setupDir).length > 0
   for (const pid of found) for (const target of [-pid, pid]) signal(target, 'SIGTERM')
-  for (let waited = 0; waited < 10_000 && initdbPids(setupDir).length > 0; waited += 50) await sleep(50)
+  if (await gone(running, 10_000)) return
   for (const pid of initdbPids(setupDir)) for (const target of [-pid, pid]) signal(target, 'SIGKILL')
-  for (let waited = 0; waited < 5_000 && initdbPids(setupDir).length > 0; waited += 50) await sleep(50)
+  await gone(running, 5_000)
 }
 
 /** The pids of processes started as `initdb --pgdata=<setupDir>`. None where there is no /proc to look in. */
@@ -123,7 +123,9 @@ export async function startPostmaster (databaseDir: string, port: number, flags:
   // An exit that skips the orderly stop (a failed start, a second Ctrl-C, an overrun deadline) still asks
   // PostgreSQL for its fast shutdown; it cannot be waited for there. Through the child process object,
   // which signals only a child not yet reaped: never a stranger given the same pid.
-  process.once('exit', () => { postmaster.kill('SIGINT') })
+  const stopOnExit = (): void => { postmaster.kill('SIGINT') }
+  process.once('exit', stopOnExit)
+  postmaster.once('exit', () => process.off('exit', stopOnExit))
   let recent = ''
   await new Promise<void>((resolve, reject) => {
     postmaster.once('error', reject)
@@ -133,7 +135,7 @@ export async function startPostmaster (databaseDir: string, port: number, flags:
     // Read for its whole life, so PostgreSQL never blocks on a full pipe.
     postmaster.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       log.debug({ postgres: chunk.trim() }, 'embedded postgres')
-      recent = (recent + chunk).slice(-KEPT_OUTPUT_CHARS)
+      recent = keptTail(recent, chunk)
       if (recent.includes('database system is ready to accept connections')) resolve()
     })
   })
@@ -145,13 +147,26 @@ export async function stopPostmaster (databaseDir: string, log: Logger, what: st
   const pid = postmasterPid(databaseDir)
   if (pid === null) return
   log[level]({ postmasterPid: pid, databaseDir }, what)
+  const running = (): boolean => isPostmasterOf(pid, databaseDir)
   signal(pid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
-  for (let waited = 0; waited < 20_000 && isPostmasterOf(pid, databaseDir); waited += 50) await sleep(50)
-  if (isPostmasterOf(pid, databaseDir)) {
-    log.warn({ postmasterPid: pid }, 'PostgreSQL did not finish its fast shutdown in 20 s: stopping it immediately')
-    signal(pid, 'SIGQUIT')
-    for (let waited = 0; waited < 5_000 && isPostmasterOf(pid, databaseDir); waited += 50) await sleep(50)
-  }
+  if (await gone(running, 20_000)) return
+  log.warn({ postmasterPid: pid }, 'PostgreSQL did not finish its fast shutdown in 20 s: stopping it immediately')
+  signal(pid, 'SIGQUIT')
+  await gone(running, 5_000)
+}
+
+/**
+ * Waits until `running()` is false, for at most `ms`; whether it became so. Polled: a process left by an
+ * earlier server is not our child, so nothing tells us when it exits.
+ */
+async function gone (running: () => boolean, ms: number): Promise<boolean> {
+  for (let waited = 0; waited < ms && running(); waited += 50) await sleep(50)
+  return !running()
+}
+
+/** `kept` with `chunk` appended, cut to its last KEPT_OUTPUT_CHARS. */
+function keptTail (kept: string, chunk: string): string {
+  return (kept + chunk).slice(-KEPT_OUTPUT_CHARS)
 }
 
 /**
